@@ -1,0 +1,30 @@
+// Simple (Elman) RNN at the study's headline shape: batch B = 80, T = 50 steps,
+// hidden size D = 1000, float32.
+//
+//   pre_h = x_t + h_{t-1} W ;  h_t = tanh(pre_h) ;  cost = sum(h_T)
+
+// The cost of one forward pass.
+func.func @rnn_cost(%x: tensor<50x80x1000xf32>, %h0: tensor<80x1000xf32>,
+                    %W: tensor<1000x1000xf32>) -> f32 {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<80x1000xf32>
+  %acc0 = linalg.fill ins(%zero : f32) outs(%empty : tensor<80x1000xf32>) -> tensor<80x1000xf32>
+  %hT = scan.scan carries(%h = %h0 : tensor<80x1000xf32>)
+                  sequences(%xt = %x : tensor<50x80x1000xf32>)
+                  -> tensor<80x1000xf32> {
+    %hW = linalg.matmul ins(%h, %W : tensor<80x1000xf32>, tensor<1000x1000xf32>)
+                        outs(%acc0 : tensor<80x1000xf32>) -> tensor<80x1000xf32>
+    %pre = arith.addf %xt, %hW : tensor<80x1000xf32>
+    %hn = math.tanh %pre : tensor<80x1000xf32>
+    scan.yield %hn : tensor<80x1000xf32>
+  }
+  %sum0 = tensor.empty() : tensor<f32>
+  %sumInit = linalg.fill ins(%zero : f32) outs(%sum0 : tensor<f32>) -> tensor<f32>
+  %sum = linalg.reduce ins(%hT : tensor<80x1000xf32>) outs(%sumInit : tensor<f32>) dimensions = [0, 1]
+    (%in: f32, %acc: f32) {
+      %s = arith.addf %in, %acc : f32
+      linalg.yield %s : f32
+    }
+  %cost = tensor.extract %sum[] : tensor<f32>
+  return %cost : f32
+}

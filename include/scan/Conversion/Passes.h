@@ -1,0 +1,25 @@
+//===- Passes.h - scan conversion passes ------------------------*- C++ -*-===//
+//
+// Declarations generated from Passes.td, plus the lowering pipelines.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SCAN_CONVERSION_PASSES_H
+#define SCAN_CONVERSION_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::scan {
+
+#define GEN_PASS_DECL
+#include "scan/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "scan/Conversion/Passes.h.inc"
+
+/// Registers the named lowering pipelines (scan-lower-to-cpu, ...).
+void registerScanConversionPipelines();
+
+} // namespace mlir::scan
+
+#endif // SCAN_CONVERSION_PASSES_H

@@ -1,0 +1,199 @@
+//===- ScanOps.td - scan dialect operations -----------------*- tablegen -*-===//
+//
+// scan.scan, scan.yield and scan.grad. The verifiers and the custom assembly
+// format of scan.scan live in lib/Dialect/Scan/IR/ScanOps.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SCAN_DIALECT_SCAN_IR_SCANOPS_TD
+#define SCAN_DIALECT_SCAN_IR_SCANOPS_TD
+
+include "scan/Dialect/Scan/IR/ScanDialect.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/LoopLikeInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// ScanOp
+//===----------------------------------------------------------------------===//
+
+def Scan_ScanOp : Scan_Op<"scan", [
+    AttrSizedOperandSegments,
+    RecursiveMemoryEffects,
+    RecursivelySpeculatable,
+    SingleBlock,
+    DeclareOpInterfaceMethods<RegionBranchOpInterface,
+                              ["getEntrySuccessorOperands"]>,
+    DeclareOpInterfaceMethods<LoopLikeOpInterface,
+                              ["getInitsMutable", "getRegionIterArgs",
+                               "getYieldedValuesMutable", "getLoopResults"]>
+  ]> {
+  let summary = "Loop over the leading dimension of sequences";
+  let description = [{
+    `scan.scan` runs its body once per step `t = 0 .. T-1` (or `T-1 .. 0` with
+    `reverse`). It threads *carries* from one step to the next, reads one
+    slice of every *sequence* per step, and stacks *per-step outputs*.
+
+    * Operands: the initial carries, then the sequences. Every sequence has
+      the same static leading dimension `T`, the trip count; step `t` reads
+      `seq[t]`, a tensor of the sequence's type without its leading dimension.
+    * Body block arguments: one per carry (the carry's type), then one per
+      sequence (the slice type).
+    * `scan.yield`: the new carries, then the per-step outputs.
+    * Results: the final carries, then each per-step output stacked along a new
+      leading dimension of size `T`: output `y` of type `tensor<AxB>` becomes
+      a result of type `tensor<TxAxB>`, and step `t` writes index `t` (also
+      when running in `reverse`).
+    * Values defined above the op are loop invariants (weights) and may be
+      used directly in the body.
+    * `length(T)` states the trip count explicitly. It is required only when
+      the op has neither sequences nor per-step outputs to read `T` from, and
+      must agree with them otherwise.
+
+    The verifier enforces: ranked tensor types with static shapes for every
+    operand and result, `T >= 1`, sequences of equal length, block arguments
+    of the types above, a `scan.yield` with one value per carry and per
+    output, carry types that match between init, block argument, yield and
+    result, and stacked result types that match the yielded outputs.
+
+    Example: a simple (Elman) RNN over 50 steps, keeping every hidden state.
+
+    ```mlir
+    %hT, %hs = scan.scan carries(%h = %h0 : tensor<80x1000xf32>)
+                         sequences(%xt = %x : tensor<50x80x1000xf32>)
+                         -> (tensor<80x1000xf32>, tensor<50x80x1000xf32>) {
+      %zero = arith.constant dense<0.0> : tensor<80x1000xf32>
+      %hw = linalg.matmul ins(%h, %W : tensor<80x1000xf32>, tensor<1000x1000xf32>)
+                          outs(%zero : tensor<80x1000xf32>) -> tensor<80x1000xf32>
+      %pre = arith.addf %xt, %hw : tensor<80x1000xf32>
+      %hn = math.tanh %pre : tensor<80x1000xf32>
+      scan.yield %hn, %hn : tensor<80x1000xf32>, tensor<80x1000xf32>
+    }
+    ```
+  }];
+
+  let arguments = (ins Variadic<AnyRankedTensor>:$initCarries,
+                       Variadic<AnyRankedTensor>:$sequences,
+                       UnitAttr:$reverse,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$length);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let hasCanonicalizer = 1;
+  let skipDefaultBuilders = 1;
+
+  let builders = [
+    // Builds the op with an entry block whose arguments are the carries and
+    // the sequence slices; the caller fills in the body and its scan.yield.
+    OpBuilder<(ins "::mlir::TypeRange":$resultTypes,
+                   "::mlir::ValueRange":$initCarries,
+                   "::mlir::ValueRange":$sequences,
+                   CArg<"bool", "false">:$reverse,
+                   CArg<"std::optional<int64_t>", "std::nullopt">:$length)>
+  ];
+
+  let extraClassDeclaration = [{
+    /// The single block of the body.
+    ::mlir::Block *getBodyBlock() { return &getBody().front(); }
+    /// The terminator of the body.
+    YieldOp getYieldOp();
+
+    unsigned getNumCarries() { return getInitCarries().size(); }
+    unsigned getNumSequences() { return getSequences().size(); }
+    unsigned getNumOutputs() { return getNumResults() - getNumCarries(); }
+
+    /// Body arguments: carries first, then one slice per sequence.
+    ::mlir::Block::BlockArgListType getCarryArgs() {
+      return getBodyBlock()->getArguments().take_front(getNumCarries());
+    }
+    ::mlir::Block::BlockArgListType getSequenceArgs() {
+      return getBodyBlock()->getArguments().drop_front(getNumCarries());
+    }
+    /// Results: final carries first, then the stacked per-step outputs.
+    ::mlir::ResultRange getCarryResults() {
+      return getResults().take_front(getNumCarries());
+    }
+    ::mlir::ResultRange getOutputResults() {
+      return getResults().drop_front(getNumCarries());
+    }
+
+    /// The trip count T, read from `length`, the sequences or the outputs.
+    /// Returns std::nullopt only on ops that fail verification.
+    std::optional<int64_t> getTripCount();
+
+    /// The type of one step's slice of a sequence (or of a stacked output).
+    static ::mlir::RankedTensorType getSliceType(::mlir::RankedTensorType stacked);
+    /// The type of `T` stacked values of type `step`.
+    static ::mlir::RankedTensorType getStackedType(::mlir::RankedTensorType step,
+                                                   int64_t tripCount);
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// YieldOp
+//===----------------------------------------------------------------------===//
+
+def Scan_YieldOp : Scan_Op<"yield", [
+    Pure, Terminator, HasParent<"ScanOp">,
+    DeclareOpInterfaceMethods<RegionBranchTerminatorOpInterface,
+                              ["getMutableSuccessorOperands"]>
+  ]> {
+  let summary = "Terminator of scan.scan: next carries, then per-step outputs";
+  let description = [{
+    Ends a `scan.scan` body. Its operands are the carries for the next step
+    (one per carry, of the carry's type) followed by this step's per-step
+    outputs (one per stacked result). Only the carries flow to the next step
+    and to the final carry results; the outputs are stacked.
+
+    ```mlir
+    scan.yield %h_next, %h_next : tensor<80x1000xf32>, tensor<80x1000xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+//===----------------------------------------------------------------------===//
+// GradOp
+//===----------------------------------------------------------------------===//
+
+def Scan_GradOp : Scan_Op<"grad", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>
+  ]> {
+  let summary = "Reverse-mode gradient of a function with a scalar result";
+  let description = [{
+    `scan.grad @f(%args) wrt [i, j, ...]` stands for the gradient of the
+    function `@f`, evaluated at `%args`, with respect to its arguments
+    `i, j, ...`. `@f` must be a `func.func` returning exactly one scalar
+    float (`f32`, `f64`, or a rank-0 float tensor). There is one result per
+    chosen argument, of that argument's type. `scan-differentiate` replaces
+    the op with a call to a generated gradient function.
+
+    The verifier enforces: `@f` exists and is a `func.func`; the operands
+    match its argument types; it returns one scalar float; the indices in
+    `wrt` are in range and strictly increasing; each chosen argument has a
+    float type (or a tensor of floats); the result types match the chosen
+    arguments.
+
+    ```mlir
+    %dU, %dW = scan.grad @gru_cost(%x, %h0, %U, %W) wrt [2, 3]
+        : (tensor<50x80x1000xf32>, tensor<80x1000xf32>,
+           tensor<1000x1000xf32>, tensor<1000x1000xf32>)
+        -> (tensor<1000x1000xf32>, tensor<1000x1000xf32>)
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$callee,
+                       Variadic<AnyType>:$args,
+                       DenseI64ArrayAttr:$wrt);
+  let results = (outs Variadic<AnyType>:$gradients);
+  let assemblyFormat = [{
+    $callee `(` $args `)` `wrt` $wrt attr-dict `:` functional-type($args, results)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // SCAN_DIALECT_SCAN_IR_SCANOPS_TD

@@ -1,0 +1,26 @@
+//===- Passes.h - scan transformation passes --------------------*- C++ -*-===//
+//
+// Declarations generated from Passes.td, plus the scan-optimize pipeline.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SCAN_TRANSFORMS_PASSES_H
+#define SCAN_TRANSFORMS_PASSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::scan {
+
+#define GEN_PASS_DECL
+#include "scan/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "scan/Transforms/Passes.h.inc"
+
+/// Registers the named pipelines built from the transformation passes.
+void registerScanTransformPipelines();
+
+} // namespace mlir::scan
+
+#endif // SCAN_TRANSFORMS_PASSES_H

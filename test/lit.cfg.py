@@ -1,0 +1,33 @@
+# lit configuration for the scan-mlir regression tests.
+
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "SCAN"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py",
+                   "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.scan_obj_root, "test")
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%scan_src_root", config.scan_src_root))
+config.substitutions.append(("%scan_obj_root", config.scan_obj_root))
+config.substitutions.append(("%examples", os.path.join(config.scan_src_root,
+                                                       "examples")))
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+tool_dirs = [config.scan_tools_dir, config.llvm_tools_dir]
+tools = ["scan-opt", "split-file", "mlir-opt"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# GPU hardware is never detected: CUDA integration tests run only when asked
+# for with `--param cuda=1`.
+if lit_config.params.get("cuda", "0") not in ("0", "", "false", "False"):
+    config.available_features.add("cuda")
