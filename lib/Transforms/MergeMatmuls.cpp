@@ -39,15 +39,18 @@ namespace {
 
 /// A `linalg.matmul` on static rank-2 tensors whose maps are one of the four
 /// plain/transposed forms, seen as the GEMM C(MxN) += op(A)(MxK) op(B)(KxN).
+/// A and B are the stored operands: an operand produced by a 2-D
+/// `linalg.transpose` is seen through, with its transposition flag flipped.
 struct Gemm {
   // Op handles are cheap values whose accessors are not const.
   mutable linalg::MatmulOp op;
+  Value a, b;
   bool transA = false;
   bool transB = false;
   int64_t m = 0, n = 0, k = 0;
 
-  Value lhs() const { return op.getDpsInputs()[0]; }
-  Value rhs() const { return op.getDpsInputs()[1]; }
+  Value lhs() const { return a; }
+  Value rhs() const { return b; }
   Value init() const { return op.getDpsInits()[0]; }
   Value result() const { return op->getResult(0); }
   Type lhsElementType() const {
@@ -75,6 +78,15 @@ static bool isStaticRank2Tensor(Type type) {
 
 /// Returns the GEMM view of `op`, or nothing when it is not one of the forms
 /// this pass rewrites (memrefs, dynamic shapes, broadcast maps, ...).
+/// If `value` is a 2-D transpose of a tensor, returns that tensor.
+static Value getTransposeSource(Value value) {
+  auto transpose = value.getDefiningOp<linalg::TransposeOp>();
+  if (!transpose || !transpose.hasPureTensorSemantics() ||
+      transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
+    return nullptr;
+  return transpose.getInput();
+}
+
 static std::optional<Gemm> getGemm(linalg::MatmulOp op) {
   if (!op.hasPureTensorSemantics() || op->getNumResults() != 1 ||
       op.getDpsInputs().size() != 2 || op.getDpsInits().size() != 1)
@@ -96,6 +108,8 @@ static std::optional<Gemm> getGemm(linalg::MatmulOp op) {
 
   Gemm gemm;
   gemm.op = op;
+  gemm.a = op.getDpsInputs()[0];
+  gemm.b = op.getDpsInputs()[1];
   if (maps[0] == map(d2, d0))
     gemm.transA = true;
   else if (maps[0] != map(d0, d2))
@@ -104,6 +118,14 @@ static std::optional<Gemm> getGemm(linalg::MatmulOp op) {
     gemm.transB = true;
   else if (maps[1] != map(d2, d1))
     return std::nullopt;
+  if (Value source = getTransposeSource(gemm.a)) {
+    gemm.a = source;
+    gemm.transA = !gemm.transA;
+  }
+  if (Value source = getTransposeSource(gemm.b)) {
+    gemm.b = source;
+    gemm.transB = !gemm.transB;
+  }
 
   auto resultShape = cast<RankedTensorType>(gemm.result().getType()).getShape();
   auto lhsShape = cast<RankedTensorType>(gemm.lhs().getType()).getShape();
@@ -239,14 +261,22 @@ static Value createZeroTensor(RewriterBase &rewriter, Operation *anchor,
   return linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
 }
 
-/// Creates a matmul of the same form (maps, cast) as `like`.
+/// Creates a matmul of the same form (transpositions, cast) as `like`.
 static linalg::MatmulOp createMatmulLike(RewriterBase &rewriter, Location loc,
                                          const Gemm &like, Value lhs, Value rhs,
                                          Value init) {
   auto matmul =
       linalg::MatmulOp::create(rewriter, loc, TypeRange{init.getType()},
                                ValueRange{lhs, rhs}, ValueRange{init});
-  matmul.setIndexingMapsAttr(like.op.getIndexingMapsAttr());
+  MLIRContext *ctx = rewriter.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+             d2 = getAffineDimExpr(2, ctx);
+  auto map = [&](AffineExpr x, AffineExpr y) {
+    return AffineMap::get(3, 0, {x, y}, ctx);
+  };
+  matmul.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(
+      {like.transA ? map(d2, d0) : map(d0, d2),
+       like.transB ? map(d1, d2) : map(d2, d1), map(d0, d1)}));
   matmul.setCastAttr(like.op.getCastAttr());
   return matmul;
 }
@@ -556,9 +586,10 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
         strides));
   }
   for (auto [gemm, slice] : llvm::zip_equal(group, slices)) {
-    Value oldInit = gemm.init();
+    SmallVector<Value> oldOperands(gemm.op->getOperands());
     rewriter.replaceOp(gemm.op, slice);
-    eraseIfDead(rewriter, oldInit);
+    for (Value operand : oldOperands)
+      eraseIfDead(rewriter, operand);
   }
   numMerged += group.size();
   ++numMergedOps;
@@ -571,12 +602,20 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
   SmallVector<SmallVector<Gemm>> classes;
   SmallVector<Gemm> all;
   llvm::SmallPtrSet<Operation *, 8> seen;
-  for (OpOperand &use : shared.getUses()) {
-    std::optional<Gemm> gemm = getGemm(use.getOwner());
-    if (!gemm || use.getOperandNumber() != position ||
+  auto consider = [&](Operation *user) {
+    std::optional<Gemm> gemm = getGemm(user);
+    if (!gemm || (position == 0 ? gemm->lhs() : gemm->rhs()) != shared ||
         gemm->lhs() == gemm->rhs() || !seen.insert(gemm->op).second)
-      continue;
+      return;
     all.push_back(*gemm);
+  };
+  for (Operation *user : shared.getUsers()) {
+    consider(user);
+    // Matmuls may also read `shared` through a transpose of it.
+    if (isa<linalg::TransposeOp>(user) &&
+        getTransposeSource(user->getResult(0)) == shared)
+      for (Operation *transposeUser : user->getResult(0).getUsers())
+        consider(transposeUser);
   }
   if (all.size() < 2)
     return;
@@ -689,16 +728,16 @@ void MergeMatmulsPass::runOnOperation() {
   // Then matmuls sharing an operand, lhs before rhs. Each shared value is
   // looked at once, through a matmul that still exists.
   for (unsigned position : {0u, 1u}) {
-    SmallVector<Operation *> matmuls;
-    func.walk([&](linalg::MatmulOp op) {
-      if (getGemm(op))
-        matmuls.push_back(op);
-    });
+    SmallVector<linalg::MatmulOp> matmuls;
+    func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     DenseSet<Value> done;
-    for (Operation *op : matmuls) {
+    for (linalg::MatmulOp op : matmuls) {
       if (erased.contains(op))
         continue;
-      Value shared = op->getOperand(position);
+      std::optional<Gemm> gemm = getGemm(op);
+      if (!gemm)
+        continue;
+      Value shared = position == 0 ? gemm->lhs() : gemm->rhs();
       if (done.insert(shared).second)
         mergeShared(rewriter, shared, position);
     }

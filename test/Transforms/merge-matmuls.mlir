@@ -485,3 +485,70 @@ func.func @negative_different_blocks(%x: tensor<5x4x8xf32>, %h0: tensor<4x8xf32>
                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %hT, %b : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// Weights transposed in the body by linalg.transpose are seen through: the
+// untransposed weights are concatenated above the loop, the merged product
+// reads them transposed through its maps, and the transposes go away.
+// The maps are printed as aliases before the function.
+//   CHECK-DAG: #[[$MA:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+//   CHECK-DAG: #[[$MBT:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+//   CHECK-DAG: #[[$MC:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func.func @sum_through_transposes_in_scan
+//  CHECK-SAME:   %[[U:[a-z0-9_]+]]: tensor<8x8xf32>, %[[V:[a-z0-9_]+]]: tensor<8x8xf32>
+//       CHECK:   %[[UV:.*]] = tensor.concat dim(1) %[[U]], %[[V]] : {{.*}} -> tensor<8x16xf32>
+//       CHECK:   scan.scan
+//   CHECK-NOT:     linalg.transpose
+//       CHECK:     %[[E:.*]] = tensor.concat dim(1)
+//       CHECK:     linalg.matmul indexing_maps = [#[[$MA]], #[[$MBT]], #[[$MC]]] ins(%[[E]], %[[UV]] : tensor<4x16xf32>, tensor<8x16xf32>)
+//   CHECK-NOT:     linalg.matmul
+//   CHECK-NOT:     linalg.transpose
+//       CHECK:     scan.yield
+func.func @sum_through_transposes_in_scan(%g: tensor<5x4x8xf32>, %d0: tensor<4x8xf32>,
+                                          %U: tensor<8x8xf32>, %V: tensor<8x8xf32>) -> tensor<4x8xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %dT = scan.scan reverse carries(%d = %d0 : tensor<4x8xf32>)
+                  sequences(%gt = %g : tensor<5x4x8xf32>) -> tensor<4x8xf32> {
+    %er = arith.mulf %d, %gt : tensor<4x8xf32>
+    %ez = math.exp %er : tensor<4x8xf32>
+    %e88 = tensor.empty() : tensor<8x8xf32>
+    %Ut = linalg.transpose ins(%U : tensor<8x8xf32>) outs(%e88 : tensor<8x8xf32>) permutation = [1, 0]
+    %Vt = linalg.transpose ins(%V : tensor<8x8xf32>) outs(%e88 : tensor<8x8xf32>) permutation = [1, 0]
+    %a = linalg.matmul ins(%er, %Ut : tensor<4x8xf32>, tensor<8x8xf32>)
+                       outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %b = linalg.matmul ins(%ez, %Vt : tensor<4x8xf32>, tensor<8x8xf32>)
+                       outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %dn = arith.addf %a, %b : tensor<4x8xf32>
+    scan.yield %dn : tensor<4x8xf32>
+  }
+  return %dT : tensor<4x8xf32>
+}
+
+// -----
+
+// One product transposes its weight through its maps, the other through a
+// linalg.transpose: both read x.W^T, so they merge over [U; V].
+// CHECK-LABEL: func.func @shared_lhs_mixed_transpose_forms
+//  CHECK-SAME:   (%[[X:.*]]: tensor<4x8xf32>, %[[U:.*]]: tensor<16x8xf32>, %[[V:.*]]: tensor<8x8xf32>)
+//       CHECK:   %[[UV:.*]] = tensor.concat dim(0) %[[U]], %[[V]] : {{.*}} -> tensor<24x8xf32>
+//       CHECK:   linalg.matmul indexing_maps = {{.*}} ins(%[[X]], %[[UV]] :
+//   CHECK-NOT:   linalg.transpose
+//   CHECK-NOT:   linalg.matmul
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mBt = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @shared_lhs_mixed_transpose_forms(%x: tensor<4x8xf32>, %U: tensor<16x8xf32>, %V: tensor<8x8xf32>)
+    -> (tensor<4x16xf32>, tensor<4x8xf32>) {
+  %z0 = arith.constant dense<0.0> : tensor<4x16xf32>
+  %z1 = arith.constant dense<0.0> : tensor<4x8xf32>
+  %a = linalg.matmul indexing_maps = [#mA, #mBt, #mC]
+      ins(%x, %U : tensor<4x8xf32>, tensor<16x8xf32>) outs(%z0 : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %e = tensor.empty() : tensor<8x8xf32>
+  %Vt = linalg.transpose ins(%V : tensor<8x8xf32>) outs(%e : tensor<8x8xf32>) permutation = [1, 0]
+  %b = linalg.matmul ins(%x, %Vt : tensor<4x8xf32>, tensor<8x8xf32>)
+                     outs(%z1 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %a, %b : tensor<4x16xf32>, tensor<4x8xf32>
+}
