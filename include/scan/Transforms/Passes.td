@@ -20,7 +20,10 @@ def MergeMatmulsPass : Pass<"scan-merge-matmuls", "mlir::func::FuncOp"> {
     Replaces several `linalg.matmul` ops by one larger GEMM over concatenated
     operands, so the hardware runs fewer, bigger products. Three forms are
     merged; `op(X)` below is `X` or `X^T`, as given by the `indexing_maps`
-    of the matmul (the result map must be the identity).
+    of the matmul (the result map must be the identity) or by a 2-D
+    `linalg.transpose` producing the operand, which is read through: the
+    merged product concatenates the untransposed tensors and transposes
+    them through its own maps.
 
     * Shared left operand: `op(x).op(U_i)` become one product
       `op(x).op([U_1 .. U_n])` followed by `tensor.extract_slice`s of its
