@@ -242,8 +242,17 @@ static Value createConcat(RewriterBase &rewriter, Operation *anchor,
                           ValueRange inputs, int64_t dim,
                           SmallVectorImpl<Operation *> &spliced) {
   SmallVector<Value> flat = flattenConcatInputs(inputs, dim, spliced);
+  Operation *point = getHoistPoint(anchor, flat);
+  // Reuse an identical concatenation that is already available.
+  for (Operation *user : flat.front().getUsers()) {
+    auto existing = dyn_cast<tensor::ConcatOp>(user);
+    if (existing && static_cast<int64_t>(existing.getDim()) == dim &&
+        llvm::equal(existing.getInputs(), flat) &&
+        isAvailableBefore(existing.getResult(), point))
+      return existing.getResult();
+  }
   OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(getHoistPoint(anchor, flat));
+  rewriter.setInsertionPoint(point);
   return tensor::ConcatOp::create(rewriter, anchor->getLoc(), dim, flat);
 }
 
@@ -345,10 +354,15 @@ private:
   DenseSet<Operation *> erased;
 };
 
-/// Records erased ops into a set.
+/// Records erased ops into a set. A new op may reuse the memory of an erased
+/// one, so creating an op takes it out of the set again.
 struct ErasureTracker final : RewriterBase::Listener {
   explicit ErasureTracker(DenseSet<Operation *> &erased) : erased(erased) {}
   void notifyOperationErased(Operation *op) override { erased.insert(op); }
+  void notifyOperationInserted(Operation *op,
+                               OpBuilder::InsertPoint previous) override {
+    erased.erase(op);
+  }
   DenseSet<Operation *> &erased;
 };
 
@@ -526,12 +540,23 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
   // The shared operand fixes K; the others are stacked along N (shared lhs)
   // or along M (shared rhs).
   int64_t concatDim = sharedLhs ? first.rhsNDim() : first.lhsMDim();
+  // Products of the same two operands are computed once and share a slice.
   SmallVector<Value> inputs;
+  SmallVector<int64_t> sliceOffsets;
+  llvm::SmallDenseMap<Value, int64_t> offsetOf;
   int64_t stacked = 0;
   for (const Gemm &gemm : group) {
-    inputs.push_back(sharedLhs ? gemm.rhs() : gemm.lhs());
-    stacked += sharedLhs ? gemm.n : gemm.m;
+    Value other = sharedLhs ? gemm.rhs() : gemm.lhs();
+    auto [it, inserted] = offsetOf.try_emplace(other, stacked);
+    if (inserted) {
+      inputs.push_back(other);
+      stacked += sharedLhs ? gemm.n : gemm.m;
+    }
+    sliceOffsets.push_back(it->second);
   }
+  // Identical products only: a job for CSE, not for a merge.
+  if (inputs.size() < 2)
+    return;
   int64_t m = sharedLhs ? first.m : stacked;
   int64_t n = sharedLhs ? stacked : first.n;
   int64_t largest = std::max(getConcatElements(inputs, concatDim), m * n);
@@ -570,8 +595,7 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
   // Create every slice before erasing anything: `insertBefore` is one of the
   // matmuls replaced below.
   SmallVector<Value> slices;
-  int64_t offset = 0;
-  for (const Gemm &gemm : group) {
+  for (auto [gemm, offset] : llvm::zip_equal(group, sliceOffsets)) {
     SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
                                          rewriter.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(gemm.m),
@@ -579,7 +603,6 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
     SmallVector<OpFoldResult> strides = {rewriter.getIndexAttr(1),
                                          rewriter.getIndexAttr(1)};
     offsets[sharedLhs ? 1 : 0] = rewriter.getIndexAttr(offset);
-    offset += sharedLhs ? gemm.n : gemm.m;
     slices.push_back(tensor::ExtractSliceOp::create(
         rewriter, gemm.op.getLoc(),
         cast<RankedTensorType>(gemm.result().getType()), merged, offsets, sizes,
@@ -725,13 +748,17 @@ void MergeMatmulsPass::runOnOperation() {
       root = mergeSum(rewriter, root);
   }
 
-  // Then matmuls sharing an operand, lhs before rhs. Each shared value is
-  // looked at once, through a matmul that still exists.
+  // Then matmuls sharing an operand, lhs before rhs; sums merged above that
+  // concatenate the same operands share one concatenation, so their products
+  // merge here too. Each shared value is looked at once, through a matmul
+  // that still exists.
   for (unsigned position : {0u, 1u}) {
-    SmallVector<linalg::MatmulOp> matmuls;
+    // Ops are held as plain pointers: one erased here may have its memory
+    // reused by a new op of another kind.
+    SmallVector<Operation *> matmuls;
     func.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     DenseSet<Value> done;
-    for (linalg::MatmulOp op : matmuls) {
+    for (Operation *op : matmuls) {
       if (erased.contains(op))
         continue;
       std::optional<Gemm> gemm = getGemm(op);

@@ -552,3 +552,78 @@ func.func @shared_lhs_mixed_transpose_forms(%x: tensor<4x8xf32>, %U: tensor<16x8
                      outs(%z1 : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %a, %b : tensor<4x16xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// LSTM-style gates, x.W_g + h.U_g: each sum becomes [x h].[W_g; U_g], the
+// sums share one concatenation [x h], and the products of it then merge into
+// a single GEMM over [[W_1; U_1] [W_2; U_2]].
+// CHECK-LABEL: func.func @sums_then_shared_lhs
+//  CHECK-SAME:   (%[[X:[a-z0-9_]+]]: tensor<4x8xf32>, %[[H:[a-z0-9_]+]]: tensor<4x6xf32>
+//       CHECK:   %[[XH:.*]] = tensor.concat dim(1) %[[X]], %[[H]] : {{.*}} -> tensor<4x14xf32>
+//   CHECK-NOT:   tensor.concat dim(1) %[[X]]
+//       CHECK:   %[[W:.*]] = tensor.concat dim(1) {{.*}} : (tensor<14x8xf32>, tensor<14x8xf32>) -> tensor<14x16xf32>
+//       CHECK:   %[[M:.*]] = linalg.matmul ins(%[[XH]], %[[W]] : tensor<4x14xf32>, tensor<14x16xf32>)
+//   CHECK-NOT:   linalg.matmul
+//   CHECK-DAG:   %[[G1:.*]] = tensor.extract_slice %[[M]][0, 0] [4, 8] [1, 1]
+//   CHECK-DAG:   %[[G2:.*]] = tensor.extract_slice %[[M]][0, 8] [4, 8] [1, 1]
+//       CHECK:   return %[[G1]], %[[G2]]
+func.func @sums_then_shared_lhs(%x: tensor<4x8xf32>, %h: tensor<4x6xf32>,
+                                %W1: tensor<8x8xf32>, %U1: tensor<6x8xf32>,
+                                %W2: tensor<8x8xf32>, %U2: tensor<6x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %z = arith.constant dense<0.0> : tensor<4x8xf32>
+  %a1 = linalg.matmul ins(%x, %W1 : tensor<4x8xf32>, tensor<8x8xf32>)
+                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %b1 = linalg.matmul ins(%h, %U1 : tensor<4x6xf32>, tensor<6x8xf32>)
+                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %g1 = arith.addf %a1, %b1 : tensor<4x8xf32>
+  %a2 = linalg.matmul ins(%x, %W2 : tensor<4x8xf32>, tensor<8x8xf32>)
+                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %b2 = linalg.matmul ins(%h, %U2 : tensor<4x6xf32>, tensor<6x8xf32>)
+                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %g2 = arith.addf %a2, %b2 : tensor<4x8xf32>
+  return %g1, %g2 : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// A product computed twice is concatenated once; both copies read the same
+// slice.
+// CHECK-LABEL: func.func @shared_lhs_duplicate_product
+//  CHECK-SAME:   (%[[X:.*]]: tensor<4x8xf32>, %[[U:.*]]: tensor<8x8xf32>, %[[V:.*]]: tensor<8x8xf32>)
+//       CHECK:   %[[UV:.*]] = tensor.concat dim(1) %[[U]], %[[V]] : {{.*}} -> tensor<8x16xf32>
+//       CHECK:   %[[M:.*]] = linalg.matmul ins(%[[X]], %[[UV]] :
+//   CHECK-DAG:   %[[A:.*]] = tensor.extract_slice %[[M]][0, 0] [4, 8] [1, 1]
+//   CHECK-DAG:   %[[B:.*]] = tensor.extract_slice %[[M]][0, 8] [4, 8] [1, 1]
+//   CHECK-DAG:   %[[C:.*]] = tensor.extract_slice %[[M]][0, 0] [4, 8] [1, 1]
+//       CHECK:   return %[[A]], %[[B]], %[[C]]
+func.func @shared_lhs_duplicate_product(%x: tensor<4x8xf32>, %U: tensor<8x8xf32>, %V: tensor<8x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %z = arith.constant dense<0.0> : tensor<4x8xf32>
+  %a = linalg.matmul ins(%x, %U : tensor<4x8xf32>, tensor<8x8xf32>)
+                     outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %b = linalg.matmul ins(%x, %V : tensor<4x8xf32>, tensor<8x8xf32>)
+                     outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %c = linalg.matmul ins(%x, %U : tensor<4x8xf32>, tensor<8x8xf32>)
+                     outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %a, %b, %c : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// Two identical products are left to CSE: there is nothing to concatenate.
+// CHECK-LABEL: func.func @negative_identical_products_only
+//   CHECK-NOT:   tensor.concat
+//       CHECK:   linalg.matmul
+//       CHECK:   linalg.matmul
+//   CHECK-NOT:   tensor.concat
+func.func @negative_identical_products_only(%x: tensor<4x8xf32>, %U: tensor<8x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %z = arith.constant dense<0.0> : tensor<4x8xf32>
+  %a = linalg.matmul ins(%x, %U : tensor<4x8xf32>, tensor<8x8xf32>)
+                     outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %b = linalg.matmul ins(%x, %U : tensor<4x8xf32>, tensor<8x8xf32>)
+                     outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
+}

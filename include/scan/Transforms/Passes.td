@@ -51,7 +51,15 @@ def MergeMatmulsPass : Pass<"scan-merge-matmuls", "mlir::func::FuncOp"> {
     `LoopLikeOpInterface` op, such as `scan.scan`) are created above the
     outermost such loop, so loop-invariant weights are concatenated once per
     call rather than once per step; the zero `outs` of the merged product is
-    placed the same way as the fills it replaces.
+    placed the same way as the fills it replaces. An identical concatenation
+    that is already available is reused.
+
+    Sums are merged first, then shared operands: sums that concatenate the
+    same operands (the LSTM gates `x.W_g + h.U_g` all concatenate `[x h]`)
+    then share their left operand and merge into one product. A product
+    that appears twice in a shared-operand group is computed once. Because
+    sums concatenate per-step values with invariant ones, run input
+    projection hoisting before this pass.
 
     Left alone: matmuls with an accumulating (non-zero) `outs` that are not
     part of a sum, mixed element types or layouts, dependent matmuls, and
