@@ -671,15 +671,18 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
 
   for (SmallVector<Gemm> &cls : classes) {
     if (cls.size() < 2) {
-      bool hasZeroPeer = llvm::any_of(all, [&](const Gemm &other) {
-        return other.op != cls.front().op &&
-               other.op->getBlock() == cls.front().op->getBlock() &&
-               isZeroTensor(other.init());
+      // A product and its adjoint share a weight, once transposed: that is
+      // no near miss. Only report peers that differ in types or cast alone.
+      const Gemm &lone = cls.front();
+      bool hasNearPeer = llvm::any_of(all, [&](const Gemm &other) {
+        return other.op != lone.op &&
+               other.op->getBlock() == lone.op->getBlock() &&
+               isZeroTensor(other.init()) && other.transA == lone.transA &&
+               other.transB == lone.transB;
       });
-      if (hasZeroPeer)
-        cls.front().op->emitRemark()
-            << "not merged with matmuls sharing its " << side
-            << ": element types, transposition or cast differ";
+      if (hasNearPeer)
+        lone.op->emitRemark() << "not merged with matmuls sharing its " << side
+                              << ": element types or cast differ";
       continue;
     }
     SmallVector<Gemm> remaining = cls;

@@ -100,10 +100,10 @@ func.func @negative_different_element_types(%x: tensor<4x8xf32>, %U: tensor<8x8x
                                             %V: tensor<8x8xf16>)
     -> (tensor<4x8xf32>, tensor<4x8xf32>) {
   %z = arith.constant dense<0.0> : tensor<4x8xf32>
-  // expected-remark @below {{not merged with matmuls sharing its lhs: element types, transposition or cast differ}}
+  // expected-remark @below {{not merged with matmuls sharing its lhs: element types or cast differ}}
   %a = linalg.matmul ins(%x, %U : tensor<4x8xf32>, tensor<8x8xf32>)
                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
-  // expected-remark @below {{not merged with matmuls sharing its lhs: element types, transposition or cast differ}}
+  // expected-remark @below {{not merged with matmuls sharing its lhs: element types or cast differ}}
   %b = linalg.matmul ins(%x, %V : tensor<4x8xf32>, tensor<8x8xf16>)
                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
@@ -139,5 +139,23 @@ func.func @negative_no_remark(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>,
                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
   %b = linalg.matmul ins(%y, %V : tensor<4x8xf32>, tensor<8x8xf32>)
                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
+}
+
+// -----
+
+// A product and the adjoint-style product of the same weight transposed
+// share the weight but can never be concatenated: no remark.
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mBt = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @negative_transposed_peer_no_remark(%h: tensor<4x8xf32>, %e: tensor<4x8xf32>,
+                                              %W: tensor<8x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %z = arith.constant dense<0.0> : tensor<4x8xf32>
+  %a = linalg.matmul ins(%h, %W : tensor<4x8xf32>, tensor<8x8xf32>)
+                     outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %b = linalg.matmul indexing_maps = [#mA, #mBt, #mC]
+      ins(%e, %W : tensor<4x8xf32>, tensor<8x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
 }
