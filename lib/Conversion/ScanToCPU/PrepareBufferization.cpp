@@ -63,6 +63,13 @@ void sinkFillIntoUse(linalg::LinalgOp op) {
     builder.clone(*empty, mapping);
     Operation *newFill = builder.clone(*fill, mapping);
     init.set(newFill->getResult(0));
+    // Drop the original when this was its last use, so that no buffer is
+    // filled for nothing.
+    if (fill->use_empty()) {
+      fill->erase();
+      if (empty->use_empty())
+        empty->erase();
+    }
   }
 }
 
@@ -73,10 +80,13 @@ struct PrepareBufferizationPass final
   void runOnOperation() override {
     ModuleOp module = getOperation();
     module.walk([](scf::ForOp loop) { useCarriesAsDestinations(loop); });
-    module.walk([](linalg::LinalgOp op) {
+    SmallVector<linalg::LinalgOp> inLoops;
+    module.walk([&](linalg::LinalgOp op) {
       if (op->getParentOfType<scf::ForOp>() && op.hasPureTensorSemantics())
-        sinkFillIntoUse(op);
+        inLoops.push_back(op);
     });
+    for (linalg::LinalgOp op : inLoops)
+      sinkFillIntoUse(op);
     auto readOnly = BoolAttr::get(&getContext(), false);
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal() || !func.isPublic())
