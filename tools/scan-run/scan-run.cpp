@@ -1278,20 +1278,31 @@ static Error run(int &exitCode) {
                : std::string(".npy files"))
        << "), warmup " << warmup << ", repeat "
        << std::max(1u, repeat.getValue()) << "\n";
-    os << llvm::formatv("{0,-12} {1,10} {2,10} {3,10} {4,9} {5,9} {6,8} "
-                        "{7,9} {8,9}\n",
-                        "variant", "min ms", "median ms", "max ms", "GFLOP",
-                        "GFLOP/s", "speed-up", "RSS MiB", "+call MiB");
+    size_t width = 8;
     for (const VariantResult &res : results)
-      os << llvm::formatv(
-          "{0,-12} {1,10} {2,10} {3,10} {4,9} {5,9} {6,8} {7,9} {8,9}\n",
-          res.name, fmt(res.min() * 1e3), fmt(res.median() * 1e3),
-          fmt(res.max() * 1e3), fmt(res.gflop), fmt(res.gflop / res.median()),
-          fmt(refMedian / res.median(), "%.3fx"), fmt(res.peakRssMiB, "%.1f"),
-          fmt(res.callExtraMiB, "%.1f"));
+      width = std::max(width, res.name.size());
+    auto row = [&](StringRef name, ArrayRef<std::string> cols) {
+      os << name;
+      os.indent(width - name.size());
+      static const unsigned widths[] = {11, 11, 11, 10, 10, 9, 9, 10};
+      for (auto [c, w] : llvm::zip(cols, widths)) {
+        os.indent(w > c.size() ? w - c.size() : 1);
+        os << c;
+      }
+      os << "\n";
+    };
+    row("variant", {"min ms", "median ms", "max ms", "GFLOP", "GFLOP/s",
+                    "speed-up", "RSS MiB", "+call MiB"});
+    for (const VariantResult &res : results)
+      row(res.name,
+          {fmt(res.min() * 1e3), fmt(res.median() * 1e3), fmt(res.max() * 1e3),
+           fmt(res.gflop), fmt(res.gflop / res.median()),
+           fmt(refMedian / res.median(), "%.3fx"), fmt(res.peakRssMiB, "%.1f"),
+           fmt(res.callExtraMiB, "%.1f")});
     for (const VariantResult &res : results)
       if (res.name != res.pipeline)
-        os << "  " << res.name << " = " << res.pipeline << "\n";
+        os << "  " << res.name << " = "
+           << (res.pipeline.empty() ? "(no passes)" : res.pipeline) << "\n";
     os << "  compile (s):";
     for (const VariantResult &res : results)
       os << " " << res.name << " " << fmt(res.variantSec, "%.3f") << "+"
