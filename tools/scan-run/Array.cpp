@@ -135,7 +135,8 @@ Array::Array(DType dtype, llvm::ArrayRef<int64_t> shape)
   // aligned_alloc wants a non-zero multiple of the alignment.
   size_t bytes = std::max<size_t>(64, (byteSize() + 63) / 64 * 64);
   storage.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
-  std::memset(storage.get(), 0, bytes);
+  if (storage)
+    std::memset(storage.get(), 0, bytes);
 }
 
 double Array::get(int64_t i) const {
@@ -357,6 +358,8 @@ static llvm::Expected<Array> parseNpy(StringRef buf) {
     return fail("garbled data: " + llvm::Twine(have) + " bytes, expected " +
                 llvm::Twine(want) + " for " + shapeStr(*dtype, shape));
   Array a(*dtype, shape);
+  if (!a.data())
+    return fail("cannot allocate " + llvm::Twine(want) + " bytes");
   std::memcpy(a.data(), buf.data() + prefix + headerLen, want);
   return a;
 }

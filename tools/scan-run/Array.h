@@ -53,6 +53,7 @@ struct ArraySpec {
 class Array {
 public:
   Array() = default;
+  /// Allocates zero-filled storage; data() is null if that failed.
   Array(DType dtype, llvm::ArrayRef<int64_t> shape);
 
   DType dtype() const { return type; }

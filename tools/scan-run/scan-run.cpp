@@ -498,10 +498,13 @@ private:
   std::vector<void *> args;
 };
 
-static std::vector<Array> allocate(ArrayRef<ArraySpec> specs) {
+static Expected<std::vector<Array>> allocate(ArrayRef<ArraySpec> specs) {
   std::vector<Array> arrays;
-  for (const ArraySpec &s : specs)
+  for (const ArraySpec &s : specs) {
     arrays.emplace_back(s.dtype, s.shape);
+    if (!arrays.back().data())
+      return fail("cannot allocate an array of " + s.str());
+  }
   return arrays;
 }
 
@@ -640,7 +643,10 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
   std::vector<Array> pristine;
   for (const Array &a : inputs)
     pristine.push_back(a.clone());
-  res.outputs = allocate(sig.results);
+  auto outputs = allocate(sig.results);
+  if (!outputs)
+    return outputs.takeError();
+  res.outputs = std::move(*outputs);
   Invocation call(jit.fns[entryName], inputs, res.outputs);
 
   double rssBefore = procStatusMiB("VmRSS").value_or(0);
@@ -844,10 +850,16 @@ finiteDifferences(GradSetup &g, std::vector<Array> &inputs) {
     for (const Array &a : inputs)
       point.push_back(a.clone());
   } else {
-    point = allocate(g.argsSig.results);
+    auto p = allocate(g.argsSig.results);
+    if (!p)
+      return p.takeError();
+    point = std::move(*p);
     Invocation(g.jit.fns[g.argsFn], inputs, point)();
   }
-  std::vector<Array> cost = allocate(g.calleeSig.results);
+  auto costOr = allocate(g.calleeSig.results);
+  if (!costOr)
+    return costOr.takeError();
+  std::vector<Array> cost = std::move(*costOr);
   Invocation evalCallee(g.jit.fns[g.callee], point, cost);
 
   bool anyF32 = false;
@@ -957,6 +969,9 @@ static Expected<std::vector<Array>> makeInputs(const Signature &sig,
                 " arguments");
   for (size_t i = 0; i < n; ++i) {
     Array a(sig.args[i].dtype, sig.args[i].shape);
+    if (!a.data())
+      return fail("cannot allocate argument " + llvm::Twine(i) + " of @" +
+                  entryName + " (" + sig.args[i].str() + ")");
     double scale = scales[scales.size() == 1 ? 0 : i];
     fillRandomNormal(a, randomSeed + i, scale);
     inputs.push_back(std::move(a));
