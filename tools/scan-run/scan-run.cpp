@@ -773,10 +773,10 @@ static Expected<GradSetup> prepareGradCheck(ModuleOp source,
     Block *block = newRet->getBlock();
     while (&block->back() != newRet.getOperation())
       block->back().erase();
-    argsFn.setFunctionType(FunctionType::get(
-        module->getContext(), argsFn.getArgumentTypes(),
-        TypeRange(ValueRange(cloneGrad.getArgs()))));
-    // cloneGrad was erased with the ops after the new return.
+    // The scan.grad and the old return went with the ops after newRet.
+    argsFn.setFunctionType(FunctionType::get(module->getContext(),
+                                             argsFn.getArgumentTypes(),
+                                             newRet.getOperandTypes()));
     eraseGradUsers(*module, "");
   }
 
