@@ -189,10 +189,12 @@ static bool allUsesAfter(Value value, Operation *op) {
   });
 }
 
-/// Returns the op before which to create an op that depends only on `deps`
-/// and is needed before `anchor`: `anchor` itself, or the outermost enclosing
-/// loop above which all of `deps` are defined.
-static Operation *getHoistPoint(Operation *anchor, ValueRange deps) {
+/// Returns where to create an op that depends only on `deps` and is needed
+/// before `anchor`: right before `anchor`, or, when all of `deps` are defined
+/// above the loops around `anchor`, above the outermost such loop, as early as
+/// `deps` allow (so that later merges elsewhere can reuse the op).
+static OpBuilder::InsertPoint getHoistPoint(Operation *anchor,
+                                            ValueRange deps) {
   Operation *point = anchor;
   while (auto loop =
              dyn_cast_or_null<LoopLikeOpInterface>(point->getParentOp())) {
@@ -201,7 +203,19 @@ static Operation *getHoistPoint(Operation *anchor, ValueRange deps) {
       break;
     point = loop;
   }
-  return point;
+  Block *block = point->getBlock();
+  if (point == anchor)
+    return OpBuilder::InsertPoint(block, anchor->getIterator());
+  Operation *last = nullptr;
+  for (Value dep : deps) {
+    Operation *def = dep.getDefiningOp();
+    Operation *inBlock = def ? block->findAncestorOpInBlock(*def) : nullptr;
+    if (inBlock && (!last || last->isBeforeInBlock(inBlock)))
+      last = inBlock;
+  }
+  if (!last)
+    return OpBuilder::InsertPoint(block, block->begin());
+  return OpBuilder::InsertPoint(block, std::next(last->getIterator()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -242,18 +256,45 @@ static Value createConcat(RewriterBase &rewriter, Operation *anchor,
                           ValueRange inputs, int64_t dim,
                           SmallVectorImpl<Operation *> &spliced) {
   SmallVector<Value> flat = flattenConcatInputs(inputs, dim, spliced);
-  Operation *point = getHoistPoint(anchor, flat);
   // Reuse an identical concatenation that is already available.
   for (Operation *user : flat.front().getUsers()) {
     auto existing = dyn_cast<tensor::ConcatOp>(user);
     if (existing && static_cast<int64_t>(existing.getDim()) == dim &&
         llvm::equal(existing.getInputs(), flat) &&
-        isAvailableBefore(existing.getResult(), point))
+        isAvailableBefore(existing.getResult(), anchor))
       return existing.getResult();
   }
   OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(point);
+  rewriter.restoreInsertionPoint(getHoistPoint(anchor, flat));
   return tensor::ConcatOp::create(rewriter, anchor->getLoc(), dim, flat);
+}
+
+/// Returns the order in which an existing concatenation along `dim`, available
+/// before `anchor`, holds exactly `inputs` (as indices into `inputs`), if
+/// there is one.
+static std::optional<SmallVector<unsigned>>
+findConcatOrder(ArrayRef<Value> inputs, int64_t dim, Operation *anchor) {
+  for (Operation *user : inputs.front().getUsers()) {
+    auto existing = dyn_cast<tensor::ConcatOp>(user);
+    if (!existing || static_cast<int64_t>(existing.getDim()) != dim ||
+        existing.getInputs().size() != inputs.size() ||
+        !isAvailableBefore(existing.getResult(), anchor))
+      continue;
+    SmallVector<unsigned> order;
+    SmallVector<bool> taken(inputs.size(), false);
+    for (Value input : existing.getInputs()) {
+      unsigned index = 0;
+      while (index < inputs.size() && (taken[index] || inputs[index] != input))
+        ++index;
+      if (index == inputs.size())
+        break;
+      taken[index] = true;
+      order.push_back(index);
+    }
+    if (order.size() == inputs.size())
+      return order;
+  }
+  return std::nullopt;
 }
 
 /// Creates a zero tensor of `type` before `anchor`, hoisted out of the loops
@@ -261,7 +302,7 @@ static Value createConcat(RewriterBase &rewriter, Operation *anchor,
 static Value createZeroTensor(RewriterBase &rewriter, Operation *anchor,
                               RankedTensorType type, ValueRange originals) {
   OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(getHoistPoint(anchor, originals));
+  rewriter.restoreInsertionPoint(getHoistPoint(anchor, originals));
   Location loc = anchor->getLoc();
   Value zero = arith::ConstantOp::create(
       rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
@@ -444,13 +485,25 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
   llvm::sort(group, [](const Gemm &a, const Gemm &b) {
     return a.op->isBeforeInBlock(b.op);
   });
-  const Gemm &first = group.front();
   if (group.size() < 2) {
-    first.op->emitRemark()
+    group.front().op->emitRemark()
         << "not merged: " << terms.matmuls.size()
         << " summed matmuls differ in element types, transposition or cast";
     return nullptr;
   }
+  // The terms of a sum commute: follow the order of an available
+  // concatenation of the same right operands, so that the forward loop's
+  // [U V] also serves the backward loop's [e_r e_z].[U V]^T.
+  SmallVector<Value> rhsOrder =
+      llvm::map_to_vector(group, [](const Gemm &gemm) { return gemm.rhs(); });
+  if (std::optional<SmallVector<unsigned>> order =
+          findConcatOrder(rhsOrder, group.front().rhsKDim(), root)) {
+    SmallVector<Gemm> permuted;
+    for (unsigned index : *order)
+      permuted.push_back(group[index]);
+    group = std::move(permuted);
+  }
+  const Gemm &first = group.front();
 
   SmallVector<Value> lhsInputs, rhsInputs;
   int64_t k = 0;
@@ -542,21 +595,43 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
   int64_t concatDim = sharedLhs ? first.rhsNDim() : first.lhsMDim();
   // Products of the same two operands are computed once and share a slice.
   SmallVector<Value> inputs;
-  SmallVector<int64_t> sliceOffsets;
-  llvm::SmallDenseMap<Value, int64_t> offsetOf;
-  int64_t stacked = 0;
+  SmallVector<int64_t> inputSizes;
+  SmallVector<unsigned> inputOf;
+  llvm::SmallDenseMap<Value, unsigned> indexOf;
   for (const Gemm &gemm : group) {
     Value other = sharedLhs ? gemm.rhs() : gemm.lhs();
-    auto [it, inserted] = offsetOf.try_emplace(other, stacked);
+    auto [it, inserted] = indexOf.try_emplace(other, inputs.size());
     if (inserted) {
       inputs.push_back(other);
-      stacked += sharedLhs ? gemm.n : gemm.m;
+      inputSizes.push_back(sharedLhs ? gemm.n : gemm.m);
     }
-    sliceOffsets.push_back(it->second);
+    inputOf.push_back(it->second);
   }
   // Identical products only: a job for CSE, not for a merge.
   if (inputs.size() < 2)
     return;
+  // Slices can come in any order: follow an available concatenation of the
+  // same operands, which then serves this product too.
+  SmallVector<unsigned> slot = llvm::to_vector(
+      llvm::seq<unsigned>(0, static_cast<unsigned>(inputs.size())));
+  if (std::optional<SmallVector<unsigned>> order =
+          findConcatOrder(inputs, concatDim, insertBefore)) {
+    for (auto [newIndex, oldIndex] : llvm::enumerate(*order))
+      slot[oldIndex] = newIndex;
+    SmallVector<Value> permuted;
+    for (unsigned oldIndex : *order)
+      permuted.push_back(inputs[oldIndex]);
+    inputs = std::move(permuted);
+  }
+  SmallVector<int64_t> offsetAt(inputs.size(), 0);
+  int64_t stacked = 0;
+  for (unsigned newIndex = 0; newIndex < inputs.size(); ++newIndex) {
+    unsigned oldIndex = llvm::find(slot, newIndex) - slot.begin();
+    offsetAt[newIndex] = stacked;
+    stacked += inputSizes[oldIndex];
+  }
+  SmallVector<int64_t> sliceOffsets = llvm::map_to_vector(
+      inputOf, [&](unsigned oldIndex) { return offsetAt[slot[oldIndex]]; });
   int64_t m = sharedLhs ? first.m : stacked;
   int64_t n = sharedLhs ? stacked : first.n;
   int64_t largest = std::max(getConcatElements(inputs, concatDim), m * n);

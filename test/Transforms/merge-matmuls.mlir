@@ -627,3 +627,54 @@ func.func @negative_identical_products_only(%x: tensor<4x8xf32>, %U: tensor<8x8x
                      outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
   return %a, %b : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// A forward loop reads h.U and h.V, a backward loop sums e_r.U^T + e_z.V^T:
+// both merges concatenate U and V along the same dimension, so they share one
+// concatenation, created where U and V are defined (the sum, merged first,
+// fixes the order).
+// CHECK-LABEL: func.func @forward_and_backward_share_weights
+//  CHECK-SAME:   %[[U:[a-z0-9_]+]]: tensor<8x8xf32>, %[[V:[a-z0-9_]+]]: tensor<8x8xf32>
+//       CHECK:   %[[W:.*]] = tensor.concat dim(1) %[[V]], %[[U]] : {{.*}} -> tensor<8x16xf32>
+//   CHECK-NOT:   tensor.concat {{.*}}%[[U]]
+//       CHECK:   scan.scan
+//       CHECK:     %[[F:.*]] = linalg.matmul ins(%{{.*}}, %[[W]] :
+//   CHECK-DAG:     tensor.extract_slice %[[F]][0, 8] [4, 8] [1, 1]
+//   CHECK-DAG:     tensor.extract_slice %[[F]][0, 0] [4, 8] [1, 1]
+//       CHECK:   scan.scan reverse
+//       CHECK:     linalg.matmul indexing_maps = {{.*}} ins(%{{.*}}, %[[W]] :
+//   CHECK-NOT:   tensor.concat {{.*}}%[[U]]
+//       CHECK:   return
+#mA = affine_map<(m, n, k) -> (m, k)>
+#mBt = affine_map<(m, n, k) -> (n, k)>
+#mC = affine_map<(m, n, k) -> (m, n)>
+func.func @forward_and_backward_share_weights(%x: tensor<5x4x8xf32>, %h0: tensor<4x8xf32>,
+                                              %U: tensor<8x8xf32>, %V: tensor<8x8xf32>)
+    -> (tensor<4x8xf32>, tensor<4x8xf32>) {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %hT = scan.scan carries(%h = %h0 : tensor<4x8xf32>)
+                  sequences(%xt = %x : tensor<5x4x8xf32>) -> tensor<4x8xf32> {
+    %hU = linalg.matmul ins(%h, %U : tensor<4x8xf32>, tensor<8x8xf32>)
+                        outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %hV = linalg.matmul ins(%h, %V : tensor<4x8xf32>, tensor<8x8xf32>)
+                        outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %m = arith.mulf %hU, %hV : tensor<4x8xf32>
+    %s = arith.addf %xt, %m : tensor<4x8xf32>
+    scan.yield %s : tensor<4x8xf32>
+  }
+  %dT = scan.scan reverse carries(%d = %hT : tensor<4x8xf32>)
+                  sequences(%gt = %x : tensor<5x4x8xf32>) -> tensor<4x8xf32> {
+    %ez = arith.mulf %d, %gt : tensor<4x8xf32>
+    %er = math.tanh %ez : tensor<4x8xf32>
+    %b = linalg.matmul indexing_maps = [#mA, #mBt, #mC]
+        ins(%ez, %V : tensor<4x8xf32>, tensor<8x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %a = linalg.matmul indexing_maps = [#mA, #mBt, #mC]
+        ins(%er, %U : tensor<4x8xf32>, tensor<8x8xf32>) outs(%z : tensor<4x8xf32>) -> tensor<4x8xf32>
+    %dn = arith.addf %a, %b : tensor<4x8xf32>
+    scan.yield %dn : tensor<4x8xf32>
+  }
+  return %hT, %dT : tensor<4x8xf32>, tensor<4x8xf32>
+}

@@ -165,10 +165,13 @@ def MergeMatmulsPass : Pass<"scan-merge-matmuls", "mlir::func::FuncOp"> {
 
     Concatenations whose inputs are defined above a loop (any
     `LoopLikeOpInterface` op, such as `scan.scan`) are created above the
-    outermost such loop, so loop-invariant weights are concatenated once per
-    call rather than once per step; the zero `outs` of the merged product is
-    placed the same way as the fills it replaces. An identical concatenation
-    that is already available is reused.
+    outermost such loop, right after the last of their inputs is defined, so
+    loop-invariant weights are concatenated once per call rather than once
+    per step; the zero `outs` of the merged product is placed the same way
+    as the fills it replaces. An available concatenation of the same inputs
+    is reused, and the order of the merged terms (free for sums and slices)
+    follows it: in a gradient, the forward loop's `h.[U V]`, the backward
+    loop's recomputed `h.[U V]` and its `[e_r e_z].[U V]^T` share one `[U V]`.
 
     Sums are merged first, then shared operands: sums that concatenate the
     same operands (the LSTM gates `x.W_g + h.U_g` all concatenate `[x h]`)
