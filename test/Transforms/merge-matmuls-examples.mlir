@@ -33,3 +33,22 @@
 //   RNN-NOT:   tensor.concat
 //       RNN:   linalg.matmul
 //   RNN-NOT:   tensor.concat
+//
+// The GRU gradient: one weight concatenation serves the forward loop, the
+// backward loop's recomputed h.[V U] and its sum e_z.V^T + e_r.U^T, which
+// becomes [e_z e_r].[V U]^T accumulating into the rest of dh.
+// RUN: scan-opt %examples/gru.mlir 2>/dev/null \
+// RUN:   --pass-pipeline='builtin.module(scan-differentiate,func.func(scan-merge-matmuls))' \
+// RUN:   | FileCheck %s --check-prefix=GRAD
+// GRAD-LABEL: func.func private @gru_cost_grad
+//       GRAD:   %[[W:.*]] = tensor.concat dim(1) {{.*}} -> tensor<1000x2000xf32>
+//   GRAD-NOT:   tensor.concat {{.*}} -> tensor<1000x2000xf32>
+//       GRAD:   scan.scan carries
+//       GRAD:     linalg.matmul ins(%{{.*}}, %[[W]] : {{.*}}) -> tensor<80x2000xf32>
+//       GRAD:   scan.scan reverse
+//       GRAD:     linalg.matmul ins(%{{.*}}, %[[W]] : {{.*}}) -> tensor<80x2000xf32>
+//       GRAD:     %[[E:.*]] = tensor.concat dim(1) {{.*}} -> tensor<80x2000xf32>
+//       GRAD:     linalg.matmul indexing_maps = {{.*}} ins(%[[E]], %[[W]] : tensor<80x2000xf32>, tensor<1000x2000xf32>) outs(%{{.*}} : tensor<80x1000xf32>)
+//       GRAD:     scan.yield
+//   GRAD-NOT:   tensor.concat {{.*}} -> tensor<1000x2000xf32>
+//       GRAD: func.func @gru_grad
