@@ -597,7 +597,7 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
   SmallVector<Value> inputs;
   SmallVector<int64_t> inputSizes;
   SmallVector<unsigned> inputOf;
-  llvm::SmallDenseMap<Value, unsigned> indexOf;
+  DenseMap<Value, unsigned> indexOf;
   for (const Gemm &gemm : group) {
     Value other = sharedLhs ? gemm.rhs() : gemm.lhs();
     auto [it, inserted] = indexOf.try_emplace(other, inputs.size());
