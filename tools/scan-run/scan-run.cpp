@@ -173,11 +173,18 @@ static Error fail(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-/// Collapses a message to one line.
+/// Collapses a message to one line of printable characters (bytes from a
+/// garbled file are written as \xNN).
 static std::string oneLine(StringRef s) {
   std::string out;
-  for (char c : s.trim())
-    out += (c == '\n' || c == '\r') ? ' ' : c;
+  for (char c : s.trim()) {
+    if (c == '\n' || c == '\r' || c == '\t')
+      out += ' ';
+    else if (llvm::isPrint(c))
+      out += c;
+    else
+      out += "\\x" + llvm::utohexstr(static_cast<uint8_t>(c), true, 2);
+  }
   return out;
 }
 
@@ -1312,7 +1319,8 @@ static Error run(int &exitCode) {
                     "speed-up", "RSS MiB", "+call MiB"});
     for (const VariantResult &res : results)
       row(res.name,
-          {fmt(res.min() * 1e3), fmt(res.median() * 1e3), fmt(res.max() * 1e3),
+          {fmt(res.min() * 1e3, "%.5g"), fmt(res.median() * 1e3, "%.5g"),
+           fmt(res.max() * 1e3, "%.5g"),
            fmt(res.gflop), fmt(res.gflop / res.median()),
            fmt(refMedian / res.median(), "%.3fx"), fmt(res.peakRssMiB, "%.1f"),
            fmt(res.callExtraMiB, "%.1f")});
@@ -1374,7 +1382,9 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(runCat);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "scan-run: JIT-compile and run a function of a scan-mlir program\n");
+      "scan-run: JIT-compile and run a function of a scan-mlir program\n\n"
+      "  --help-hidden also lists the MLIR options, e.g. --mlir-timing and\n"
+      "  --mlir-print-ir-after-all.\n");
   exeDir = llvm::sys::path::parent_path(llvm::sys::fs::getMainExecutable(
                                             argv[0], (void *)&main))
                .str();
