@@ -2,7 +2,7 @@
 // scan-run with the project's lowering: the forward cost against NumPy, the
 // gradients of scan.grad against a hand-written NumPy backward pass
 // (Inputs/generate.py) and against central finite differences.
-// rnn-small-optimized.test runs the optimized variant on this file.
+// optimized.test runs the optimized variant on this file.
 
 // REQUIRES: scan-lower-to-cpu, scan-differentiate
 
