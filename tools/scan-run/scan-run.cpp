@@ -101,12 +101,12 @@ static cl::opt<std::string> variantOpt(
     "variant",
     cl::desc("plain = builtin.module(scan-differentiate), optimized = "
              "builtin.module(scan-differentiate,scan-optimize), none = no "
-             "passes, or any pass pipeline"),
+             "passes, or any pass pipeline (LABEL=PIPELINE names it)"),
     cl::init("plain"), cl::cat(runCat));
 static cl::opt<std::string> compareOpt(
     "compare",
     cl::desc("Run several variants on the same inputs, comma-separated; the "
-             "first is the reference"),
+             "first is the reference; LABEL=PIPELINE names a variant"),
     cl::value_desc("V1,V2,..."), cl::cat(runCat));
 static cl::opt<std::string> loweringOpt(
     "lowering",
@@ -233,8 +233,20 @@ static SmallVector<std::string> splitTopLevel(StringRef s) {
   return parts;
 }
 
+/// Splits "LABEL=PIPELINE" (a name for the tables, before any '(' or '{')
+/// into its parts; a variant without a label is its own label.
+static std::pair<std::string, std::string> splitLabel(StringRef v) {
+  size_t eq = v.find('=');
+  if (eq != StringRef::npos && eq > 0 &&
+      v.find_first_of("({") > eq)
+    return {v.take_front(eq).trim().str(), v.drop_front(eq + 1).trim().str()};
+  return {v.str(), v.str()};
+}
+
 /// The textual module pipeline a variant name or pipeline string stands for.
-static std::string variantPipeline(StringRef v) {
+static std::string variantPipeline(StringRef labelled) {
+  std::string body = splitLabel(labelled).second;
+  StringRef v = body;
   if (v == "plain")
     return "builtin.module(scan-differentiate)";
   if (v == "optimized")
@@ -590,7 +602,7 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
                                           std::vector<Array> &inputs,
                                           TimingScope &timing) {
   VariantResult res;
-  res.name = variant.str();
+  res.name = splitLabel(variant).first;
   res.pipeline = variantPipeline(variant);
   std::string what = "variant '" + res.name + "'";
   OwningOpRef<ModuleOp> module(source.clone());
