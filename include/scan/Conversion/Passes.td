@@ -94,8 +94,10 @@ def ConvertLinalgMatmulToBLASPass
     `linalg.matmul` accumulates into its output, so the call uses
     `alpha = 1, beta = 1`. When the output buffer was just zeroed by a
     `linalg.fill` of 0.0 (only side-effect-free ops in between), is rooted in
-    a `memref.alloc`/`memref.alloca`, and neither input is rooted in the same
-    allocation, the fill is dropped and the call uses `beta = 0`.
+    a `memref.alloc`/`memref.alloca`, and each input is provably another
+    buffer (rooted in another allocation, a global or an argument of the
+    function; not a loop-carried value), the fill is dropped and the call
+    uses `beta = 0`.
 
     Matmuls that this cannot express are left alone and lower to loops:
     other element types or mixed ones, broadcast or otherwise unusual maps,
