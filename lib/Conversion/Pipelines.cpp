@@ -23,7 +23,7 @@ void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
   // linalg.generic per chain.
   pm.addPass(createConvertScanToSCFPass());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());

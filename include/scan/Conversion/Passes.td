@@ -152,6 +152,22 @@ def PrepareBufferizationPass
   ];
 }
 
+def FuseElementwisePass : Pass<"scan-fuse-elementwise"> {
+  let summary = "Fuse chains of elementwise linalg.generic ops, and only those";
+  let description = [{
+    Fuses an elementwise `linalg.generic` into the `linalg.generic` that
+    consumes it when it has no other use (upstream
+    `populateElementwiseOpsFusionPatterns`), so that a chain such as
+    `tanh(x + h W)` becomes one loop nest reading each input once.
+
+    Unlike upstream `linalg-fuse-elementwise-ops`, it does not propagate
+    `tensor.collapse_shape`/`expand_shape` through linalg ops: that turns a
+    `linalg.matmul` over a reshaped stacked tensor (the GEMM over all steps
+    after a loop) into a 4-loop `linalg.generic` that no BLAS call can take.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def ApproximateMathPass : Pass<"scan-approximate-math"> {
   let summary = "Replace f32 transcendental math ops by polynomials";
   let description = [{

@@ -4,7 +4,7 @@
 // are the steps of scan-lower-to-cpu up to bufferization.
 //
 // RUN: scan-opt %s --convert-scan-to-scf --convert-elementwise-to-linalg \
-// RUN:   --linalg-fuse-elementwise-ops --canonicalize --cse \
+// RUN:   --scan-fuse-elementwise --canonicalize --cse \
 // RUN:   --scan-prepare-bufferization --eliminate-empty-tensors \
 // RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops" \
 // RUN:   --canonicalize --cse --canonicalize --buffer-loop-hoisting \
@@ -13,7 +13,7 @@
 // Without scan-prepare-bufferization, the carry is reallocated and copied
 // at every step and the accumulator is copied from the hoisted zero fill.
 // RUN: scan-opt %s --convert-scan-to-scf --convert-elementwise-to-linalg \
-// RUN:   --linalg-fuse-elementwise-ops --canonicalize --cse \
+// RUN:   --scan-fuse-elementwise --canonicalize --cse \
 // RUN:   --eliminate-empty-tensors \
 // RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops" \
 // RUN:   --canonicalize --cse --canonicalize --buffer-loop-hoisting \
