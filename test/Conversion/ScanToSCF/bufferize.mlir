@@ -97,3 +97,31 @@ func.func @outputs_only(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
   }
   return %hT, %ys, %zs : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
 }
+
+// The forward loop of a gradient stores both h_t and h_(t-1). h_(t-1) is
+// copied out before the fused op overwrites the carry buffer with h_t, so the
+// carry stays in place: two slice copies per step and no allocation.
+// CHECK-LABEL: func.func @stores_old_and_new_carry
+//  CHECK-SAME:   %[[X:[a-z0-9]+]]: memref<5x2x4xf32>, %[[H0:[a-z0-9]+]]: memref<2x4xf32>
+//   CHECK-DAG:   %[[H:.*]] = memref.alloc() {{.*}} : memref<2x4xf32>
+//   CHECK-DAG:   memref.copy %[[H0]], %[[H]]
+//       CHECK:   scf.for %[[I:[a-z0-9_]+]] =
+//   CHECK-NOT:     memref.alloc
+//       CHECK:     %[[OLD:.*]] = memref.subview %{{.*}}[%[[I]], 0, 0]
+//       CHECK:     memref.copy %[[H]], %[[OLD]]
+//       CHECK:     linalg.generic {{.*}} outs(%[[H]] : memref<2x4xf32>)
+//       CHECK:     %[[NEW:.*]] = memref.subview %{{.*}}[%[[I]], 0, 0]
+//       CHECK:     memref.copy %[[H]], %[[NEW]]
+//   CHECK-NOT:     memref.alloc
+//       CHECK:   }
+func.func @stores_old_and_new_carry(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
+    -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+  %hT, %hs, %hp = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<5x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+    %pre = arith.addf %xt, %h : tensor<2x4xf32>
+    %hn = math.tanh %pre : tensor<2x4xf32>
+    scan.yield %hn, %hn, %h : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %hT, %hs, %hp : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
+}
