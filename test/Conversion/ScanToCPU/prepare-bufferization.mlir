@@ -87,6 +87,58 @@ func.func private @sink_fill(%h0: tensor<2x2xf32>, %w: tensor<2x2xf32>) -> tenso
 
 // -----
 
+// A carry computed by a matmul from a zero fill: the fill writes into the
+// carry (hoisted fills are first sunk next to the matmul), so the next carry
+// is computed into the carry's own buffer.
+// CHECK-LABEL: func.func private @carry_from_matmul
+//       CHECK:   scf.for {{.*}} iter_args(%[[H:[a-z0-9_]+]] = %{{.*}}) -> (tensor<2x2xf32>)
+//       CHECK:     %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[H]] : tensor<2x2xf32>)
+//       CHECK:     %[[M:.*]] = linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x2xf32>, tensor<2x2xf32>) outs(%[[Z]] : tensor<2x2xf32>)
+//       CHECK:     scf.yield %[[M]]
+func.func private @carry_from_matmul(%h0: tensor<2x2xf32>, %w: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %e = tensor.empty() : tensor<2x2xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2xf32>) -> tensor<2x2xf32>
+  %r = scf.for %i = %c0 to %c8 step %c1 iter_args(%h = %h0) -> tensor<2x2xf32> {
+    %d = arith.mulf %h, %h : tensor<2x2xf32>
+    %m = linalg.matmul ins(%d, %w : tensor<2x2xf32>, tensor<2x2xf32>)
+                       outs(%acc : tensor<2x2xf32>) -> tensor<2x2xf32>
+    scf.yield %m : tensor<2x2xf32>
+  }
+  return %r : tensor<2x2xf32>
+}
+
+// -----
+
+// The fill also feeds another op: it is not redirected into the carry.
+// CHECK-LABEL: func.func private @negative_shared_fill
+//       CHECK:   scf.for
+//       CHECK:     %[[E:.*]] = tensor.empty() : tensor<2x2xf32>
+//       CHECK:     %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<2x2xf32>)
+//       CHECK:     linalg.matmul {{.*}} outs(%[[Z]] : tensor<2x2xf32>)
+func.func private @negative_shared_fill(%h0: tensor<2x2xf32>, %w: tensor<2x2xf32>)
+    -> (tensor<2x2xf32>, tensor<2x2xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %r:2 = scf.for %i = %c0 to %c8 step %c1 iter_args(%h = %h0, %g = %h0)
+      -> (tensor<2x2xf32>, tensor<2x2xf32>) {
+    %e = tensor.empty() : tensor<2x2xf32>
+    %z = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2xf32>) -> tensor<2x2xf32>
+    %m = linalg.matmul ins(%h, %w : tensor<2x2xf32>, tensor<2x2xf32>)
+                       outs(%z : tensor<2x2xf32>) -> tensor<2x2xf32>
+    %n = arith.addf %g, %z : tensor<2x2xf32>
+    scf.yield %m, %n : tensor<2x2xf32>, tensor<2x2xf32>
+  }
+  return %r#0, %r#1 : tensor<2x2xf32>, tensor<2x2xf32>
+}
+
+// -----
+
 // Public functions with a body do not own their tensor arguments; private
 // functions and declarations keep the bufferization defaults.
 // CHECK-LABEL: func.func @public_entry

@@ -125,3 +125,46 @@ func.func @stores_old_and_new_carry(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
   }
   return %hT, %hs, %hp : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
 }
+
+// The backward loop of a gradient: dh is carried and recomputed as a matmul
+// from zero (dpre W^T), dW accumulates dW += h^T dpre in its carry. Both are
+// computed in their own buffer: nothing is allocated or copied per step.
+// CHECK-LABEL: func.func @backward
+//  CHECK-SAME:   %[[HS:[a-z0-9]+]]: memref<5x2x4xf32>, %[[W:[a-z0-9]+]]: memref<4x4xf32>, %[[DH0:[a-z0-9]+]]: memref<2x4xf32>, %[[DW0:[a-z0-9]+]]: memref<4x4xf32>
+//   CHECK-DAG:   memref.copy %[[DH0]], %[[DH:[a-z0-9_]+]] :
+//   CHECK-DAG:   memref.copy %[[DW0]], %[[DW:[a-z0-9_]+]] :
+//       CHECK:   scf.for
+//   CHECK-NOT:     memref.alloc
+//   CHECK-NOT:     memref.copy
+//       CHECK:     linalg.generic {{.*}} ins(%[[DH]], %{{.*}}) outs(%[[DPRE:[a-z0-9_]+]] : memref<2x4xf32>)
+//       CHECK:     linalg.matmul {{.*}} ins(%{{.*}}, %[[DPRE]] : {{.*}}) outs(%[[DW]] : memref<4x4xf32>)
+//       CHECK:     linalg.fill ins(%{{.*}} : f32) outs(%[[DH]] : memref<2x4xf32>)
+//       CHECK:     linalg.matmul {{.*}} ins(%[[DPRE]], %[[W]] : {{.*}}) outs(%[[DH]] : memref<2x4xf32>)
+//   CHECK-NOT:     memref.alloc
+//   CHECK-NOT:     memref.copy
+//       CHECK:   }
+//       CHECK:   return %[[DH]], %[[DW]]
+func.func @backward(%hs: tensor<5x2x4xf32>, %W: tensor<4x4xf32>,
+                    %dh0: tensor<2x4xf32>, %dW0: tensor<4x4xf32>)
+    -> (tensor<2x4xf32>, tensor<4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %acc0 = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %dh, %dW = scan.scan reverse carries(%g = %dh0 : tensor<2x4xf32>, %gw = %dW0 : tensor<4x4xf32>)
+      sequences(%ht = %hs : tensor<5x2x4xf32>) -> (tensor<2x4xf32>, tensor<4x4xf32>) {
+    %sq = arith.mulf %ht, %ht : tensor<2x4xf32>
+    %dpre = arith.mulf %g, %sq : tensor<2x4xf32>
+    %gwn = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>,
+                                          affine_map<(m, n, k) -> (k, n)>,
+                                          affine_map<(m, n, k) -> (m, n)>]
+        ins(%ht, %dpre : tensor<2x4xf32>, tensor<2x4xf32>)
+        outs(%gw : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %gn = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                         affine_map<(m, n, k) -> (n, k)>,
+                                         affine_map<(m, n, k) -> (m, n)>]
+        ins(%dpre, %W : tensor<2x4xf32>, tensor<4x4xf32>)
+        outs(%acc0 : tensor<2x4xf32>) -> tensor<2x4xf32>
+    scan.yield %gn, %gwn : tensor<2x4xf32>, tensor<4x4xf32>
+  }
+  return %dh, %dW : tensor<2x4xf32>, tensor<4x4xf32>
+}
