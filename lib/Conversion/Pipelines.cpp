@@ -52,6 +52,7 @@ void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
 
   // Matmuls -> BLAS; everything else -> loops that LLVM vectorises.
   pm.addPass(createConvertLinalgMatmulToBLASPass());
+  pm.addPass(createLowerStridedCopiesPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMathPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -168,6 +168,21 @@ def FuseElementwisePass : Pass<"scan-fuse-elementwise"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def LowerStridedCopiesPass : Pass<"scan-lower-strided-copies"> {
+  let summary = "Turn memref.copy between non-contiguous views into linalg.copy";
+  let description = [{
+    `memref.copy` between two contiguous buffers lowers to a `memcpy`; any
+    other copy (a strided slice, a column block of a concatenation) lowers to
+    a call of `memrefCopy` from `libmlir_c_runner_utils`, an element-by-
+    element copy driven by descriptors. This pass rewrites those into
+    `linalg.copy`, which `convert-linalg-to-loops` turns into plain loops that
+    LLVM vectorises, and which need no runtime library. Copies whose source
+    and target both have an identity layout or a static contiguous one are
+    left as they are.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def ApproximateMathPass : Pass<"scan-approximate-math"> {
   let summary = "Replace f32 transcendental math ops by polynomials";
   let description = [{

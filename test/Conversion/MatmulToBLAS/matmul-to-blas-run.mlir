@@ -10,7 +10,7 @@
 // RUN: | FileCheck %s
 
 // IR-LABEL: llvm.func @main
-// IR-COUNT-7: llvm.call @scanrt_sgemm
+// IR-COUNT-8: llvm.call @scanrt_sgemm
 // IR-NOT: llvm.call @scanrt_sgemm
 // IR-COUNT-1: llvm.call @scanrt_dgemm
 
@@ -108,6 +108,20 @@ func.func @main() {
   %m7 = bufferization.to_buffer %r7 : tensor<2x3xf32> to memref<2x3xf32>
   %u7 = memref.cast %m7 : memref<2x3xf32> to memref<*xf32>
   call @printMemrefF32(%u7) : (memref<*xf32>) -> ()
+
+  // A merged matmul A [B 2B] over concatenated weights; the concatenation
+  // copies into column blocks (strided copies lowered to loops).
+  // CHECK: [5,   8,   10,   16]
+  // CHECK-NEXT: [14,   14,   28,   28]
+  %b2 = arith.addf %b, %b : tensor<3x2xf32>
+  %bb = tensor.concat dim(1) %b, %b2 : (tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<3x4xf32>
+  %e8 = tensor.empty() : tensor<2x4xf32>
+  %z8 = linalg.fill ins(%zero : f32) outs(%e8 : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r8 = linalg.matmul ins(%a, %bb : tensor<2x3xf32>, tensor<3x4xf32>)
+                      outs(%z8 : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %m8 = bufferization.to_buffer %r8 : tensor<2x4xf32> to memref<2x4xf32>
+  %u8 = memref.cast %m8 : memref<2x4xf32> to memref<*xf32>
+  call @printMemrefF32(%u8) : (memref<*xf32>) -> ()
 
   // f64 goes through scanrt_dgemm.
   // CHECK: [5,   8]
