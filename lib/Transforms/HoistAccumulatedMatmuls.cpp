@@ -329,30 +329,33 @@ void HoistAccumulatedMatmulsPass::hoist(ScanOp scan,
     ++numHoisted;
   }
 
-  // Where each per-step operand is stacked: a sequence operand, an existing
-  // output (by index), or a new output (by index, after the existing ones).
+  // Where each per-step operand is stacked: a sequence operand (by index),
+  // an existing output (by index), or a new output (by index, after the
+  // existing ones). Block arguments die with the old body, so only indices
+  // are kept.
+  struct Stacked {
+    bool isSequence;
+    unsigned index;
+  };
   SmallVector<Value> yieldedOutputs(
       yield.getValues().drop_front(numCarries));
   llvm::MapVector<Value, unsigned> newOutputs;
-  auto stackedIndex = [&](Value perStep) -> std::optional<unsigned> {
+  auto locate = [&](Value perStep) -> Stacked {
     if (auto arg = dyn_cast<BlockArgument>(perStep);
         arg && arg.getOwner() == body && arg.getArgNumber() >= numCarries)
-      return std::nullopt;
+      return {true, arg.getArgNumber() - numCarries};
     for (auto [i, out] : llvm::enumerate(yieldedOutputs))
       if (out == perStep)
-        return i;
+        return {false, static_cast<unsigned>(i)};
     auto [it, inserted] = newOutputs.insert(
         {perStep, yieldedOutputs.size() + newOutputs.size()});
-    return it->second;
+    return {false, it->second};
   };
-  struct StackedTerm {
-    std::optional<unsigned> lhsOutput, rhsOutput;
-  };
-  SmallVector<SmallVector<StackedTerm>> stackedTerms;
+  SmallVector<SmallVector<std::pair<Stacked, Stacked>>> stackedTerms;
   for (const Accumulator &acc : accumulators) {
-    SmallVector<StackedTerm> &terms = stackedTerms.emplace_back();
+    auto &terms = stackedTerms.emplace_back();
     for (const MatmulForm &term : acc.terms)
-      terms.push_back({stackedIndex(term.lhs), stackedIndex(term.rhs)});
+      terms.push_back({locate(term.lhs), locate(term.rhs)});
   }
 
   // The new scan: kept carries, same sequences, old and new outputs.
@@ -400,24 +403,28 @@ void HoistAccumulatedMatmulsPass::hoist(ScanOp scan,
 
   // After the loop: init + sum of one GEMM per product.
   unsigned numKept = inits.size();
-  auto stackedValue = [&](Value perStep,
-                          std::optional<unsigned> output) -> Value {
-    if (output)
-      return newScan.getResult(numKept + *output);
-    unsigned seq = cast<BlockArgument>(perStep).getArgNumber() - numCarries;
-    return scan.getSequences()[seq];
+  auto stackedValue = [&](Stacked stacked) -> Value {
+    if (stacked.isSequence)
+      return newScan.getSequences()[stacked.index];
+    return newScan.getResult(numKept + stacked.index);
   };
   rewriter.setInsertionPointAfter(newScan);
+  // Operands shared between products are folded once.
+  DenseMap<std::pair<Value, unsigned>, Value> folded;
+  auto fold = [&](Value stacked, unsigned contractionDim) {
+    Value &matrix = folded[{stacked, contractionDim}];
+    if (!matrix)
+      matrix = foldSteps(rewriter, loc, stacked, contractionDim);
+    return matrix;
+  };
   SmallVector<Value> replacements(scan.getNumResults());
   for (auto [acc, terms] : llvm::zip_equal(accumulators, stackedTerms)) {
     Value sum = scan.getInitCarries()[acc.carry];
     for (auto [term, stacked] : llvm::zip_equal(acc.terms, terms)) {
-      Value lhs = foldSteps(rewriter, loc,
-                            stackedValue(term.lhs, stacked.lhsOutput),
-                            term.lhsContractionDim());
-      Value rhs = foldSteps(rewriter, loc,
-                            stackedValue(term.rhs, stacked.rhsOutput),
-                            term.rhsContractionDim());
+      Value lhs =
+          fold(stackedValue(stacked.first), term.lhsContractionDim());
+      Value rhs =
+          fold(stackedValue(stacked.second), term.rhsContractionDim());
       sum = createMatmul(rewriter, loc, lhs, term.lhsTransposed, rhs,
                          term.rhsTransposed, sum)
                 ->getResult(0);
@@ -431,6 +438,9 @@ void HoistAccumulatedMatmulsPass::hoist(ScanOp scan,
   for (unsigned i = 0, e = scan.getNumOutputs(); i < e; ++i)
     replacements[numCarries + i] = newScan.getResult(numKept + i);
   rewriter.replaceOp(scan, replacements);
+  // A scan left with nothing to compute goes away.
+  if (isOpTriviallyDead(newScan))
+    rewriter.eraseOp(newScan);
 }
 
 void HoistAccumulatedMatmulsPass::runOnOperation() {
@@ -453,7 +463,8 @@ void HoistAccumulatedMatmulsPass::runOnOperation() {
       if (steps < minTripCount) {
         scan.emitRemark() << "accumulator (carry #" << i
                           << ") not hoisted: trip count " << steps
-                          << " is below min-trip-count " << minTripCount;
+                          << " is below min-trip-count "
+                          << static_cast<int64_t>(minTripCount);
         continue;
       }
       accumulators.push_back(std::move(*analysis.accumulator));

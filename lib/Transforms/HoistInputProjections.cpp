@@ -216,7 +216,7 @@ void HoistInputProjectionsPass::runOnOperation() {
       if (steps < minTripCount) {
         op.emitRemark() << "input projection not hoisted: trip count "
                         << steps << " is below min-trip-count "
-                        << minTripCount;
+                        << static_cast<int64_t>(minTripCount);
         continue;
       }
       projections.push_back(*projection);
