@@ -51,7 +51,11 @@ std::optional<int64_t> ScanOp::getTripCount() {
 }
 
 YieldOp ScanOp::getYieldOp() {
-  return dyn_cast<YieldOp>(getBodyBlock()->getTerminator());
+  Block *body = getBodyBlock();
+  // Unverified IR may have an empty body or one without a terminator.
+  if (body->empty())
+    return nullptr;
+  return dyn_cast<YieldOp>(body->back());
 }
 
 //===----------------------------------------------------------------------===//
@@ -268,10 +272,12 @@ LogicalResult ScanOp::verify() {
              << i << " has initial type " << init.getType()
              << " but result type " << result.getType();
   }
-  return success();
+  return verifyBody(*tripCount);
 }
 
-LogicalResult ScanOp::verifyRegions() {
+// The body is checked here rather than in a region verifier so that these
+// precise messages come before the generic ones of RegionBranchOpInterface.
+LogicalResult ScanOp::verifyBody(int64_t tripCount) {
   Block *body = getBodyBlock();
   unsigned expectedArgs = getNumCarries() + getNumSequences();
   if (body->getNumArguments() != expectedArgs)
@@ -316,7 +322,6 @@ LogicalResult ScanOp::verifyRegions() {
              << i << " is yielded with type " << value.getType()
              << ", expected " << arg.getType();
   }
-  int64_t tripCount = *getTripCount();
   for (auto [i, pair] : llvm::enumerate(llvm::zip_equal(
            getOutputResults(), yield.getValues().drop_front(getNumCarries())))) {
     auto [result, value] = pair;

@@ -82,7 +82,6 @@ def Scan_ScanOp : Scan_Op<"scan", [
 
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
-  let hasRegionVerifier = 1;
   let hasCanonicalizer = 1;
   let skipDefaultBuilders = 1;
 
@@ -120,6 +119,9 @@ def Scan_ScanOp : Scan_Op<"scan", [
     ::mlir::ResultRange getOutputResults() {
       return getResults().drop_front(getNumCarries());
     }
+
+    /// Checks block arguments and the terminator against the operands.
+    ::mlir::LogicalResult verifyBody(int64_t tripCount);
 
     /// The trip count T, read from `length`, the sequences or the outputs.
     /// Returns std::nullopt only on ops that fail verification.
