@@ -155,7 +155,7 @@ static bool dependsOn(Value value, BlockArgument arg, Block *body) {
 }
 
 /// True when the block argument looks like an accumulator: the `outs` of a
-/// matmul, or added to a matmul result.
+/// matmul, or combined with a matmul result by an add or a subtract.
 static bool looksLikeAccumulator(BlockArgument arg) {
   for (OpOperand &use : arg.getUses()) {
     Operation *user = use.getOwner();
@@ -164,9 +164,13 @@ static bool looksLikeAccumulator(BlockArgument arg) {
         return true;
       continue;
     }
-    if (!isTensorAdd(user, arg.getType()))
+    Value lhs, rhs;
+    if (isTensorAdd(user, arg.getType()))
+      std::tie(lhs, rhs) = getSummands(user);
+    else if (auto sub = dyn_cast<arith::SubFOp>(user))
+      std::tie(lhs, rhs) = std::make_pair(sub.getLhs(), sub.getRhs());
+    else
       continue;
-    auto [lhs, rhs] = getSummands(user);
     Value other = lhs == arg ? rhs : lhs;
     if (other.getDefiningOp<linalg::MatmulOp>())
       return true;

@@ -146,6 +146,8 @@ void HoistInputProjectionsPass::hoist(ScanOp scan,
   // Before the loop: one GEMM per projection over all steps.
   rewriter.setInsertionPoint(scan);
   SmallVector<Value> sequences(scan.getSequences());
+  // Projections of one sequence share its collapsed form.
+  DenseMap<unsigned, Value> collapsed;
   for (const Projection &projection : projections) {
     MatmulForm form = projection.form;
     Location projLoc = form.op.getLoc();
@@ -154,8 +156,10 @@ void HoistInputProjectionsPass::hoist(ScanOp scan,
     Type elementType = inputType.getElementType();
     auto inputMatrix = RankedTensorType::get(
         {steps * form.m, form.k}, elementType);
-    Value lhs = tensor::CollapseShapeOp::create(rewriter, projLoc, inputMatrix,
-                                                input, {{0, 1}, {2}});
+    Value &lhs = collapsed[projection.sequence];
+    if (!lhs)
+      lhs = tensor::CollapseShapeOp::create(rewriter, projLoc, inputMatrix,
+                                            input, {{0, 1}, {2}});
     Value init = buildStackedInit(rewriter, projLoc, form.init, steps);
     Value product = createMatmul(rewriter, projLoc, lhs, /*lhsTransposed=*/false,
                                  form.rhs, form.rhsTransposed, init)

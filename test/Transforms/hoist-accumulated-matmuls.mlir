@@ -481,3 +481,29 @@ func.func @negative_not_an_accumulator(%W: tensor<4x4xf32>, %es: tensor<5x2x4xf3
   }
   return %r : tensor<2x4xf32>
 }
+
+// -----
+
+// A product subtracted from the accumulator is not a sum (it is reported,
+// since it looks like one).
+// CHECK-LABEL: func.func @negative_subtracted_product
+//       CHECK:   scan.scan carries
+//       CHECK:     linalg.matmul
+//       CHECK:     arith.subf
+//       CHECK:     scan.yield
+//  CHECK-NEXT:   }
+//   CHECK-NOT:   linalg.matmul
+//       CHECK:   return
+#tA = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+func.func @negative_subtracted_product(%as: tensor<5x2x3xf32>, %es: tensor<5x2x4xf32>, %acc0: tensor<3x4xf32>) -> tensor<3x4xf32> {
+  %zero = arith.constant dense<0.0> : tensor<3x4xf32>
+  // expected-remark @below {{accumulator (carry #0) not hoisted: accumulator updated by something other than a sum of matmuls ('arith.subf')}}
+  %r = scan.scan carries(%acc = %acc0 : tensor<3x4xf32>)
+      sequences(%at = %as : tensor<5x2x3xf32>, %et = %es : tensor<5x2x4xf32>) -> tensor<3x4xf32> {
+    %p = linalg.matmul indexing_maps = #tA ins(%at, %et : tensor<2x3xf32>, tensor<2x4xf32>)
+                       outs(%zero : tensor<3x4xf32>) -> tensor<3x4xf32>
+    %s = arith.subf %acc, %p : tensor<3x4xf32>
+    scan.yield %s : tensor<3x4xf32>
+  }
+  return %r : tensor<3x4xf32>
+}

@@ -46,14 +46,15 @@ def HoistAccumulatedMatmulsPass
     one `linalg.transpose` after the loop (`allow-transposes`).
 
     A carry that looks like an accumulator (its block argument is the `outs`
-    of a matmul or is added to a matmul) but is left alone gets a missed
+    of a matmul, or a matmul is added to or subtracted from it) but is left alone gets a missed
     remark on the scan saying why:
     * "accumulator read in body": the block argument has other uses;
     * "per-step matmul operand depends on the accumulator";
     * "partial sum of the accumulator read in body";
     * "updated accumulator used in body or yielded more than once";
     * "accumulator updated by something other than a sum of matmuls";
-    * "per-step matmul operand is loop-invariant" (sum it instead);
+    * "per-step matmul operand is loop-invariant" (stacking it would store
+      the same matrix `T` times);
     * "contraction dimension is not leading in a per-step operand" (only
       with `allow-transposes=false`);
     * unsupported matmul forms (mixed element types, transposed result);
