@@ -56,6 +56,29 @@ static std::optional<unsigned> getSequenceIndex(ScanOp scan, Value value) {
   return arg.getArgNumber() - scan.getNumCarries();
 }
 
+/// True when `value`, used in the body of `scan`, depends on a block argument
+/// of the body (a carry or a slice), i.e. changes from step to step.
+static bool variesPerStep(ScanOp scan, Value value) {
+  Block *body = scan.getBodyBlock();
+  SmallVector<Value> worklist{value};
+  DenseSet<Operation *> visited;
+  while (!worklist.empty()) {
+    Value current = worklist.pop_back_val();
+    if (auto arg = dyn_cast<BlockArgument>(current)) {
+      if (arg.getOwner() == body)
+        return true;
+      continue;
+    }
+    Operation *inBody = body->findAncestorOpInBlock(*current.getDefiningOp());
+    if (!inBody || !visited.insert(inBody).second)
+      continue;
+    inBody->walk([&](Operation *nested) {
+      llvm::append_range(worklist, nested->getOperands());
+    });
+  }
+  return false;
+}
+
 /// Decides whether `op` in the body of `scan` is a projection to hoist.
 /// Sets `missed` for matmuls reading a sequence slice that are left alone.
 static std::optional<Projection> analyse(ScanOp scan, Operation *op,
@@ -63,10 +86,15 @@ static std::optional<Projection> analyse(ScanOp scan, Operation *op,
   auto matmul = dyn_cast<linalg::MatmulOp>(op);
   if (!matmul)
     return std::nullopt;
-  bool readsSlice = llvm::any_of(matmul.getInputs(), [&](Value input) {
-    return getSequenceIndex(scan, input).has_value();
-  });
-  if (!readsSlice)
+  Value lhs = matmul.getInputs()[0], rhs = matmul.getInputs()[1];
+  bool lhsIsSlice = getSequenceIndex(scan, lhs).has_value();
+  bool rhsIsSlice = getSequenceIndex(scan, rhs).has_value();
+  // Only a slice times a weight is a projection; a slice times per-step data
+  // (a weight gradient's h_t^T e_t, say) is not, and is not reported.
+  if (lhsIsSlice == rhsIsSlice)
+    return std::nullopt;
+  Value weight = lhsIsSlice ? rhs : lhs;
+  if (variesPerStep(scan, weight))
     return std::nullopt;
 
   std::string whyNot;
@@ -75,8 +103,7 @@ static std::optional<Projection> analyse(ScanOp scan, Operation *op,
     missed = "unsupported matmul: " + whyNot;
     return std::nullopt;
   }
-  std::optional<unsigned> sequence = getSequenceIndex(scan, form->lhs);
-  if (!sequence) {
+  if (!lhsIsSlice) {
     missed = "sequence slice is the right-hand operand: the steps cannot "
              "form the rows of one GEMM";
     return std::nullopt;
@@ -86,7 +113,7 @@ static std::optional<Projection> analyse(ScanOp scan, Operation *op,
              "of one GEMM";
     return std::nullopt;
   }
-  if (!scan.isDefinedOutsideOfLoop(form->rhs)) {
+  if (!scan.isDefinedOutsideOfLoop(weight)) {
     missed = "weight operand is defined in the loop body";
     return std::nullopt;
   }
@@ -94,6 +121,7 @@ static std::optional<Projection> analyse(ScanOp scan, Operation *op,
     missed = "matmul init is not loop-invariant";
     return std::nullopt;
   }
+  std::optional<unsigned> sequence = getSequenceIndex(scan, lhs);
   return Projection{*form, *sequence};
 }
 

@@ -237,3 +237,25 @@ func.func @negative_single_step(%x: tensor<1x2x3xf32>, %W: tensor<3x4xf32>, %h0:
   }
   return %hT : tensor<2x4xf32>
 }
+
+// -----
+
+// A slice times a value that changes every step (a weight-gradient product)
+// is not an input projection: nothing changes and nothing is reported.
+// CHECK-LABEL: func.func @negative_slice_times_per_step_value
+//       CHECK:   scan.scan
+//  CHECK-SAME:     sequences(%{{.*}} : tensor<5x2x3xf32>) -> (tensor<2x4xf32>, tensor<3x4xf32>)
+//       CHECK:     linalg.matmul
+//       CHECK:     scan.yield
+func.func @negative_slice_times_per_step_value(%x: tensor<5x2x3xf32>, %acc0: tensor<3x4xf32>,
+                                               %h0: tensor<2x4xf32>) -> tensor<3x4xf32> {
+  %hT, %acc = scan.scan carries(%h = %h0 : tensor<2x4xf32>, %a = %acc0 : tensor<3x4xf32>)
+      sequences(%xt = %x : tensor<5x2x3xf32>) -> (tensor<2x4xf32>, tensor<3x4xf32>) {
+    %hn = math.tanh %h : tensor<2x4xf32>
+    %an = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+                        ins(%xt, %hn : tensor<2x3xf32>, tensor<2x4xf32>)
+                        outs(%a : tensor<3x4xf32>) -> tensor<3x4xf32>
+    scan.yield %hn, %an : tensor<2x4xf32>, tensor<3x4xf32>
+  }
+  return %acc : tensor<3x4xf32>
+}

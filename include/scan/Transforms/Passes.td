@@ -130,8 +130,10 @@ def HoistInputProjectionsPass
     * `C` is a zero tensor (`linalg.fill` of 0 or a zero constant, wherever
       it is defined) or another value defined above the scan, which is then
       broadcast over the steps.
-    Matmuls that read a sequence slice but are left alone get a missed
-    remark saying why: "weight operand is defined in the loop body",
+    A matmul of a slice and a value that changes from step to step (a
+    weight gradient's `h_t^T e_t`) is not a projection and is not reported.
+    Matmuls of a slice and a weight that are left alone get a missed remark
+    saying why: "weight operand is defined in the loop body",
     "matmul init is not loop-invariant", "sequence slice is transposed" or
     "sequence slice is the right-hand operand" (neither gives the steps
     the rows of one GEMM), an unsupported matmul form, or "trip count T is
