@@ -120,7 +120,8 @@ def HoistInputProjectionsPass
     pass computes it for all steps at once before the loop: the sequence
     `T x B x E` is collapsed (free) to `(T*B) x E`, multiplied by `W` into
     `(T*B) x D`, expanded back to `T x B x D`, and passed to the scan as a
-    new sequence whose slice replaces the matmul in the body.
+    new sequence whose slice replaces the matmul in the body. The projected
+    sequence is materialised before the loop (`T x B x D` elements).
 
     A 2-D `linalg.matmul ins(x_t, W) outs(C)` is rewritten when
     * `x_t` is a sequence block argument of the scan, used as the left
@@ -133,7 +134,8 @@ def HoistInputProjectionsPass
     A matmul of a slice and a value that changes from step to step (a
     weight gradient's `h_t^T e_t`) is not a projection and is not reported.
     Matmuls of a slice and a weight that are left alone get a missed remark
-    saying why: "weight operand is defined in the loop body",
+    saying why: "weight operand is defined in the loop body" (computed
+    there from invariants: run `loop-invariant-code-motion` first),
     "matmul init is not loop-invariant", "sequence slice is transposed" or
     "sequence slice is the right-hand operand" (neither gives the steps
     the rows of one GEMM), an unsupported matmul form, or "trip count T is
