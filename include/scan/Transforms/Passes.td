@@ -85,18 +85,18 @@ def EliminateRecomputationPass
     the same value (ops without side effects only; constants and fills are
     compared by content).
 
-    Policy: among the matched values of B's body, those still used by
-    unmatched ops (the frontier) are candidates. A candidate whose
-    recomputation in B involves a `linalg.matmul` (or any other contraction)
-    is stored: F gets a new per-step output (or an existing one is reused)
-    which B reads as a new sequence, and the recomputation becomes dead and
-    is erased. Elementwise-only recomputations are kept, since reading T
-    stored tensors costs more memory traffic than recomputing them, unless
-    `store-elementwise` is set.
+    Policy: the matched matmuls (contractions) of B's body are the costly
+    part of the recomputation. Each is read instead from a per-step output
+    of F (an existing one is reused, else one is added) that B reads as a
+    new sequence; the elementwise ops between those products and the values
+    B needs are still recomputed, since reading T stored tensors for each
+    of them costs more memory than recomputing them. With
+    `store-elementwise`, every matched value that unmatched code of B uses
+    (the frontier) is stored instead, trading memory for fewer ops.
 
-    Remarks: each stored value gets a remark naming the op and the matmuls
-    saved per step; a matched elementwise-only value that policy keeps gets
-    a remark saying so.
+    Remarks: each stored value gets a remark naming the op; a matched
+    frontier value that needs no matmul to recompute gets a remark saying it
+    is kept.
 
     Before (backward scan `B` recomputes `tanh(h W + x)`):
     ```mlir
@@ -112,8 +112,8 @@ def EliminateRecomputationPass
       ... uses of %y ...
     }
     ```
-    After: the forward scan also yields `%y` per step; `B` reads it as a
-    sequence and the recomputed matmul and tanh are gone.
+    After: the forward scan also yields `%hw` per step; `B` reads it as a
+    sequence, and only the tanh is recomputed from it.
   }];
   let options = [
     Option<"storeElementwise", "store-elementwise", "bool", "false",
