@@ -217,8 +217,10 @@ class ScanMlir:
             v = byname.get(var)
             if v is None:
                 raise RuntimeError("scan-run reported no variant '%s'" % var)
+            ts = v["time_s"]
             rows[sysname] = {
-                "times_s": v["time_s"]["all"],
+                # Without the list of times, [min, median, median] keeps both.
+                "times_s": ts.get("all") or [ts["min"], ts["median"], ts["median"]],
                 "compile_s": v.get("compile_s"),
                 "pipeline": v.get("pipeline"),
                 "grads": {}, "info": {"scan_run_gflop": v.get("gflop"),
@@ -241,28 +243,38 @@ class ScanMlir:
 # Python peers (each in its own process)
 # ---------------------------------------------------------------------------
 
-def run_worker(system, workload, input_dir, out_dir, warmup, repeat, timeout):
-    os.makedirs(out_dir, exist_ok=True)
+def run_worker(system, workload, pairs, warmup, repeat, timeout):
+    """One process for every shape of `workload`: rows in `pairs` order."""
     cmd = [sys.executable, os.path.join(BENCH, "peer_worker.py"), system, workload,
-           input_dir, out_dir, str(warmup), str(repeat)]
+           str(warmup), str(repeat)] + [p for pair in pairs for p in pair]
     t0 = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if p.returncode != 0:
-        raise RuntimeError("%s worker exited %d: %s" % (
-            system, p.returncode, p.stderr.strip()[-800:]))
-    with open(os.path.join(out_dir, "result.json")) as f:
-        info = json.load(f)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout * len(pairs))
+    wall = time.time() - t0
     n = len(wl.ARGS[workload][1])
-    grads = {s: [np.load(os.path.join(out_dir, "%s.%d.npy" % (s, i))) for i in range(n)]
-             for s in SCALES}
-    return {"times_s": info.pop("times_s"), "grads": grads, "info": info,
-            "compile_s": {"build": info.get("build_s"), "first_call": info.get("first_call_s")},
-            "wall_s": time.time() - t0}
+    rows = []
+    for _, out_dir in pairs:
+        path = os.path.join(out_dir, "result.json")
+        if not os.path.exists(path):
+            rows.append({"status": "error: %s worker exited %d: %s" % (
+                system, p.returncode, p.stderr.strip()[-800:])})
+            continue
+        with open(path) as f:
+            info = json.load(f)
+        if "error" in info:
+            rows.append({"status": "error: " + info["error"]})
+            continue
+        grads = {s: [np.load(os.path.join(out_dir, "%s.%d.npy" % (s, i))) for i in range(n)]
+                 for s in SCALES}
+        rows.append({"times_s": info.pop("times_s"), "grads": grads, "info": info,
+                     "compile_s": {"build": info.get("build_s"),
+                                   "first_call": info.get("first_call_s")},
+                     "wall_s": wall})
+    return rows
 
 
 def measure_sgemm(shapes, out_dir, warmup, repeat, timeout):
-    cmd = [sys.executable, os.path.join(BENCH, "peer_worker.py"), "gemm", "-", "-",
-           out_dir, str(warmup), str(repeat)] + ["%d,%d,%d" % s for s in shapes]
+    cmd = [sys.executable, os.path.join(BENCH, "peer_worker.py"), "gemm", "-",
+           str(warmup), str(repeat), out_dir] + ["%d,%d,%d" % s for s in shapes]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError("sgemm measurement failed: %s" % p.stderr[-800:])
@@ -310,7 +322,7 @@ def make_plan(a):
 def estimate_seconds(plan, systems, rate_gflops, warmup, repeat):
     """Rough wall time: each system at half the best sgemm rate, plus per
     process start-up and compile costs; the float64 reference at a quarter."""
-    fixed = {"jax": 6.0, "pytensor": 20.0, "torch": 4.0, "torch-nn.RNN": 4.0,
+    fixed = {"jax": 6.0, "pytensor": 60.0, "torch": 4.0, "torch-nn.RNN": 4.0,
              "numpy": 1.0, "scan": 12.0}
     total = 0.0
     for (w, T, B, D), _ in plan:
@@ -349,49 +361,61 @@ def compare(rows, ref_grads, ref_name, rtol):
     return fails
 
 
-def run_config(a, key, groups, systems, scan, rate, tmp):
-    w, T, B, D = key
-    tag = "%s-T%d-B%d-D%d" % (w, T, B, D)
-    work = os.path.join(tmp, tag)
-    input_dir = os.path.join(work, "inputs")
+def run_workload(a, w, configs, systems, scan, tmp):
+    """Runs every system on every shape of workload `w`; returns, per
+    configuration, (key, groups, rows, f64 reference gradients)."""
     names, wrt = wl.ARGS[w]
-    inputs = {}
-    for i, s in enumerate(SCALES):
-        os.makedirs(os.path.join(input_dir, s), exist_ok=True)
-        inputs[s] = wl.make_inputs(w, T, B, D, s, a.seed + i)
-        for n, v in zip(names, inputs[s]):
-            np.save(os.path.join(input_dir, s, n + ".npy"), v)
-    t0 = time.time()
-    f64 = {s: wl.reference_grad(w, inputs[s]) for s in SCALES}
-    log("  %s: float64 reference %.1f s" % (tag, time.time() - t0))
-    del inputs
+    prepared = []
+    for key, groups in configs:
+        _, T, B, D = key
+        tag = "%s-T%d-B%d-D%d" % key
+        work = os.path.join(tmp, tag)
+        input_dir = os.path.join(work, "inputs")
+        inputs = {}
+        for i, s in enumerate(SCALES):
+            os.makedirs(os.path.join(input_dir, s), exist_ok=True)
+            inputs[s] = wl.make_inputs(w, T, B, D, s, a.seed + i)
+            for n, v in zip(names, inputs[s]):
+                np.save(os.path.join(input_dir, s, n + ".npy"), v)
+        t0 = time.time()
+        f64 = {s: wl.reference_grad(w, inputs[s]) for s in SCALES}
+        log("  %s: inputs and float64 reference, %.1f s" % (tag, time.time() - t0))
+        prepared.append((key, groups, work, input_dir, f64, {}))
 
-    rows = {}
-    notes = []
     for s in systems:
-        if s == "scan-opt":
-            continue
-        if s == "torch-nn.RNN" and w != "rnn":
+        if s == "scan-opt" or (s == "torch-nn.RNN" and w != "rnn"):
             continue
         if s == "scan-plain":
-            if scan.missing:
-                for n in ("scan-plain", "scan-opt"):
-                    rows[n] = {"status": "not available: " + scan.missing}
-                continue
-            try:
-                got = scan.run(w, T, B, D, input_dir, os.path.join(work, "scan"),
-                               a.warmup, a.repeat, a.timeout)
-                rows.update(got)
-            except (RuntimeError, subprocess.SubprocessError, OSError, ValueError) as e:
-                for n in ("scan-plain", "scan-opt"):
-                    rows[n] = {"status": "error: %s" % e}
+            for key, _, work, input_dir, _, rows in prepared:
+                if scan.missing:
+                    for n in ("scan-plain", "scan-opt"):
+                        rows[n] = {"status": "not available: " + scan.missing}
+                    continue
+                log("  scan-mlir, T=%d B=%d D=%d" % key[1:])
+                try:
+                    rows.update(scan.run(w, *key[1:], input_dir, os.path.join(work, "scan"),
+                                         a.warmup, a.repeat, a.timeout))
+                except (RuntimeError, subprocess.SubprocessError, OSError, ValueError) as e:
+                    for n in ("scan-plain", "scan-opt"):
+                        rows[n] = {"status": "error: %s" % e}
             continue
+        log("  %s, %d shape(s)" % (s, len(prepared)))
+        pairs = [(input_dir, os.path.join(work, s)) for _, _, work, input_dir, _, _ in prepared]
         try:
-            rows[s] = run_worker(s, w, input_dir, os.path.join(work, s),
-                                 a.warmup, a.repeat, a.timeout)
-        except (RuntimeError, subprocess.SubprocessError, OSError) as e:
-            rows[s] = {"status": "error: %s" % e}
+            got = run_worker(s, w, pairs, a.warmup, a.repeat, a.timeout)
+        except (subprocess.SubprocessError, OSError) as e:
+            got = [{"status": "error: %s" % e}] * len(pairs)
+        for (_, _, _, _, _, rows), r in zip(prepared, got):
+            rows[s] = r
+    for _, _, work, _, _, _ in prepared:
+        shutil.rmtree(work, ignore_errors=True)
+    return [(key, groups, rows, f64) for key, groups, _, _, f64, rows in prepared]
 
+
+def finish_config(a, key, groups, rows, f64, rate):
+    """Agreement checks and the report entry of one configuration."""
+    w, T, B, D = key
+    notes = []
     ok_rows = {n: r for n, r in rows.items() if "grads" in r}
     for r in ok_rows.values():
         r["_f64"] = f64
@@ -431,7 +455,6 @@ def run_config(a, key, groups, systems, scan, rate, tmp):
         else:
             e["status"] = r["status"]
         out["systems"][n] = e
-    shutil.rmtree(work, ignore_errors=True)
     return out
 
 
@@ -443,19 +466,30 @@ def fmt_ms(s):
     return "%.1f" % (s * 1e3) if s >= 0.01 else "%.3f" % (s * 1e3)
 
 
+def compile_seconds(comp):
+    """Build/compile time: scan-run's pass + lowering + JIT time, or a Python
+    system's build time plus its first (compiling) call."""
+    if not isinstance(comp, dict):
+        return None
+    vals = [v for v in comp.values() if isinstance(v, (int, float))]
+    return sum(vals) if vals else None
+
+
 def config_table(c):
-    lines = ["| system | median ms | min ms | GFLOP/s | x floor | rel. err. study / normal | status |",
-             "|---|---:|---:|---:|---:|---|---|"]
+    lines = ["| system | median ms | min ms | GFLOP/s | x floor | rel. err. study / normal "
+             "| compile s | status |",
+             "|---|---:|---:|---:|---:|---|---:|---|"]
     for n, e in c["systems"].items():
         if "median_s" in e:
             err = "%.1e / %.1e" % (max(e["rel_err"]["study"], e["rel_err_f64"]["study"]),
                                    max(e["rel_err"]["normal"], e["rel_err_f64"]["normal"]))
-            lines.append("| %s | %s | %s | %.1f | %.2f | %s | %s |" % (
+            comp = compile_seconds(e.get("compile_s"))
+            lines.append("| %s | %s | %s | %.1f | %.2f | %s | %s | %s |" % (
                 e["label"], fmt_ms(e["median_s"]), fmt_ms(e["min_s"]), e["gflops"],
-                e["x_floor"], err, e["status"]))
+                e["x_floor"], err, "" if comp is None else "%.1f" % comp, e["status"]))
         else:
-            lines.append("| %s | | | | | | %s |" % (e["label"], e["status"]))
-    lines.append("| GEMM floor (%.1f GFLOP at %.1f GFLOP/s) | %s | | %.1f | 1.00 | | |" % (
+            lines.append("| %s | | | | | | | %s |" % (e["label"], e["status"]))
+    lines.append("| GEMM floor (%.3g GFLOP at %.1f GFLOP/s) | %s | | %.1f | 1.00 | | | |" % (
         c["gflop"], c["floor_gflops"], fmt_ms(c["floor_s"]), c["floor_gflops"]))
     return "\n".join(lines)
 
@@ -466,6 +500,10 @@ def write_markdown(path, res):
     L = ["# scan-mlir against its peers: %s" % res["title"], "",
          "Run %s UTC, %s, %.0f s." % (res["started"], "smoke run (tiny shape, no timing claims)"
                                       if o["smoke"] else "full run", res["wall_s"]), "",
+         ] + (["**Warning: the load average at the start (%.1f) exceeded the thread count; "
+                "these timings are not meaningful.**" % m["load_average"][0], ""]
+              if m["load_average"][0] > int(m["thread_env"].get("SCAN_BENCH_THREADS") or 2)
+              else []) + [
          "## Machine", "",
          "- CPU: %s (%s logical CPUs, %s in this process's affinity; SIMD: %s)" % (
              m["cpu"], m["logical_cpus"], m["affinity_cpus"], m["cpu_simd_flags"] or "n/a"),
@@ -491,9 +529,9 @@ def write_markdown(path, res):
          "calls of the whole gradient (forward + backward) on the study's inputs "
          "(normal(0, 1e-4)); median and min reported. Agreement: every gradient is "
          "compared with the reference (%s) and with a float64 NumPy reverse-mode "
-         "gradient, at the study's scale and at a normal scale (sequences ~ N(0,1), "
-         "states ~ normal(0, 0.5), weights ~ normal(0, 1/sqrt(D)); standard deviations); the error shown is the larger of the "
-         "two, max|g - ref| / max|ref| over the gradients; tolerance %.0e. The GEMM floor "
+         "gradient, at the study's scale and at a normal scale (standard deviations: "
+         "sequences 1, states 0.5, weights 1/sqrt(D)); the error shown is the larger of "
+         "the two, max|g - ref| / max|ref| over the gradients; tolerance %.0e. The GEMM floor "
          "is the gradient's matmul GFLOP divided by the best NumPy sgemm rate measured in "
          "this run at the GEMM shapes a hoisted, merged gradient runs." % (
              o["seed"], o["warmup"], o["repeat"], res["configs"][0]["reference"]
@@ -536,6 +574,8 @@ def write_plots(prefix, res):
             ax.barh(range(len(names)), vals, color="tab:blue")
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels([SYSTEM_LABELS[n] for n in names], fontsize=8)
+            for y, v in enumerate(vals):
+                ax.text(v, y, " %.3g" % v, va="center", fontsize=7)
             ax.axvline(c["floor_s"] * 1e3, color="k", ls="--", label="GEMM floor")
             ax.invert_yaxis()
             ax.set_xlabel("median time per gradient (ms)")
@@ -563,6 +603,7 @@ def write_plots(prefix, res):
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_xticks(xs)
+            ax.set_xticks([], minor=True)
             ax.set_xticklabels([str(x) for x in xs])
             ax.set_xlabel(var)
             ax.set_ylabel("median time per gradient (ms)")
@@ -633,6 +674,7 @@ def main(argv):
     a = parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
     wall0 = time.time()
+    machine = machine_info(a)
     out_dir = a.out or (tempfile.mkdtemp(prefix="scan-bench-smoke-") if a.smoke
                         else os.path.join(BENCH, "results"))
     os.makedirs(out_dir, exist_ok=True)
@@ -681,9 +723,17 @@ def main(argv):
                         "differences" % w)
                     return 1
         configs = []
-        for key, groups in plan:
-            log("running %s T=%d B=%d D=%d" % key)
-            c = run_config(a, key, groups, systems, scan, rate, tmp)
+        for w in wl.WORKLOADS:
+            mine = [(k, g) for k, g in plan if k[0] == w]
+            if not mine:
+                continue
+            log("running %s: %s" % (w, ", ".join("T=%d B=%d D=%d" % k[1:] for k, _ in mine)))
+            for key, groups, rows, f64 in run_workload(a, w, mine, systems, scan, tmp):
+                configs.append(finish_config(a, key, groups, rows, f64, rate))
+        order = {k: i for i, (k, _) in enumerate(plan)}
+        configs.sort(key=lambda c: order[(c["workload"], c["T"], c["B"], c["D"])])
+        for c in configs:
+            log("%s T=%d B=%d D=%d" % (c["workload"], c["T"], c["B"], c["D"]))
             for n, e in c["systems"].items():
                 if "median_s" in e:
                     log("  %-32s median %9s ms  rel.err %.1e/%.1e  %s" % (
@@ -695,7 +745,6 @@ def main(argv):
             log("  %-32s floor  %9s ms" % ("GEMM floor", fmt_ms(c["floor_s"])))
             for f in c["failures"]:
                 log("  FAIL " + f)
-            configs.append(c)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -714,7 +763,7 @@ def main(argv):
     res = {"title": title, "started": started.strftime("%Y-%m-%d %H:%M"),
            "wall_s": time.time() - wall0, "estimated_s": est,
            "options": {k: v for k, v in vars(a).items()},
-           "machine": machine_info(a), "sgemm": rate, "skipped": skipped,
+           "machine": machine, "sgemm": rate, "skipped": skipped,
            "scan_mlir": scan.missing or "available",
            "formulations": formulations, "configs": configs,
            "failures": [f for c in configs for f in c["failures"]]}
@@ -723,6 +772,7 @@ def main(argv):
     write_markdown(prefix + ".md", res)
     with open(prefix + ".json", "w") as f:
         json.dump(res, f, indent=1, default=str)
+    log("wall time %.0f s (estimated %.0f s)" % (res["wall_s"], est))
     log("wrote %s.md and .json%s" % (prefix, "".join(", " + os.path.basename(p)
                                                       for p in res["plots"])))
     if res["failures"]:
