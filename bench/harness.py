@@ -320,23 +320,28 @@ def make_plan(a):
 
 
 def estimate_seconds(plan, systems, rate_gflops, warmup, repeat):
-    """Rough wall time: each system at half the best sgemm rate, plus per
-    process start-up and compile costs; the float64 reference at a quarter."""
-    fixed = {"jax": 6.0, "pytensor": 60.0, "torch": 4.0, "torch-nn.RNN": 4.0,
-             "numpy": 1.0, "scan": 12.0}
+    """Rough wall time: every system at half the best sgemm rate (warm-up,
+    timed and normal-scale calls), the float64 reference at a quarter, plus
+    start-up and compile costs: per process (one per system and workload)
+    and per shape."""
+    per_process = {"jax": 4.0, "pytensor": 60.0, "torch": 4.0, "torch-nn.RNN": 4.0,
+                   "numpy": 1.0}
+    per_shape = {"jax": 3.0, "pytensor": 0.5, "torch": 0.5, "torch-nn.RNN": 0.5,
+                 "numpy": 0.1, "scan-plain": 15.0}
     total = 0.0
+    for w in {k[0] for k, _ in plan}:
+        for s in systems:
+            if s in per_process and not (s == "torch-nn.RNN" and w != "rnn"):
+                total += per_process[s]
     for (w, T, B, D), _ in plan:
         g = wl.gradient_gflop(w, T, B, D)
         call = g / (0.5 * rate_gflops)
         for s in systems:
-            if s == "torch-nn.RNN" and w != "rnn":
+            if s == "scan-opt" or (s == "torch-nn.RNN" and w != "rnn"):
                 continue
-            if s == "scan-opt":
-                continue
-            if s == "scan-plain":
-                total += fixed["scan"] + call * (2 * (warmup + repeat) + 3)
-            else:
-                total += fixed[s] + call * (warmup + repeat + 1)
+            # scan-run: both variants timed, then three single calls
+            calls = 2 * (warmup + repeat) + 3 if s == "scan-plain" else warmup + repeat + 1
+            total += per_shape[s] + call * calls
         total += 2 * g / (0.25 * rate_gflops)     # float64 reference, 2 scales
     return total
 
@@ -399,7 +404,8 @@ def run_workload(a, w, configs, systems, scan, tmp):
                     for n in ("scan-plain", "scan-opt"):
                         rows[n] = {"status": "error: %s" % e}
             continue
-        log("  %s, %d shape(s)" % (s, len(prepared)))
+        log("  %s, %d shape(s) ..." % (s, len(prepared)))
+        t0 = time.time()
         pairs = [(input_dir, os.path.join(work, s)) for _, _, work, input_dir, _, _ in prepared]
         try:
             got = run_worker(s, w, pairs, a.warmup, a.repeat, a.timeout)
@@ -407,6 +413,7 @@ def run_workload(a, w, configs, systems, scan, tmp):
             got = [{"status": "error: %s" % e}] * len(pairs)
         for (_, _, _, _, _, rows), r in zip(prepared, got):
             rows[s] = r
+        log("  %s done in %.0f s" % (s, time.time() - t0))
     for _, _, work, _, _, _ in prepared:
         shutil.rmtree(work, ignore_errors=True)
     return [(key, groups, rows, f64) for key, groups, _, _, f64, rows in prepared]
@@ -705,7 +712,8 @@ def main(argv):
         shapes = sorted({s for (w, T, B, D), _ in plan for s in gemm_shapes(w, T, B, D)})
         rate = measure_sgemm(shapes, os.path.join(tmp, "gemm"), 2, max(a.repeat, 3), a.timeout)
         best = max(x["gflops"] for x in rate["sgemm"])
-        est = estimate_seconds(plan, systems, best, a.warmup, a.repeat)
+        est = estimate_seconds(plan, [s for s in systems if not (
+            s.startswith("scan-") and scan.missing)], best, a.warmup, a.repeat)
         log("plan: %d configuration(s), systems: %s" % (len(plan), ", ".join(systems)))
         for (w, T, B, D), g in plan:
             log("  %-4s T=%-4d B=%-3d D=%-5d %6.1f GFLOP  (%s)" % (

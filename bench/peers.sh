@@ -38,7 +38,12 @@ done
 pin() { sed -n "s/^\($1\(\[[a-z]*\]\)\?==[^ ]*\).*/\1/p" "$bench/requirements.txt"; }
 if [ ! -x "$venv/bin/python" ]; then
   echo "peers: creating $venv"
-  "${SCAN_BENCH_PYTHON:-python3}" -m venv "$venv"
+  if ! "${SCAN_BENCH_PYTHON:-python3}" -m venv "$venv"; then
+    rm -rf "$venv"
+    echo "peers: cannot create a virtual environment: on Debian install python3-venv," \
+         "or point SCAN_BENCH_PYTHON at a Python 3.11 that has venv" >&2
+    exit 1
+  fi
 fi
 py="$venv/bin/python"
 if [ "$mode" = full ]; then
