@@ -39,12 +39,17 @@ SYSTEM_LABELS = {
     "scan-opt": "scan-mlir (+ scan-optimize)",
     "jax": "JAX jit(grad(lax.scan))",
     "pytensor": "PyTensor scan + grad",
+    "pytensor-c": "PyTensor, C backend (CVM)",
     "torch": "PyTorch eager loop",
     "torch-nn.RNN": "PyTorch torch.nn.RNN",
     "numpy": "NumPy hand-optimised",
 }
-PY_SYSTEMS = ("jax", "pytensor", "torch", "torch-nn.RNN", "numpy")
-SYSTEM_MODULES = {"jax": "jax", "pytensor": "pytensor", "torch": "torch",
+PY_SYSTEMS = ("jax", "pytensor", "pytensor-c", "torch", "torch-nn.RNN", "numpy")
+# Systems whose GEMMs run in the system OpenBLAS (PyTensor's C code links
+# -lopenblas): they keep the machine's OPENBLAS_CORETYPE, as scan-run does.
+SYSTEM_OPENBLAS = {"pytensor-c"}
+SYSTEM_MODULES = {"jax": "jax", "pytensor": "pytensor", "pytensor-c": "pytensor",
+                  "torch": "torch",
                   "torch-nn.RNN": "torch", "numpy": "numpy"}
 
 
@@ -152,6 +157,18 @@ def scan_module(workload, T, B, D, path):
         f.write(text)
 
 
+def system_openblas_env():
+    """The environment with the machine's OPENBLAS_CORETYPE/L2_SIZE put back,
+    for programs linked against the system OpenBLAS."""
+    e = dict(os.environ)
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        saved = os.environ.get("SCAN_BENCH_SAVED_" + k)
+        e.pop(k, None)
+        if saved:
+            e[k] = saved
+    return e
+
+
 class ScanMlir:
     def __init__(self, scan_run, scan_opt):
         self.scan_run = scan_run
@@ -173,22 +190,13 @@ class ScanMlir:
             return "scan-opt lacks %s" % ", ".join(absent)
         return None
 
-    def env(self):
-        e = dict(os.environ)
-        for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            saved = os.environ.get("SCAN_BENCH_SAVED_" + k)
-            e.pop(k, None)
-            if saved:
-                e[k] = saved
-        return e
-
     def _call(self, module, entry, inputs, variants, warmup, repeat, out_dir, timeout):
         cmd = [self.scan_run, module, "--entry=" + entry,
                "--compare=" + ",".join(variants) if len(variants) > 1
                else "--variant=" + variants[0],
                "--json", "--warmup=%d" % warmup, "--repeat=%d" % repeat,
                "--output-dir=" + out_dir] + ["--input=" + p for p in inputs]
-        p = subprocess.run(cmd, capture_output=True, text=True, env=self.env(),
+        p = subprocess.run(cmd, capture_output=True, text=True, env=system_openblas_env(),
                            timeout=timeout)
         if p.returncode != 0:
             raise RuntimeError("scan-run exited %d: %s" % (
@@ -248,7 +256,9 @@ def run_worker(system, workload, pairs, warmup, repeat, timeout):
     cmd = [sys.executable, os.path.join(BENCH, "peer_worker.py"), system, workload,
            str(warmup), str(repeat)] + [p for pair in pairs for p in pair]
     t0 = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout * len(pairs))
+    env = system_openblas_env() if system in SYSTEM_OPENBLAS else None
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                       timeout=timeout * len(pairs))
     wall = time.time() - t0
     n = len(wl.ARGS[workload][1])
     rows = []
@@ -324,9 +334,9 @@ def estimate_seconds(plan, systems, rate_gflops, warmup, repeat):
     timed and normal-scale calls), the float64 reference at a quarter, plus
     start-up and compile costs: per process (one per system and workload)
     and per shape."""
-    per_process = {"jax": 4.0, "pytensor": 60.0, "torch": 4.0, "torch-nn.RNN": 4.0,
+    per_process = {"jax": 4.0, "pytensor": 60.0, "pytensor-c": 40.0, "torch": 4.0, "torch-nn.RNN": 4.0,
                    "numpy": 1.0}
-    per_shape = {"jax": 3.0, "pytensor": 0.5, "torch": 0.5, "torch-nn.RNN": 0.5,
+    per_shape = {"jax": 3.0, "pytensor": 0.5, "pytensor-c": 0.5, "torch": 0.5, "torch-nn.RNN": 0.5,
                  "numpy": 0.1, "scan-plain": 15.0}
     total = 0.0
     for w in {k[0] for k, _ in plan}:
@@ -519,7 +529,8 @@ def write_markdown(path, res):
              " ".join("%.2f" % x for x in m["load_average"])),
          "- versions: " + ", ".join("%s %s" % kv for kv in sorted(m["versions"].items())),
          "- threads: " + ", ".join("%s=%s" % (k, v) for k, v in m["thread_env"].items() if v),
-         "- OpenBLAS core-type variables: unset for the Python processes; for scan-run %s" % (
+         "- OpenBLAS core-type variables: unset for the Python processes; for scan-run and "
+         "PyTensor's C backend (system OpenBLAS) %s" % (
              ", ".join("%s=%s" % (k, v) for k, v in m["openblas_env_for_scan_run"].items() if v)
              or "none set"),
          "- NumPy BLAS: " + "; ".join(

@@ -112,7 +112,7 @@ def system_jax(workload):
                    "formulation": "jax.jit(jax.grad(cost)) of a lax.scan"}
 
 
-def system_pytensor(workload):
+def system_pytensor(workload, mode=None):
     import pytensor
     import pytensor.tensor as pt
 
@@ -120,7 +120,10 @@ def system_pytensor(workload):
     mats = lambda names: [pt.matrix(n, dtype=f32) for n in names]  # noqa: E731
 
     def scan(fn, **kw):
-        res = pytensor.scan(fn, **kw)
+        try:
+            res = pytensor.scan(fn, return_updates=False, **kw)
+        except TypeError:
+            res = pytensor.scan(fn, **kw)
         # Older releases return (outputs, updates).
         if isinstance(res, tuple) and len(res) == 2 and isinstance(res[1], dict):
             res = res[0]
@@ -165,12 +168,13 @@ def system_pytensor(workload):
 
     cfg = pytensor.config
     info = {"pytensor": pytensor.__version__,
-            "mode": str(cfg.mode), "linker": str(cfg.linker),
+            "mode": mode or str(cfg.mode), "linker": str(cfg.linker),
             "formulation": "pytensor.scan + pytensor.grad, pytensor.function "
-                           "in the default mode"}
+                           + ("in mode %s (C code, BLAS %s)" % (mode, cfg.blas__ldflags)
+                              if mode else "in the default mode")}
 
     def build():
-        fn = pytensor.function(inputs, grads)
+        fn = pytensor.function(inputs, grads, mode=mode)
         info["linker_used"] = type(fn.maker.linker).__name__
         info["formulation"] += " (%s)" % info["linker_used"]
         return lambda args: fn(*args)
@@ -243,6 +247,7 @@ SYSTEMS = {
     "numpy": system_numpy_hand,
     "jax": system_jax,
     "pytensor": system_pytensor,
+    "pytensor-c": lambda w: system_pytensor(w, mode="CVM"),
     "torch": system_torch,
     "torch-nn.RNN": lambda w: system_torch(w, nn_rnn=True),
 }
