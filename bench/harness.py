@@ -173,22 +173,27 @@ class ScanMlir:
     def __init__(self, scan_run, scan_opt):
         self.scan_run = scan_run
         self.scan_opt = scan_opt
-        self.missing = self._check()
+        # Why the plain gradient, and why the optimized one, cannot run.
+        self.missing, self.missing_opt = self._check()
 
     def _check(self):
         for tool in (self.scan_run, self.scan_opt):
             if not (os.path.isfile(tool) and os.access(tool, os.X_OK)):
-                return "%s is not built" % os.path.relpath(tool, ROOT)
+                why = "%s is not built" % os.path.relpath(tool, ROOT)
+                return why, why
         try:
             helptext = subprocess.run([self.scan_opt, "--help"], capture_output=True,
                                       text=True, timeout=60).stdout
         except (OSError, subprocess.SubprocessError) as e:
-            return "scan-opt --help failed: %s" % e
-        absent = [p for p in ("scan-differentiate", "scan-optimize", "scan-lower-to-cpu")
+            return ("scan-opt --help failed: %s" % e,) * 2
+        absent = [p for p in ("scan-differentiate", "scan-lower-to-cpu")
                   if "--" + p not in helptext]
         if absent:
-            return "scan-opt lacks %s" % ", ".join(absent)
-        return None
+            why = "scan-opt lacks %s" % ", ".join(absent)
+            return why, why
+        if "--scan-optimize" not in helptext:
+            return None, "scan-opt lacks scan-optimize"
+        return None, None
 
     def _call(self, module, entry, inputs, variants, warmup, repeat, out_dir, timeout):
         cmd = [self.scan_run, module, "--entry=" + entry,
@@ -217,11 +222,14 @@ class ScanMlir:
         inputs = {s: [os.path.join(input_dir, s, n + ".npy") for n in names] for s in SCALES}
         rows = {}
         t0 = time.time()
-        # Timed: both variants on the study-scale inputs, in one process.
-        rep = self._call(module, entry, inputs["study"], ["plain", "optimized"],
+        variants = [("scan-plain", "plain")]
+        if not self.missing_opt:
+            variants.append(("scan-opt", "optimized"))
+        # Timed: the variants on the study-scale inputs, in one process.
+        rep = self._call(module, entry, inputs["study"], [v for _, v in variants],
                          warmup, repeat, os.path.join(work, "plain-study"), timeout)
         byname = {v["name"]: v for v in rep["variants"]}
-        for sysname, var, in (("scan-plain", "plain"), ("scan-opt", "optimized")):
+        for sysname, var in variants:
             v = byname.get(var)
             if v is None:
                 raise RuntimeError("scan-run reported no variant '%s'" % var)
@@ -232,9 +240,11 @@ class ScanMlir:
                 "compile_s": v.get("compile_s"),
                 "pipeline": v.get("pipeline"),
                 "grads": {}, "info": {"scan_run_gflop": v.get("gflop"),
-                                      "peak_rss_mib": v.get("peak_rss_mib")}}
+                                      "peak_rss_mib": v.get("peak_rss_mib"),
+                                      "formulation": "scan-run --entry=%s --variant=%s "
+                                      "(pipeline %s)" % (entry, var, v.get("pipeline"))}}
         # Gradients of each variant at each scale (one untimed call each).
-        for sysname, var in (("scan-plain", "plain"), ("scan-opt", "optimized")):
+        for sysname, var in variants:
             for s in SCALES:
                 d = os.path.join(work, "%s-%s" % (var, s))
                 if not (var == "plain" and s == "study"):
@@ -242,6 +252,8 @@ class ScanMlir:
                 rows[sysname]["grads"][s] = [
                     np.load(os.path.join(d, "%s.%d.npy" % (entry, i)))
                     for i in range(len(wrt))]
+        if self.missing_opt:
+            rows["scan-opt"] = {"status": "not available: " + self.missing_opt}
         for r in rows.values():
             r["wall_s"] = time.time() - t0
         return rows
@@ -714,6 +726,8 @@ def main(argv):
     scan = ScanMlir(a.scan_run, a.scan_opt)
     if "scan-plain" in systems and scan.missing:
         log("scan-mlir: not available (%s); its rows are skipped" % scan.missing)
+    elif "scan-plain" in systems and scan.missing_opt:
+        log("scan-mlir optimized: not available (%s); its row is skipped" % scan.missing_opt)
     for s, why in skipped.items():
         log("%s: %s; skipped" % (s, why))
 
@@ -784,6 +798,7 @@ def main(argv):
            "options": {k: v for k, v in vars(a).items()},
            "machine": machine, "sgemm": rate, "skipped": skipped,
            "scan_mlir": scan.missing or "available",
+           "scan_mlir_optimized": scan.missing_opt or "available",
            "formulations": formulations, "configs": configs,
            "failures": [f for c in configs for f in c["failures"]]}
     prefix = os.path.join(out_dir, title)
