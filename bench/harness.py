@@ -570,6 +570,27 @@ def write_markdown(path, res):
     for n, f in res["formulations"].items():
         L.append("- %s: %s" % (SYSTEM_LABELS.get(n, n), f))
     L.append("")
+    head = [c for c in res["configs"] if "headline" in c["groups"]]
+    if head:
+        L += ["## Headline: median ms per gradient (x GEMM floor)", "",
+              "| system | " + " | ".join("%s (%.3g GFLOP)" % (c["workload"], c["gflop"])
+                                       for c in head) + " |",
+              "|---|" + "---:|" * len(head)]
+        for n, label in SYSTEM_LABELS.items():
+            cells = []
+            for c in head:
+                e = c["systems"].get(n)
+                if e is None:
+                    cells.append("")
+                elif "median_s" in e:
+                    cells.append("%s (%.2f)%s" % (fmt_ms(e["median_s"]), e["x_floor"],
+                                                  "" if e.get("agrees") else " DISAGREES"))
+                else:
+                    cells.append("n/a")
+            if any(cells):
+                L.append("| %s | %s |" % (label, " | ".join(cells)))
+        L.append("| GEMM floor | %s |" % " | ".join(fmt_ms(c["floor_s"]) for c in head))
+        L.append("")
     for c in res["configs"]:
         L += ["## %s, T=%d, B=%d, D=%d (%s)" % (c["workload"], c["T"], c["B"], c["D"],
                                                ", ".join(c["groups"])), "",
