@@ -672,8 +672,11 @@ def write_plots(prefix, res):
 # ---------------------------------------------------------------------------
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="bench/peers.sh", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="bench/peers.sh", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="bench/peers.sh itself also takes --threads=N (default 2), --no-build "
+               "and --selftest; see bench/README.md.")
     p.add_argument("--smoke", action="store_true",
                    help="tiny shape, NumPy and scan-mlir only, no timing claims")
     p.add_argument("--workloads", default="rnn,gru,lstm",
