@@ -459,6 +459,12 @@ def finish_config(a, key, groups, rows, f64, rate):
         r["grads"] = {s: [g * np.float32(1.01) for g in r["grads"][s]] for s in SCALES}
         fails += compare({a.perturb: r}, ref, ref_name, a.rtol)
         notes.append("--perturb %s: its gradients were scaled by 1.01" % a.perturb)
+    for n in ("scan-plain", "scan-opt"):
+        g = ok_rows.get(n, {}).get("info", {}).get("scan_run_gflop")
+        if g:
+            notes.append("%s: scan-run counts %.3g GFLOP in the program it ran (the table "
+                         "uses the gradient's %.3g)" % (SYSTEM_LABELS[n], g,
+                                                        wl.gradient_gflop(w, T, B, D)))
     for n, r in rows.items():
         if r.get("status", "").startswith("error"):
             fails.append("%s: %s" % (n, r["status"]))
