@@ -699,7 +699,7 @@ def parse_args(argv):
     p.add_argument("--no-sweeps", action="store_true", help="headline shape only")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--rtol", type=float, default=2e-3,
+    p.add_argument("--rtol", type=float, default=1e-4,
                    help="largest accepted max|g-ref|/max|ref| (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None,
