@@ -622,13 +622,15 @@ def write_plots(prefix, res):
     except ImportError:
         return []
     paths = []
+    # One colour per system in every plot.
+    color = {n: plt.get_cmap("tab10")(i) for i, n in enumerate(SYSTEM_LABELS)}
     head = [c for c in res["configs"] if "headline" in c["groups"]]
     if head:
         fig, axes = plt.subplots(1, len(head), figsize=(5 * len(head), 4), squeeze=False)
         for ax, c in zip(axes[0], head):
             names = [n for n, e in c["systems"].items() if "median_s" in e]
             vals = [c["systems"][n]["median_s"] * 1e3 for n in names]
-            ax.barh(range(len(names)), vals, color="tab:blue")
+            ax.barh(range(len(names)), vals, color=[color[n] for n in names])
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels([SYSTEM_LABELS[n] for n in names], fontsize=8)
             for y, v in enumerate(vals):
@@ -655,7 +657,7 @@ def write_plots(prefix, res):
                 pts = [(c[var], c["systems"][n]["median_s"] * 1e3) for c in sub
                        if "median_s" in c["systems"].get(n, {})]
                 if pts:
-                    ax.plot(*zip(*pts), marker="o", label=SYSTEM_LABELS[n])
+                    ax.plot(*zip(*pts), marker="o", color=color[n], label=SYSTEM_LABELS[n])
             ax.plot(xs, [c["floor_s"] * 1e3 for c in sub], "k--", label="GEMM floor")
             ax.set_xscale("log")
             ax.set_yscale("log")
