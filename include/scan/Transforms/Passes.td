@@ -263,9 +263,9 @@ def EliminateRecomputationPass
     `store-elementwise`, every matched value that unmatched code of B uses
     (the frontier) is stored instead, trading memory for fewer ops.
 
-    Remarks: each stored value gets a remark naming the op; a matched
-    frontier value that needs no matmul to recompute gets a remark saying it
-    is kept.
+    Remarks: each stored value gets a remark naming the op; the later scan
+    gets one remark counting the matched values that need no matmul and are
+    still recomputed.
 
     Before (backward scan `B` recomputes `tanh(h W + x)`):
     ```mlir
@@ -392,6 +392,38 @@ def MergeMatmulsPass : Pass<"scan-merge-matmuls", "mlir::func::FuncOp"> {
               "Matmuls replaced by a merged matmul">,
     Statistic<"numMergedOps", "num-merged-ops",
               "Merged matmuls created">
+  ];
+}
+
+def OptimizePass : Pass<"scan-optimize", "mlir::ModuleOp"> {
+  let summary = "Run the backward-loop optimisations to a fixed point";
+  let description = [{
+    The optimisation pipeline of scan-mlir. One round runs, in this order:
+
+    1. `canonicalize`, `cse` and `loop-invariant-code-motion`, so weight
+       transposes, fills and constants leave scan bodies;
+    2. `scan-eliminate-recomputation`: the backward scan reads the matmul
+       products the forward scan already computed;
+    3. `scan-hoist-input-projections`: `x_t W` over a sequence becomes one
+       GEMM before the loop;
+    4. `scan-hoist-accumulated-matmuls`: per-step `dW += A_t^T B_t` becomes
+       one GEMM over all steps after the loop;
+    5. `scan-merge-matmuls`: matmuls sharing an operand, and sums of
+       matmuls, merge into one over concatenated weights (concatenations of
+       weights are hoisted out of loops);
+    6. `canonicalize`, `cse` and `loop-invariant-code-motion` again.
+
+    Rounds repeat until the IR stops changing (compared by fingerprint) or
+    `max-iterations` rounds have run. Every pass reports what it rewrote and
+    its near-misses as remarks; a remark repeated by a later round is shown
+    once. The round itself is `buildScanOptimizeRound` in Passes.h.
+  }];
+  let options = [
+    Option<"maxIterations", "max-iterations", "unsigned", "4",
+           "Most rounds to run before giving up on a fixed point">,
+  ];
+  let statistics = [
+    Statistic<"numRounds", "num-rounds", "Rounds run">,
   ];
 }
 
