@@ -79,9 +79,10 @@ LogicalResult placeOnDevice(func::FuncOp fn) {
       if (!isContiguousIdentity(type))
         return global.emitError("cannot copy a global with a non-identity "
                                 "layout to the GPU");
+      b.setInsertionPointAfter(global);
       auto dev = gpu::AllocOp::create(b, loc, type, Type(), ValueRange{},
                                       ValueRange{}, ValueRange{});
-      global.getResult().replaceAllUsesWith(dev.getMemref());
+      global.getResult().replaceAllUsesExcept(dev.getMemref(), dev);
       b.setInsertionPointAfter(dev);
       gpu::MemcpyOp::create(b, loc, Type(), ValueRange{}, dev.getMemref(),
                             global.getResult());

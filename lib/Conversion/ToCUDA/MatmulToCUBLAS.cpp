@@ -82,17 +82,55 @@ StringRef unsupportedLayout(MemRefType type) {
   return "";
 }
 
-/// Materialises the address and leading dimension of `memref`.
+/// Index constants of one rewrite, created once each.
+class IndexConstants {
+public:
+  IndexConstants(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  Value get(int64_t v) {
+    Value &c = cache[v];
+    if (!c)
+      c = arith::ConstantIndexOp::create(b, loc, v);
+    return c;
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+  llvm::DenseMap<int64_t, Value> cache;
+};
+
+/// Materialises the address, leading dimension and sizes of `memref`, as
+/// constants where its type knows them.
 DeviceMatrix getDeviceMatrix(OpBuilder &b, Location loc, Value memref,
-                             unsigned elementBytes) {
-  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
-  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-  Value bytes = arith::ConstantIndexOp::create(b, loc, elementBytes);
-  Value offsetBytes = arith::MulIOp::create(b, loc, meta.getOffset(), bytes);
+                             unsigned elementBytes, IndexConstants &consts) {
+  auto type = cast<MemRefType>(memref.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  (void)type.getStridesAndOffset(strides, offset);
+  memref::ExtractStridedMetadataOp meta;
+  auto metadata = [&] {
+    if (!meta)
+      meta = memref::ExtractStridedMetadataOp::create(b, loc, memref);
+    return meta;
+  };
+
   DeviceMatrix m;
-  m.pointer = arith::AddIOp::create(b, loc, base, offsetBytes);
-  m.leadingDim = meta.getStrides()[0];
-  m.sizes.assign(meta.getSizes().begin(), meta.getSizes().end());
+  m.pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  if (ShapedType::isDynamic(offset)) {
+    Value offsetElems = metadata().getOffset();
+    Value bytes = arith::MulIOp::create(b, loc, offsetElems,
+                                        consts.get(elementBytes));
+    m.pointer = arith::AddIOp::create(b, loc, m.pointer, bytes);
+  } else if (offset != 0) {
+    m.pointer = arith::AddIOp::create(b, loc, m.pointer,
+                                      consts.get(offset * elementBytes));
+  }
+  m.leadingDim = ShapedType::isDynamic(strides[0])
+                     ? metadata().getStrides()[0]
+                     : consts.get(strides[0]);
+  for (unsigned i = 0; i < 2; ++i)
+    m.sizes.push_back(type.isDynamicDim(i) ? metadata().getSizes()[i]
+                                           : consts.get(type.getDimSize(i)));
   return m;
 }
 
@@ -149,14 +187,19 @@ LogicalResult convertMatmul(linalg::MatmulOp op, ModuleOp module) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   unsigned bytes = elementType.getWidth() / 8;
-  DeviceMatrix ma = getDeviceMatrix(b, loc, a, bytes);
-  DeviceMatrix mb = getDeviceMatrix(b, loc, bMat, bytes);
-  DeviceMatrix mc = getDeviceMatrix(b, loc, c, bytes);
+  IndexConstants consts(b, loc);
+  DeviceMatrix ma = getDeviceMatrix(b, loc, a, bytes, consts);
+  DeviceMatrix mb = getDeviceMatrix(b, loc, bMat, bytes, consts);
+  DeviceMatrix mc = getDeviceMatrix(b, loc, c, bytes, consts);
   Value m = mc.sizes[0], n = mc.sizes[1];
   Value k = ma.sizes[*transA ? 0 : 1];
 
+  Value flags[2];
   auto flag = [&](bool set) -> Value {
-    return arith::ConstantIntOp::create(b, loc, set ? 1 : 0, 32);
+    Value &f = flags[set];
+    if (!f)
+      f = arith::ConstantIntOp::create(b, loc, set ? 1 : 0, 32);
+    return f;
   };
   Value one = arith::ConstantFloatOp::create(
       b, loc, elementType, APFloat(elementType.getFloatSemantics(), 1));
