@@ -8,6 +8,9 @@ packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libopenblas-dev
 )
+# Optional extras (e.g. the fuzzing toolchain), named by the calling script.
+# shellcheck disable=SC2206
+packages+=(${SCAN_EXTRA_PACKAGES:-})
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -18,6 +18,12 @@ namespace mlir::scan {
 #define GEN_PASS_REGISTRATION
 #include "scan/Conversion/Passes.h.inc"
 
+/// Appends the `scan-lower-to-cpu` pipeline (module level): scan.scan to
+/// scf.for, elementwise ops fused, one-shot bufferization with identity
+/// layouts at function boundaries and memref results turned into trailing
+/// out-params, matmuls as ScanRuntime BLAS calls, everything to LLVM.
+void buildScanLowerToCPUPipeline(OpPassManager &pm);
+
 /// Registers the named lowering pipelines (scan-lower-to-cpu, ...).
 void registerScanConversionPipelines();
 

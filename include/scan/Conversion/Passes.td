@@ -11,6 +11,162 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// ScanToSCF
+//===----------------------------------------------------------------------===//
+
+def ConvertScanToSCFPass : Pass<"convert-scan-to-scf"> {
+  let summary = "Lower scan.scan to an scf.for loop over tensors";
+  let description = [{
+    Every `scan.scan` becomes one `scf.for %i = 0 to T step 1` whose
+    `iter_args` are the carries followed by one stacked buffer per per-step
+    output. The stacked buffers start as `tensor.empty`.
+
+    Inside the loop, the step index is `t = i` (or `t = T - 1 - i` with
+    `reverse`). Each sequence is read with a rank-reducing
+    `tensor.extract_slice %seq[t, 0, ...] [1, ...] [1, ...]`, the body is
+    inlined with its block arguments replaced by the loop carries and these
+    slices, and each per-step output is written back with
+    `tensor.insert_slice %y into %stacked[t, 0, ...]`, so that one-shot
+    bufferization writes it in place into the single stacked buffer.
+
+    `scan.grad` must have been expanded (`scan-differentiate`) before this
+    pass: a remaining one makes the conversion fail.
+
+    ```mlir
+    %hT, %hs = scan.scan reverse carries(%h = %h0 : tensor<2x4xf32>)
+        sequences(%xt = %x : tensor<5x2x4xf32>)
+        -> (tensor<2x4xf32>, tensor<5x2x4xf32>) {
+      %n = arith.addf %h, %xt : tensor<2x4xf32>
+      scan.yield %n, %n : tensor<2x4xf32>, tensor<2x4xf32>
+    }
+    ```
+    becomes
+    ```mlir
+    %e = tensor.empty() : tensor<5x2x4xf32>
+    %r:2 = scf.for %i = %c0 to %c5 step %c1
+        iter_args(%h = %h0, %acc = %e) -> (tensor<2x4xf32>, tensor<5x2x4xf32>) {
+      %t = arith.subi %c4, %i : index
+      %xt = tensor.extract_slice %x[%t, 0, 0] [1, 2, 4] [1, 1, 1]
+          : tensor<5x2x4xf32> to tensor<2x4xf32>
+      %n = arith.addf %h, %xt : tensor<2x4xf32>
+      %acc2 = tensor.insert_slice %n into %acc[%t, 0, 0] [1, 2, 4] [1, 1, 1]
+          : tensor<2x4xf32> into tensor<5x2x4xf32>
+      scf.yield %n, %acc2 : tensor<2x4xf32>, tensor<5x2x4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// MatmulToBLAS
+//===----------------------------------------------------------------------===//
+
+def ConvertLinalgMatmulToBLASPass
+    : Pass<"convert-linalg-matmul-to-blas", "mlir::ModuleOp"> {
+  let summary = "Turn linalg.matmul on memrefs into calls to the BLAS runtime";
+  let description = [{
+    Rewrites every `linalg.matmul` with buffer semantics whose operands are
+    all f32 (or all f64) memrefs into a call of `scanrt_sgemm`
+    (`scanrt_dgemm`) from the ScanRuntime library:
+
+    ```
+    void scanrt_sgemm(i32 transA, i32 transB, i64 m, i64 n, i64 k,
+                      f32 alpha, ptr a, i64 aOffset, i64 lda,
+                      ptr b, i64 bOffset, i64 ldb,
+                      f32 beta, ptr c, i64 cOffset, i64 ldc)
+    ```
+
+    which computes the row-major `C = alpha * op(A) * op(B) + beta * C`.
+    Each operand is passed as its aligned base pointer, its offset and its
+    leading dimension, read from the memref's strided layout, so subviews
+    (a step of a stacked tensor) need no copy.
+
+    Transposed operands are expressed with the transpose flags, never copies:
+    `indexing_maps` giving A as `(k, m)` or B as `(n, k)` set the flags, and
+    so does a column-major layout (unit stride on the outer dimension). An
+    output indexed `(n, m)` is computed as `C^T = B^T A^T`.
+
+    `linalg.matmul` accumulates into its output, so the call uses
+    `alpha = 1, beta = 1`. When the output buffer was just zeroed by a
+    `linalg.fill` of 0.0 (only side-effect-free ops in between), is rooted in
+    a `memref.alloc`/`memref.alloca`, and neither input is rooted in the same
+    allocation, the fill is dropped and the call uses `beta = 0`.
+
+    Matmuls that this cannot express are left alone and lower to loops:
+    other element types or mixed ones, broadcast or otherwise unusual maps,
+    and operands with no statically unit stride (both strides dynamic).
+    The runtime itself falls back to a loop nest if a leading dimension turns
+    out smaller than the row length at run time.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::func::FuncDialect",
+    "mlir::LLVM::LLVMDialect",
+    "mlir::memref::MemRefDialect"
+  ];
+  let statistics = [
+    Statistic<"numConverted", "num-converted", "Matmuls turned into BLAS calls">,
+    Statistic<"numZeroBeta", "num-zero-beta",
+              "Zero fills folded into beta = 0">
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// CPU lowering steps (lib/Conversion/ScanToCPU)
+//===----------------------------------------------------------------------===//
+
+def PrepareBufferizationPass
+    : Pass<"scan-prepare-bufferization", "mlir::ModuleOp"> {
+  let summary = "Rewrite tensor destinations so that loops bufferize in place";
+  let description = [{
+    Runs on tensors, right before one-shot bufferization, and changes only
+    which tensor each destination-style op writes into, so the analysis can
+    place results in existing buffers instead of a fresh allocation per loop
+    step:
+
+    * Loop carries as destinations: when an `scf.for` yields, as its
+      iter_arg `i`, the result of a linalg op whose destination is a
+      `tensor.empty` the op never reads, the destination becomes iter_arg
+      `i`. Bufferized, the next carry is computed into the carry's own buffer
+      (the analysis still copies if that is unsafe).
+    * Zero fills next to their use: a linalg op inside a loop whose
+      destination is a `linalg.fill` of a `tensor.empty` defined outside the
+      loop gets its own fill right before it. Otherwise the accumulator would
+      be copied from the hoisted fill each step; with the fill adjacent, the
+      BLAS lowering folds fill + matmul into one call with beta = 0.
+    * Public functions do not own their arguments: tensor arguments of
+      public functions with a body get `bufferization.writable = false`, so
+      that no input buffer of an externally called function is written.
+  }];
+  let dependentDialects = [
+    "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect",
+    "mlir::tensor::TensorDialect"
+  ];
+}
+
+def ApproximateMathPass : Pass<"scan-approximate-math"> {
+  let summary = "Replace f32 transcendental math ops by polynomials";
+  let description = [{
+    Rewrites f32 `math.tanh`, `math.exp`, `math.log`, ... (scalar or vector)
+    into arithmetic-only polynomial approximations (upstream
+    `populateMathPolynomialApproximationPatterns`), so that the loops of
+    fused elementwise ops contain no library calls and LLVM can vectorise
+    them. f64 ops are left alone.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect",
+    "mlir::math::MathDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // CUDA lowering (lib/Conversion/ToCUDA)
 //===----------------------------------------------------------------------===//
 
@@ -27,7 +183,9 @@ def ConvertLinalgMatmulToCUBLASPass
     uses each operand's row stride as its leading dimension. Transposed
     operands (`indexing_maps` with `(d2, d0)` for A or `(d1, d2)` for B) only
     flip the corresponding transpose flag; no data is moved. `beta` is 1
-    because `linalg.matmul` accumulates into its `outs` operand.
+    because `linalg.matmul` accumulates into its `outs` operand, except when
+    a `linalg.fill` with zero writes that operand right before (and no input
+    reads its buffer): the fill is then dropped and `beta` is 0.
 
     Pointers and leading dimensions are passed as `index` values (device
     addresses, element offset included). A matmul that does not fit (other
@@ -45,8 +203,42 @@ def ConvertLinalgMatmulToCUBLASPass
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::func::FuncDialect",
                            "mlir::memref::MemRefDialect"];
-  let statistics = [Statistic<"numConverted", "num-converted",
-                              "Matmuls turned into cuBLAS calls">];
+  let statistics = [
+    Statistic<"numConverted", "num-converted",
+              "Matmuls turned into cuBLAS calls">,
+    Statistic<"numZeroBeta", "num-zero-beta",
+              "Zero fills folded into a GEMM with beta = 0">
+  ];
+}
+
+def SplitFullReductionsPass
+    : Pass<"scan-split-full-reductions", "mlir::func::FuncOp"> {
+  let summary = "Split reductions of every dimension into two stages";
+  let description = [{
+    A `linalg.reduce` on tensors that reduces every dimension of a rank >= 2
+    float tensor into a rank-0 tensor has no parallel loop; on the GPU it
+    runs as a single thread over all elements. This pass rewrites it into a
+    reduction of the inner dimensions into `tensor<d0>` (started from the
+    combiner's neutral element), which runs one thread per leading index,
+    followed by the reduction of those partial results into the original
+    init. Only single-op combiners with a known neutral element are split:
+    `arith.addf` (0), `arith.mulf` (1), `arith.maximumf`/`maxnumf` (-inf),
+    `arith.minimumf`/`minnumf` (+inf). The order of the floating-point
+    operations changes accordingly.
+
+    ```mlir
+    %s = linalg.reduce ins(%x : tensor<80x1000xf32>) outs(%init : tensor<f32>)
+           dimensions = [0, 1] (%in: f32, %acc: f32) { ... arith.addf ... }
+    // becomes
+    %p = linalg.reduce ins(%x : tensor<80x1000xf32>) outs(%zeros : tensor<80xf32>)
+           dimensions = [1] (...) { ... }
+    %s = linalg.reduce ins(%p : tensor<80xf32>) outs(%init : tensor<f32>)
+           dimensions = [0] (...) { ... }
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
 }
 
 def GPUDeviceMemoryPass : Pass<"scan-gpu-device-memory", "mlir::ModuleOp"> {

@@ -25,17 +25,22 @@ using namespace mlir;
 
 void scan::buildLowerToCUDAPipeline(OpPassManager &pm,
                                     const LowerToCUDAOptions &options) {
-  // Tensor level: one function per entry, elementwise ops fused.
+  // Tensor level: scan.scan -> scf.for, calls inlined, elementwise chains
+  // fused into one linalg.generic each.
+  pm.addPass(createConvertScanToSCFPass());
   pm.addPass(createInlinerPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(scan::createSplitFullReductionsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
 
-  // Buffers, with the same function boundary as the CPU target: identity
-  // layouts, results as trailing out-params.
+  // Buffers, with the same function boundary as the CPU target (identity
+  // layouts, results as trailing out-params) and the same in-place
+  // preparation of loop carries and stacked outputs.
+  pm.addPass(createPrepareBufferizationPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -43,6 +48,9 @@ void scan::buildLowerToCUDAPipeline(OpPassManager &pm,
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;

@@ -14,7 +14,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::scan {
 #define GEN_PASS_DEF_CONVERTLINALGMATMULTOCUBLASPASS
@@ -134,6 +136,32 @@ DeviceMatrix getDeviceMatrix(OpBuilder &b, Location loc, Value memref,
   return m;
 }
 
+/// The buffer `v` is a view of (through subviews, casts, ...).
+Value getRootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// The linalg.fill with zero that writes `c` right before `op` (only ops
+/// without memory effects in between), when no input of `op` reads the
+/// buffer of `c`: a GEMM with beta = 0 then does the fill's work.
+linalg::FillOp findZeroFill(linalg::MatmulOp op, Value c) {
+  Operation *prev = op->getPrevNode();
+  while (prev && isMemoryEffectFree(prev))
+    prev = prev->getPrevNode();
+  auto fill = dyn_cast_or_null<linalg::FillOp>(prev);
+  if (!fill || !fill.hasPureBufferSemantics() ||
+      fill.getDpsInits()[0] != c ||
+      !matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat()))
+    return nullptr;
+  Value root = getRootBuffer(c);
+  for (Value input : op.getDpsInputs())
+    if (getRootBuffer(input) == root)
+      return nullptr;
+  return fill;
+}
+
 /// Returns the declaration of the runtime GEMM for `elementType`, creating
 /// it at the end of `module` when missing.
 func::FuncOp getOrCreateGemmDecl(ModuleOp module, FloatType elementType) {
@@ -154,18 +182,19 @@ func::FuncOp getOrCreateGemmDecl(ModuleOp module, FloatType elementType) {
 }
 
 /// Rewrites `op` into a cuBLAS call, or explains with a remark why not.
-LogicalResult convertMatmul(linalg::MatmulOp op, ModuleOp module) {
+/// On success, returns whether a zero fill was folded into beta = 0.
+FailureOr<bool> convertMatmul(linalg::MatmulOp op, ModuleOp module) {
   if (!op.hasPureBufferSemantics())
-    return op.emitRemark("not converted to cuBLAS: operands are not buffers");
+    return LogicalResult(op.emitRemark("not converted to cuBLAS: operands are not buffers"));
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   if (maps.size() != 3)
-    return op.emitRemark("not converted to cuBLAS: unexpected indexing maps");
+    return LogicalResult(op.emitRemark("not converted to cuBLAS: unexpected indexing maps"));
   std::optional<bool> transA = isTransposedAccess(maps[0], Role::A);
   std::optional<bool> transB = isTransposedAccess(maps[1], Role::B);
   std::optional<bool> plainC = isTransposedAccess(maps[2], Role::C);
   if (!transA || !transB || !plainC)
-    return op.emitRemark("not converted to cuBLAS: indexing maps are not a "
-                         "plain or transposed matmul");
+    return LogicalResult(op.emitRemark("not converted to cuBLAS: indexing maps are not a "
+                         "plain or transposed matmul"));
 
   Value a = op.getDpsInputs()[0], bMat = op.getDpsInputs()[1];
   Value c = op.getDpsInits()[0];
@@ -176,12 +205,12 @@ LogicalResult convertMatmul(linalg::MatmulOp op, ModuleOp module) {
   if (!elementType || !(elementType.isF32() || elementType.isF64()) ||
       aType.getElementType() != elementType ||
       bType.getElementType() != elementType)
-    return op.emitRemark("not converted to cuBLAS: element types are not all "
-                         "f32 or all f64");
+    return LogicalResult(op.emitRemark("not converted to cuBLAS: element types are not all "
+                         "f32 or all f64"));
   for (MemRefType type : {aType, bType, cType}) {
     StringRef why = unsupportedLayout(type);
     if (!why.empty())
-      return op.emitRemark("not converted to cuBLAS: ") << why;
+      return LogicalResult(op.emitRemark("not converted to cuBLAS: ") << why);
   }
 
   OpBuilder b(op);
@@ -201,17 +230,27 @@ LogicalResult convertMatmul(linalg::MatmulOp op, ModuleOp module) {
       f = arith::ConstantIntOp::create(b, loc, set ? 1 : 0, 32);
     return f;
   };
+  linalg::FillOp zeroFill = findZeroFill(op, c);
   Value one = arith::ConstantFloatOp::create(
       b, loc, elementType, APFloat(elementType.getFloatSemantics(), 1));
+  Value beta = one;
+  if (zeroFill) {
+    beta = zeroFill.getDpsInputs()[0];
+    if (beta.getType() != elementType)
+      beta = arith::ConstantFloatOp::create(
+          b, loc, elementType, APFloat(elementType.getFloatSemantics(), 0));
+  }
   // Column-major C^T (n x m) = op(B)^T (n x k) * op(A)^T (k x m).
   SmallVector<Value> args = {flag(*transB), flag(*transA), n,     m,
                              k,             one,           mb.pointer,
                              mb.leadingDim, ma.pointer,    ma.leadingDim,
-                             one,           mc.pointer,    mc.leadingDim};
+                             beta,          mc.pointer,    mc.leadingDim};
   func::FuncOp decl = getOrCreateGemmDecl(module, elementType);
   func::CallOp::create(b, loc, decl, args);
   op.erase();
-  return success();
+  if (zeroFill)
+    zeroFill.erase();
+  return static_cast<bool>(zeroFill);
 }
 
 struct ConvertLinalgMatmulToCUBLASPass final
@@ -225,9 +264,14 @@ struct ConvertLinalgMatmulToCUBLASPass final
     SmallVector<linalg::MatmulOp> matmuls;
     for (auto fn : module.getOps<func::FuncOp>())
       fn.walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
-    for (linalg::MatmulOp op : matmuls)
-      if (succeeded(convertMatmul(op, module)))
-        ++numConverted;
+    for (linalg::MatmulOp op : matmuls) {
+      FailureOr<bool> zeroBeta = convertMatmul(op, module);
+      if (failed(zeroBeta))
+        continue;
+      ++numConverted;
+      if (*zeroBeta)
+        ++numZeroBeta;
+    }
   }
 };
 

@@ -18,7 +18,6 @@
 // CHECK-LABEL: llvm.func @_scan_run_cell(
 //       CHECK:   llvm.call @mgpuStreamCreate()
 //       CHECK:   llvm.call @mgpuMemAlloc(
-//       CHECK:   gpu.launch_func <%{{.*}} : !llvm.ptr> @
 //       CHECK:   llvm.call @scancuda_sgemm(
 //       CHECK:   gpu.launch_func <%{{.*}} : !llvm.ptr> @
 //       CHECK:   llvm.call @mgpuMemcpy(

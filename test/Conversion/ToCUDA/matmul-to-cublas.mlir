@@ -142,3 +142,53 @@ func.func @negative_broadcast(%a: memref<16xf32>, %b: memref<16x32xf32>, %c: mem
     ins(%a, %b : memref<16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>)
   return
 }
+
+// -----
+
+// A zero fill right before the matmul becomes beta = 0: cuBLAS overwrites C.
+// CHECK-LABEL: func.func @zero_fill_folds_into_beta
+//       CHECK:   %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+//   CHECK-NOT:   linalg.fill
+//       CHECK:   %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+//       CHECK:   call @scancuda_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ONE]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ZERO]], %{{.*}}, %{{.*}})
+//   CHECK-NOT:   linalg.fill
+func.func @zero_fill_folds_into_beta(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<8x32xf32>)
+  linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>)
+  return
+}
+
+// -----
+
+// A fill with another value, or one separated from the matmul by a write,
+// stays, and the GEMM accumulates (beta = 1).
+// CHECK-LABEL: func.func @negative_fill_not_zero_or_not_adjacent
+//       CHECK:   linalg.fill
+//       CHECK:   call @scancuda_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ONE:[a-z0-9_]+]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ONE]], %{{.*}}, %{{.*}})
+//       CHECK:   linalg.fill
+//       CHECK:   memref.store
+//       CHECK:   call @scancuda_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ONE2:[a-z0-9_]+]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ONE2]], %{{.*}}, %{{.*}})
+func.func @negative_fill_not_zero_or_not_adjacent(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32>, %i: index) {
+  %two = arith.constant 2.0 : f32
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%two : f32) outs(%c : memref<8x32xf32>)
+  linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>)
+  linalg.fill ins(%zero : f32) outs(%c : memref<8x32xf32>)
+  memref.store %two, %c[%i, %i] : memref<8x32xf32>
+  linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>)
+  return
+}
+
+// -----
+
+// An input that reads the zeroed buffer keeps the fill.
+// CHECK-LABEL: func.func @negative_fill_read_by_input
+//       CHECK:   linalg.fill
+//       CHECK:   call @scancuda_sgemm
+func.func @negative_fill_read_by_input(%b: memref<16x16xf32>, %c: memref<16x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<16x16xf32>)
+  linalg.matmul ins(%c, %b : memref<16x16xf32>, memref<16x16xf32>) outs(%c : memref<16x16xf32>)
+  return
+}

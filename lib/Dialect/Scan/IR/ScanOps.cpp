@@ -97,6 +97,41 @@ void ScanOp::build(OpBuilder &builder, OperationState &state,
   state.regions.front()->push_back(body);
 }
 
+ScanOp ScanOp::appendOutputsAndSequences(RewriterBase &rewriter,
+                                         ValueRange newOutputs,
+                                         ValueRange newSequences) {
+  int64_t tripCount = *getTripCount();
+  SmallVector<Type> resultTypes(getResultTypes());
+  for (Value out : newOutputs)
+    resultTypes.push_back(
+        getStackedType(cast<RankedTensorType>(out.getType()), tripCount));
+  SmallVector<Value> sequences(getSequences());
+  llvm::append_range(sequences, newSequences);
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(*this);
+  OperationState state(getLoc(), getOperationName());
+  std::optional<int64_t> length;
+  if (getLength())
+    length = tripCount;
+  buildScanState(rewriter, state, resultTypes, getInitCarries(), sequences,
+                 getReverse(), length);
+  state.addAttributes(llvm::to_vector(getOperation()->getDiscardableAttrs()));
+  auto newOp = cast<ScanOp>(rewriter.create(state));
+  rewriter.inlineRegionBefore(getBody(), newOp.getBody(),
+                              newOp.getBody().end());
+  Block *body = newOp.getBodyBlock();
+  for (Value seq : newSequences)
+    body->addArgument(getSliceType(cast<RankedTensorType>(seq.getType())),
+                      seq.getLoc());
+  YieldOp yield = newOp.getYieldOp();
+  rewriter.modifyOpInPlace(
+      yield, [&] { yield.getValuesMutable().append(newOutputs); });
+  rewriter.replaceOp(*this,
+                     newOp.getResults().take_front(getNumResults()));
+  return newOp;
+}
+
 //===----------------------------------------------------------------------===//
 // ScanOp: assembly format
 //

@@ -127,6 +127,15 @@ def Scan_ScanOp : Scan_Op<"scan", [
     /// Returns std::nullopt only on ops that fail verification.
     std::optional<int64_t> getTripCount();
 
+    /// Replaces this scan with one that also stacks `newOutputs` (values
+    /// available at the end of the body) as trailing per-step outputs and
+    /// also reads `newSequences` as trailing sequences, whose slices become
+    /// trailing block arguments. The body moves to the new op; uses of the
+    /// old results are redirected to the matching leading results.
+    ScanOp appendOutputsAndSequences(::mlir::RewriterBase &rewriter,
+                                     ::mlir::ValueRange newOutputs,
+                                     ::mlir::ValueRange newSequences);
+
     /// The type of one step's slice of a sequence (or of a stacked output).
     static ::mlir::RankedTensorType getSliceType(::mlir::RankedTensorType stacked);
     /// The type of `T` stacked values of type `step`.

@@ -1,0 +1,103 @@
+//===- PrepareBufferization.cpp - in-place friendly destinations -*- C++ -*-===//
+//
+// Chooses tensor destinations before one-shot bufferization so that loop
+// carries are computed into their own buffers, zero-initialised
+// accumulators are filled next to their use, and public functions never
+// write into their arguments.
+//
+//===----------------------------------------------------------------------===//
+
+#include "scan/Conversion/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+
+#define DEBUG_TYPE "scan-prepare-bufferization"
+
+namespace mlir::scan {
+#define GEN_PASS_DEF_PREPAREBUFFERIZATIONPASS
+#include "scan/Conversion/Passes.h.inc"
+} // namespace mlir::scan
+
+using namespace mlir;
+
+namespace {
+
+/// Makes each iter_arg the destination of the linalg op computing its next
+/// value, when that op's destination is an unread tensor.empty.
+void useCarriesAsDestinations(scf::ForOp loop) {
+  auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+  for (auto [iterArg, yielded] :
+       llvm::zip_equal(loop.getRegionIterArgs(), yield.getOperands())) {
+    auto result = dyn_cast<OpResult>(yielded);
+    if (!result || result.getOwner()->getBlock() != loop.getBody())
+      continue;
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(result.getOwner());
+    if (!linalgOp || !linalgOp.hasPureTensorSemantics())
+      continue;
+    OpOperand *init = linalgOp.getDpsInitOperand(result.getResultNumber());
+    if (!init->get().getDefiningOp<tensor::EmptyOp>() ||
+        linalgOp.payloadUsesValueFromOperand(init) ||
+        init->get().getType() != iterArg.getType())
+      continue;
+    init->set(iterArg);
+  }
+}
+
+/// Gives `op` a private copy of a zero-like fill defined in another block.
+void sinkFillIntoUse(linalg::LinalgOp op) {
+  for (OpOperand &init : op.getDpsInitsMutable()) {
+    auto fill = init.get().getDefiningOp<linalg::FillOp>();
+    if (!fill || fill->getBlock() == op->getBlock() ||
+        !fill.hasPureTensorSemantics())
+      continue;
+    auto empty = fill.getDpsInitOperand(0)->get().getDefiningOp<tensor::EmptyOp>();
+    if (!empty || !empty.getDynamicSizes().empty())
+      continue;
+    OpBuilder builder(op);
+    IRMapping mapping;
+    builder.clone(*empty, mapping);
+    Operation *newFill = builder.clone(*fill, mapping);
+    init.set(newFill->getResult(0));
+    // Drop the original when this was its last use, so that no buffer is
+    // filled for nothing.
+    if (fill->use_empty()) {
+      fill->erase();
+      if (empty->use_empty())
+        empty->erase();
+    }
+  }
+}
+
+struct PrepareBufferizationPass final
+    : scan::impl::PrepareBufferizationPassBase<PrepareBufferizationPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    module.walk([](scf::ForOp loop) { useCarriesAsDestinations(loop); });
+    SmallVector<linalg::LinalgOp> inLoops;
+    module.walk([&](linalg::LinalgOp op) {
+      if (op->getParentOfType<scf::ForOp>() && op.hasPureTensorSemantics())
+        inLoops.push_back(op);
+    });
+    for (linalg::LinalgOp op : inLoops)
+      sinkFillIntoUse(op);
+    auto readOnly = BoolAttr::get(&getContext(), false);
+    for (auto func : module.getOps<func::FuncOp>()) {
+      if (func.isExternal() || !func.isPublic())
+        continue;
+      for (BlockArgument arg : func.getArguments())
+        if (isa<TensorType>(arg.getType()))
+          func.setArgAttr(arg.getArgNumber(),
+                          bufferization::BufferizationDialect::kWritableAttrName,
+                          readOnly);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,99 @@
+// The scf.for that convert-scan-to-scf produces must bufferize in place:
+// per-step outputs written into slices of one stacked buffer, carries
+// computed into their own buffer, nothing allocated inside the loop. These
+// are the steps of scan-lower-to-cpu up to bufferization.
+//
+// RUN: scan-opt %s --convert-scan-to-scf --convert-elementwise-to-linalg \
+// RUN:   --linalg-fuse-elementwise-ops --canonicalize --cse \
+// RUN:   --scan-prepare-bufferization --eliminate-empty-tensors \
+// RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops" \
+// RUN:   --canonicalize --cse --canonicalize --buffer-loop-hoisting \
+// RUN: | FileCheck %s
+//
+// Without scan-prepare-bufferization, the carry is reallocated and copied
+// at every step and the accumulator is copied from the hoisted zero fill.
+// RUN: scan-opt %s --convert-scan-to-scf --convert-elementwise-to-linalg \
+// RUN:   --linalg-fuse-elementwise-ops --canonicalize --cse \
+// RUN:   --eliminate-empty-tensors \
+// RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops" \
+// RUN:   --canonicalize --cse --canonicalize --buffer-loop-hoisting \
+// RUN: | FileCheck %s --check-prefix=UNPREPARED
+
+// h_t is both the carry and a stacked output. The fused tanh writes into the
+// carry buffer, which the step then copies into slice T-1-i of the stacked
+// buffer: one copy of one step's data, no allocation, no copy of the whole
+// stacked buffer. The matmul accumulator is zeroed next to the matmul in a
+// buffer allocated once, before the loop.
+// CHECK-LABEL: func.func @carry_and_output
+//  CHECK-SAME:   %[[X:[a-z0-9]+]]: memref<5x2x4xf32>, %[[H0:[a-z0-9]+]]: memref<2x4xf32>, %[[W:[a-z0-9]+]]: memref<4x4xf32>
+//   CHECK-DAG:   %[[STACK:.*]] = memref.alloc() {{.*}} : memref<5x2x4xf32>
+//   CHECK-DAG:   %[[H:.*]] = memref.alloc() {{.*}} : memref<2x4xf32>
+//   CHECK-DAG:   memref.copy %[[H0]], %[[H]]
+//   CHECK-DAG:   %[[ACC:.*]] = memref.alloc() {{.*}} : memref<2x4xf32>
+//       CHECK:   scf.for %[[I:[a-z0-9_]+]] =
+//   CHECK-NOT:     memref.alloc
+//       CHECK:     %[[T:.*]] = arith.subi %{{.*}}, %[[I]]
+//       CHECK:     %[[XT:.*]] = memref.subview %[[X]][%[[T]], 0, 0] [1, 2, 4] [1, 1, 1]
+//       CHECK:     linalg.fill ins(%{{.*}} : f32) outs(%[[ACC]] : memref<2x4xf32>)
+//       CHECK:     linalg.matmul ins(%[[H]], %[[W]] : {{.*}}) outs(%[[ACC]] : memref<2x4xf32>)
+//       CHECK:     linalg.generic {{.*}} ins(%[[XT]], %[[ACC]] : {{.*}}) outs(%[[H]] : memref<2x4xf32>)
+//       CHECK:       math.tanh
+//   CHECK-NOT:     memref.alloc
+//       CHECK:     %[[SLOT:.*]] = memref.subview %[[STACK]][%[[T]], 0, 0] [1, 2, 4] [1, 1, 1]
+//       CHECK:     memref.copy %[[H]], %[[SLOT]]
+//   CHECK-NOT:     memref.alloc
+//   CHECK-NOT:     memref.copy
+//       CHECK:   }
+//       CHECK:   return %[[H]], %[[STACK]]
+
+// UNPREPARED-LABEL: func.func @carry_and_output
+//       UNPREPARED:   scf.for
+//       UNPREPARED:     memref.copy
+//       UNPREPARED:     linalg.matmul
+//       UNPREPARED:     memref.alloc
+//       UNPREPARED:     memref.copy
+//       UNPREPARED:     scf.yield
+func.func @carry_and_output(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>,
+                            %W: tensor<4x4xf32>)
+    -> (tensor<2x4xf32>, tensor<5x2x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<2x4xf32>
+  %acc0 = linalg.fill ins(%zero : f32) outs(%empty : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %hT, %hs = scan.scan reverse carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<5x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<5x2x4xf32>) {
+    %hW = linalg.matmul ins(%h, %W : tensor<2x4xf32>, tensor<4x4xf32>)
+                        outs(%acc0 : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %pre = arith.addf %xt, %hW : tensor<2x4xf32>
+    %hn = math.tanh %pre : tensor<2x4xf32>
+    scan.yield %hn, %hn : tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %hT, %hs : tensor<2x4xf32>, tensor<5x2x4xf32>
+}
+
+// Outputs that are not carries are computed straight into their slice of the
+// stacked buffer: no copy and no allocation inside the loop.
+// CHECK-LABEL: func.func @outputs_only
+//   CHECK-DAG:   %[[YS:.*]] = memref.alloc() {{.*}} : memref<5x2x4xf32>
+//   CHECK-DAG:   %[[ZS:.*]] = memref.alloc() {{.*}} : memref<5x2x4xf32>
+//       CHECK:   scf.for %[[I:[a-z0-9_]+]] =
+//   CHECK-DAG:     %[[Y:.*]] = memref.subview %[[YS]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1]
+//   CHECK-DAG:     %[[Z:.*]] = memref.subview %[[ZS]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1]
+//       CHECK:     linalg.generic {{.*}} outs(%[[Y]] :
+//       CHECK:     linalg.generic {{.*}} outs(%[[Z]] :
+//   CHECK-NOT:     memref.copy
+//   CHECK-NOT:     memref.alloc
+//       CHECK:   }
+//       CHECK:   return %{{.*}}, %[[YS]], %[[ZS]]
+func.func @outputs_only(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
+    -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+  %hT, %ys, %zs = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<5x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+    %m = arith.mulf %xt, %h : tensor<2x4xf32>
+    %y = math.tanh %m : tensor<2x4xf32>
+    %z = arith.subf %xt, %h : tensor<2x4xf32>
+    scan.yield %h, %y, %z : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %hT, %ys, %zs : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
+}

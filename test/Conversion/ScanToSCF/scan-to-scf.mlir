@@ -1,0 +1,141 @@
+// RUN: scan-opt %s --split-input-file --convert-scan-to-scf | FileCheck %s
+
+// A forward scan: one scf.for from 0 to T, the carry and the stacked output
+// as iter_args, the sequence read with a rank-reducing extract_slice at the
+// induction variable, the output written with insert_slice at the same index.
+// CHECK-LABEL: func.func @forward
+//  CHECK-SAME:   %[[X:[a-z0-9]+]]: tensor<5x2x4xf32>, %[[H0:[a-z0-9]+]]: tensor<2x4xf32>
+//   CHECK-DAG:   %[[EMPTY:.*]] = tensor.empty() : tensor<5x2x4xf32>
+//   CHECK-DAG:   %[[C0:.*]] = arith.constant 0 : index
+//   CHECK-DAG:   %[[C5:.*]] = arith.constant 5 : index
+//   CHECK-DAG:   %[[C1:.*]] = arith.constant 1 : index
+//       CHECK:   %[[R:.*]]:2 = scf.for %[[I:[a-z0-9_]+]] = %[[C0]] to %[[C5]] step %[[C1]]
+//  CHECK-SAME:       iter_args(%[[H:[a-z0-9_]+]] = %[[H0]], %[[ACC:[a-z0-9_]+]] = %[[EMPTY]])
+//  CHECK-SAME:       -> (tensor<2x4xf32>, tensor<5x2x4xf32>)
+//   CHECK-NOT:     arith.subi
+//       CHECK:     %[[XT:.*]] = tensor.extract_slice %[[X]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1]
+//  CHECK-SAME:       : tensor<5x2x4xf32> to tensor<2x4xf32>
+//       CHECK:     %[[N:.*]] = arith.addf %[[H]], %[[XT]] : tensor<2x4xf32>
+//       CHECK:     %[[INS:.*]] = tensor.insert_slice %[[N]] into %[[ACC]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1]
+//       CHECK:     scf.yield %[[N]], %[[INS]] : tensor<2x4xf32>, tensor<5x2x4xf32>
+//       CHECK:   return %[[R]]#0, %[[R]]#1
+//   CHECK-NOT:   scan.
+func.func @forward(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
+    -> (tensor<2x4xf32>, tensor<5x2x4xf32>) {
+  %hT, %hs = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<5x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<5x2x4xf32>) {
+    %n = arith.addf %h, %xt : tensor<2x4xf32>
+    scan.yield %n, %n : tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %hT, %hs : tensor<2x4xf32>, tensor<5x2x4xf32>
+}
+
+// -----
+
+// A reverse scan visits index T-1-i at step i, for reading the sequence and
+// for writing the output.
+// CHECK-LABEL: func.func @reverse
+//  CHECK-SAME:   %[[X:[a-z0-9]+]]: tensor<7x3xf64>
+//   CHECK-DAG:   %[[C7:.*]] = arith.constant 7 : index
+//       CHECK:   scf.for %[[I:[a-z0-9_]+]] = %{{.*}} to %[[C7]] step
+//       CHECK:     %[[LAST:.*]] = arith.constant 6 : index
+//       CHECK:     %[[T:.*]] = arith.subi %[[LAST]], %[[I]] : index
+//       CHECK:     tensor.extract_slice %[[X]][%[[T]], 0] [1, 3] [1, 1] : tensor<7x3xf64> to tensor<3xf64>
+//       CHECK:     tensor.insert_slice %{{.*}} into %{{.*}}[%[[T]], 0] [1, 3] [1, 1] : tensor<3xf64> into tensor<7x3xf64>
+func.func @reverse(%x: tensor<7x3xf64>, %c0: tensor<3xf64>)
+    -> (tensor<3xf64>, tensor<7x3xf64>) {
+  %cT, %ys = scan.scan reverse carries(%c = %c0 : tensor<3xf64>)
+      sequences(%xt = %x : tensor<7x3xf64>)
+      -> (tensor<3xf64>, tensor<7x3xf64>) {
+    %n = arith.mulf %c, %xt : tensor<3xf64>
+    scan.yield %n, %xt : tensor<3xf64>, tensor<3xf64>
+  }
+  return %cT, %ys : tensor<3xf64>, tensor<7x3xf64>
+}
+
+// -----
+
+// Several carries, sequences and outputs keep their order; loop invariants
+// defined above the scan are used directly inside the loop.
+// CHECK-LABEL: func.func @many
+//  CHECK-SAME:   %[[A:[a-z0-9]+]]: tensor<4x2xf32>, %[[B:[a-z0-9]+]]: tensor<4x2xf32>, %[[C:[a-z0-9]+]]: tensor<2xf32>, %[[D:[a-z0-9]+]]: tensor<2xf32>, %[[W:[a-z0-9]+]]: tensor<2xf32>
+//   CHECK-DAG:   %[[E1:.*]] = tensor.empty() : tensor<4x2xf32>
+//   CHECK-DAG:   %[[E2:.*]] = tensor.empty() : tensor<4x2xf32>
+//       CHECK:   %[[R:.*]]:4 = scf.for %[[I:[a-z0-9_]+]] = {{.*}} iter_args(%[[P:[a-z0-9_]+]] = %[[C]], %[[Q:[a-z0-9_]+]] = %[[D]], %[[O1:[a-z0-9_]+]] = %[[E1]], %[[O2:[a-z0-9_]+]] = %[[E2]])
+//   CHECK-DAG:     %[[AT:.*]] = tensor.extract_slice %[[A]][%[[I]], 0]
+//   CHECK-DAG:     %[[BT:.*]] = tensor.extract_slice %[[B]][%[[I]], 0]
+//       CHECK:     %[[S:.*]] = arith.addf %[[P]], %[[AT]]
+//       CHECK:     %[[M:.*]] = arith.mulf %[[Q]], %[[BT]]
+//       CHECK:     %[[MW:.*]] = arith.mulf %[[M]], %[[W]]
+//   CHECK-DAG:     %[[I1:.*]] = tensor.insert_slice %[[MW]] into %[[O1]][%[[I]], 0]
+//   CHECK-DAG:     %[[I2:.*]] = tensor.insert_slice %[[S]] into %[[O2]][%[[I]], 0]
+//       CHECK:     scf.yield %[[S]], %[[M]], %[[I1]], %[[I2]]
+//       CHECK:   return %[[R]]#0, %[[R]]#1, %[[R]]#2, %[[R]]#3
+func.func @many(%a: tensor<4x2xf32>, %b: tensor<4x2xf32>, %c0: tensor<2xf32>,
+                %d0: tensor<2xf32>, %w: tensor<2xf32>)
+    -> (tensor<2xf32>, tensor<2xf32>, tensor<4x2xf32>, tensor<4x2xf32>) {
+  %r:4 = scan.scan carries(%p = %c0 : tensor<2xf32>, %q = %d0 : tensor<2xf32>)
+      sequences(%at = %a : tensor<4x2xf32>, %bt = %b : tensor<4x2xf32>)
+      -> (tensor<2xf32>, tensor<2xf32>, tensor<4x2xf32>, tensor<4x2xf32>) {
+    %s = arith.addf %p, %at : tensor<2xf32>
+    %m = arith.mulf %q, %bt : tensor<2xf32>
+    %mw = arith.mulf %m, %w : tensor<2xf32>
+    scan.yield %s, %m, %mw, %s : tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>
+  }
+  return %r#0, %r#1, %r#2, %r#3
+      : tensor<2xf32>, tensor<2xf32>, tensor<4x2xf32>, tensor<4x2xf32>
+}
+
+// -----
+
+// Without sequences the trip count comes from `length`; a carry that is
+// passed through unchanged stays a plain iter_arg.
+// CHECK-LABEL: func.func @length_only
+//   CHECK-DAG:   %[[C3:.*]] = arith.constant 3 : index
+//       CHECK:   scf.for %{{.*}} = %{{.*}} to %[[C3]] step %{{.*}} iter_args(%[[H:[a-z0-9_]+]] = %{{.*}}) -> (tensor<2xf32>)
+//   CHECK-NOT:     tensor.extract_slice
+//   CHECK-NOT:     tensor.insert_slice
+//       CHECK:     scf.yield %[[H]] : tensor<2xf32>
+func.func @length_only(%h0: tensor<2xf32>) -> tensor<2xf32> {
+  %hT = scan.scan length(3) carries(%h = %h0 : tensor<2xf32>) -> tensor<2xf32> {
+    scan.yield %h : tensor<2xf32>
+  }
+  return %hT : tensor<2xf32>
+}
+
+// -----
+
+// A scan nested in a scan body lowers too, into a loop nested in the loop;
+// the inner loop reads the slice the outer loop extracted.
+// CHECK-LABEL: func.func @nested
+//       CHECK:   scf.for %[[I:[a-z0-9_]+]] =
+//       CHECK:     %[[XI:.*]] = tensor.extract_slice %{{.*}}[%[[I]], 0, 0] [1, 3, 2] [1, 1, 1] : tensor<4x3x2xf32> to tensor<3x2xf32>
+//       CHECK:     scf.for %[[J:[a-z0-9_]+]] =
+//       CHECK:       tensor.extract_slice %[[XI]][%[[J]], 0] [1, 2] [1, 1] : tensor<3x2xf32> to tensor<2xf32>
+//       CHECK:       scf.yield
+//       CHECK:     scf.yield
+//   CHECK-NOT:   scan.
+func.func @nested(%x: tensor<4x3x2xf32>, %h0: tensor<2xf32>) -> tensor<2xf32> {
+  %hT = scan.scan carries(%h = %h0 : tensor<2xf32>)
+      sequences(%xi = %x : tensor<4x3x2xf32>) -> tensor<2xf32> {
+    %inner = scan.scan carries(%g = %h : tensor<2xf32>)
+        sequences(%xij = %xi : tensor<3x2xf32>) -> tensor<2xf32> {
+      %s = arith.addf %g, %xij : tensor<2xf32>
+      scan.yield %s : tensor<2xf32>
+    }
+    scan.yield %inner : tensor<2xf32>
+  }
+  return %hT : tensor<2xf32>
+}
+
+// -----
+
+// Functions without scans are left alone.
+// CHECK-LABEL: func.func @negative_no_scan
+//  CHECK-NEXT:   arith.addf
+//  CHECK-NEXT:   return
+func.func @negative_no_scan(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %s = arith.addf %a, %a : tensor<2xf32>
+  return %s : tensor<2xf32>
+}
