@@ -28,3 +28,12 @@ func.func @rnn_cost(%x: tensor<50x80x1000xf32>, %h0: tensor<80x1000xf32>,
   %cost = tensor.extract %sum[] : tensor<f32>
   return %cost : f32
 }
+
+// The gradient of the cost w.r.t. the recurrent weight W.
+func.func @rnn_grad(%x: tensor<50x80x1000xf32>, %h0: tensor<80x1000xf32>,
+                    %W: tensor<1000x1000xf32>) -> tensor<1000x1000xf32> {
+  %dW = scan.grad @rnn_cost(%x, %h0, %W) wrt [2]
+      : (tensor<50x80x1000xf32>, tensor<80x1000xf32>, tensor<1000x1000xf32>)
+      -> tensor<1000x1000xf32>
+  return %dW : tensor<1000x1000xf32>
+}

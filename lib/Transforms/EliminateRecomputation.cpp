@@ -162,23 +162,37 @@ ScanOp EliminateRecomputationPass::eliminate(ScanOp earlier, ScanOp &later,
         frontier.insert(operand);
   }
 
+  // Policy: by default store the matched matmul results the backward scan
+  // still needs and recompute the cheap elementwise rest from them; with
+  // store-elementwise, store every frontier value instead.
   SmallVector<Value> toStore, toReplace;
-  for (Value value : frontier) {
+  auto store = [&](Value value, StringRef why) {
     Operation *def = value.getDefiningOp();
-    unsigned matmuls = countRecomputedContractions(value, body, steps);
-    if (matmuls == 0 && !storeElementwise) {
-      def->emitRemark() << "recomputes '" << def->getName()
-                        << "' of the forward scan; kept, since it needs no "
-                           "matmul (store-elementwise=false)";
-      continue;
-    }
     def->emitRemark() << "reads '" << def->getName()
                       << "' from a per-step output of the forward scan "
                          "instead of recomputing it ("
-                      << matmuls << " matmul(s) per step saved)";
+                      << why << ")";
     toReplace.push_back(value);
     toStore.push_back(earlierValue[value]);
+  };
+  for (Value value : frontier) {
+    Operation *def = value.getDefiningOp();
+    unsigned matmuls = countRecomputedContractions(value, body, steps);
+    if (storeElementwise) {
+      store(value, std::to_string(matmuls) + " matmul(s) per step saved");
+    } else if (matmuls == 0) {
+      def->emitRemark() << "recomputes '" << def->getName()
+                        << "' of the forward scan; kept, since it needs no "
+                           "matmul (store-elementwise=false)";
+    }
   }
+  if (!storeElementwise)
+    for (Operation &op : body->without_terminator())
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(&op);
+          linalgOp && linalg::isaContractionOpInterface(linalgOp) &&
+          op.getNumResults() == 1 && earlierValue.contains(op.getResult(0)) &&
+          !op.getResult(0).use_empty())
+        store(op.getResult(0), "a matmul per step saved");
   if (toStore.empty())
     return earlier;
 

@@ -1,7 +1,8 @@
 // RUN: scan-opt %s --scan-eliminate-recomputation --verify-diagnostics
 
-// The backward scan recomputes the gate sigmoid(h U) behind a matmul (stored,
-// with a remark) and 1 - h*h from the stored carry (kept, with a remark).
+// The backward scan recomputes the gate sigmoid(h U): its matmul is read from
+// the forward scan (with a remark), the sigmoid after it is recomputed. The
+// value 1 - h*h needs no matmul and stays (with a remark).
 func.func @gate_and_elementwise(%x: tensor<3x2x4xf32>, %h0: tensor<2x4xf32>, %U: tensor<4x4xf32>)
     -> tensor<2x4xf32> {
   %c0 = arith.constant 0.0 : f32
@@ -23,11 +24,11 @@ func.func @gate_and_elementwise(%x: tensor<3x2x4xf32>, %h0: tensor<2x4xf32>, %U:
   }
   %g = scan.scan reverse carries(%dh = %one : tensor<2x4xf32>)
       sequences(%hp = %hs : tensor<3x2x4xf32>) -> tensor<2x4xf32> {
+    // expected-remark @below {{reads 'linalg.matmul' from a per-step output of the forward scan instead of recomputing it (a matmul per step saved)}}
     %hu = linalg.matmul ins(%hp, %U : tensor<2x4xf32>, tensor<4x4xf32>) outs(%zero : tensor<2x4xf32>) -> tensor<2x4xf32>
     %ng = arith.negf %hu : tensor<2x4xf32>
     %ex = math.exp %ng : tensor<2x4xf32>
     %den = arith.addf %one, %ex : tensor<2x4xf32>
-    // expected-remark @below {{reads 'arith.divf' from a per-step output of the forward scan instead of recomputing it (1 matmul(s) per step saved)}}
     %r = arith.divf %one, %den : tensor<2x4xf32>
     %hh = arith.mulf %hp, %hp : tensor<2x4xf32>
     // expected-remark @below {{recomputes 'arith.subf' of the forward scan; kept, since it needs no matmul (store-elementwise=false)}}

@@ -10,6 +10,58 @@
 
 include "mlir/Pass/PassBase.td"
 
+//===----------------------------------------------------------------------===//
+// DifferentiatePass
+//===----------------------------------------------------------------------===//
+
+def DifferentiatePass : Pass<"scan-differentiate", "mlir::ModuleOp"> {
+  let summary = "Expand scan.grad by reverse-mode differentiation";
+  let description = [{
+    Replaces every `scan.grad @f(%args) wrt [i, ...]` with a `func.call` of a
+    generated private function `@f_grad_i_...` (one per callee and `wrt`
+    list) that takes @f's arguments and returns the gradients w.r.t. the
+    chosen ones. The generated function recomputes @f and then applies the
+    reverse rule of each op, from the returned scalar back to the arguments.
+    Rules live in `lib/Transforms/Differentiation/`, one file per op family:
+    `scan.scan`; `linalg.matmul` (any transposition through
+    `indexing_maps`, any `outs`); elementwise `arith.addf/subf/mulf/divf/
+    negf/constant` and `math.tanh/exp/log`; `tensor.empty`, `linalg.fill`,
+    `tensor.extract`, `tensor.extract_slice/insert_slice/concat`,
+    `linalg.transpose/broadcast` and a summing `linalg.reduce`.
+
+    The output is the plain form that autodiff systems emit, the baseline
+    of the optimisation passes:
+    * the forward `scan.scan` additionally stacks, as per-step outputs
+      appended after its own, every carry its body reads, taken at the
+      start of each step;
+    * one backward `scan.scan` per forward scan, in the opposite direction.
+      Carries: the adjoint of every differentiated carry, then one gradient
+      accumulator (`loc("dW")`, zero-initialised) per differentiated tensor
+      captured by the body. Sequences: the stacked carries, the forward
+      sequences the body reads, the adjoints of the forward scan's stacked
+      outputs. Per-step outputs: the adjoint of every differentiated
+      forward sequence. The body recomputes the forward step from the
+      stored carries, then accumulates weight gradients in place, e.g.
+      `dW' = linalg.matmul {A^T maps} ins(%h, %dpre) outs(%dW)`.
+
+    Only values that depend on a chosen argument get adjoints. An op on the
+    path from the arguments to the result without a rule is reported as
+    `scan-differentiate: cannot differentiate '<op name>'` at its location,
+    and the pass fails; it never emits a partial gradient.
+
+    ```mlir
+    %dW = scan.grad @rnn_cost(%x, %h0, %W) wrt [2] : (...) -> tensor<4x4xf64>
+    // becomes
+    %dW = call @rnn_cost_grad_2(%x, %h0, %W) : (...) -> tensor<4x4xf64>
+    ```
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::func::FuncDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::tensor::TensorDialect", "mlir::scan::ScanDialect"
+  ];
+}
+
 def EliminateRecomputationPass
     : Pass<"scan-eliminate-recomputation", "mlir::func::FuncOp"> {
   let summary = "Read forward-loop values from the forward scan instead of "
@@ -33,18 +85,18 @@ def EliminateRecomputationPass
     the same value (ops without side effects only; constants and fills are
     compared by content).
 
-    Policy: among the matched values of B's body, those still used by
-    unmatched ops (the frontier) are candidates. A candidate whose
-    recomputation in B involves a `linalg.matmul` (or any other contraction)
-    is stored: F gets a new per-step output (or an existing one is reused)
-    which B reads as a new sequence, and the recomputation becomes dead and
-    is erased. Elementwise-only recomputations are kept, since reading T
-    stored tensors costs more memory traffic than recomputing them, unless
-    `store-elementwise` is set.
+    Policy: the matched matmuls (contractions) of B's body are the costly
+    part of the recomputation. Each is read instead from a per-step output
+    of F (an existing one is reused, else one is added) that B reads as a
+    new sequence; the elementwise ops between those products and the values
+    B needs are still recomputed, since reading T stored tensors for each
+    of them costs more memory than recomputing them. With
+    `store-elementwise`, every matched value that unmatched code of B uses
+    (the frontier) is stored instead, trading memory for fewer ops.
 
-    Remarks: each stored value gets a remark naming the op and the matmuls
-    saved per step; a matched elementwise-only value that policy keeps gets
-    a remark saying so.
+    Remarks: each stored value gets a remark naming the op; a matched
+    frontier value that needs no matmul to recompute gets a remark saying it
+    is kept.
 
     Before (backward scan `B` recomputes `tanh(h W + x)`):
     ```mlir
@@ -60,8 +112,8 @@ def EliminateRecomputationPass
       ... uses of %y ...
     }
     ```
-    After: the forward scan also yields `%y` per step; `B` reads it as a
-    sequence and the recomputed matmul and tanh are gone.
+    After: the forward scan also yields `%hw` per step; `B` reads it as a
+    sequence, and only the tanh is recomputed from it.
   }];
   let options = [
     Option<"storeElementwise", "store-elementwise", "bool", "false",

@@ -1,0 +1,135 @@
+// RUN: scan-opt %s --split-input-file --verify-diagnostics --scan-differentiate
+
+// An op without a reverse rule on the path from the argument to the cost.
+func.func @sin_cost(%x: f32) -> f32 {
+  // expected-error @below {{scan-differentiate: cannot differentiate 'math.sin'}}
+  %s = math.sin %x : f32
+  return %s : f32
+}
+func.func @sin_grad(%x: f32) -> f32 {
+  %g = scan.grad @sin_cost(%x) wrt [0] : (f32) -> f32
+  return %g : f32
+}
+
+// -----
+
+// The same inside a scan body: reported at the op of the cost function.
+func.func @sin_in_scan(%x: tensor<3x2xf32>, %h0: tensor<2xf32>) -> tensor<f32> {
+  %hT = scan.scan carries(%h = %h0 : tensor<2xf32>) sequences(%xt = %x : tensor<3x2xf32>) -> tensor<2xf32> {
+    %a = arith.addf %h, %xt : tensor<2xf32>
+    // expected-error @below {{scan-differentiate: cannot differentiate 'math.sin'}}
+    %s = math.sin %a : tensor<2xf32>
+    scan.yield %s : tensor<2xf32>
+  }
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<f32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<f32>) -> tensor<f32>
+  %r = linalg.reduce ins(%hT : tensor<2xf32>) outs(%i : tensor<f32>) dimensions = [0]
+    (%in: f32, %acc: f32) {
+      %t = arith.addf %in, %acc : f32
+      linalg.yield %t : f32
+    }
+  return %r : tensor<f32>
+}
+func.func @sin_in_scan_grad(%x: tensor<3x2xf32>, %h0: tensor<2xf32>) -> tensor<2xf32> {
+  %g = scan.grad @sin_in_scan(%x, %h0) wrt [1] : (tensor<3x2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %g : tensor<2xf32>
+}
+
+// -----
+
+// Calls are not differentiated through.
+func.func private @other(f32) -> f32
+func.func @call_cost(%x: f32) -> f32 {
+  // expected-error @below {{scan-differentiate: cannot differentiate 'func.call'}}
+  %y = func.call @other(%x) : (f32) -> f32
+  return %y : f32
+}
+func.func @call_grad(%x: f32) -> f32 {
+  %g = scan.grad @call_cost(%x) wrt [0] : (f32) -> f32
+  return %g : f32
+}
+
+// -----
+
+// A reduction other than a sum.
+func.func @prod_cost(%x: tensor<4xf32>) -> tensor<f32> {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<f32>
+  %i = linalg.fill ins(%one : f32) outs(%e : tensor<f32>) -> tensor<f32>
+  // expected-error @below {{scan-differentiate: cannot differentiate 'linalg.reduce' other than a sum}}
+  %r = linalg.reduce ins(%x : tensor<4xf32>) outs(%i : tensor<f32>) dimensions = [0]
+    (%in: f32, %acc: f32) {
+      %t = arith.mulf %in, %acc : f32
+      linalg.yield %t : f32
+    }
+  return %r : tensor<f32>
+}
+func.func @prod_grad(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %g = scan.grad @prod_cost(%x) wrt [0] : (tensor<4xf32>) -> tensor<4xf32>
+  return %g : tensor<4xf32>
+}
+
+// -----
+
+// A scan nested in a scan body.
+func.func @nested_cost(%x: tensor<3x2xf32>, %h0: tensor<2xf32>) -> tensor<f32> {
+  %hT = scan.scan carries(%h = %h0 : tensor<2xf32>) sequences(%xt = %x : tensor<3x2xf32>) -> tensor<2xf32> {
+    // expected-error @below {{scan-differentiate: cannot differentiate 'scan.scan' nested in another scan.scan}}
+    %in = scan.scan length(2) carries(%g = %h : tensor<2xf32>) -> tensor<2xf32> {
+      %a = arith.addf %g, %xt : tensor<2xf32>
+      scan.yield %a : tensor<2xf32>
+    }
+    scan.yield %in : tensor<2xf32>
+  }
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<f32>
+  %i = linalg.fill ins(%zero : f32) outs(%e : tensor<f32>) -> tensor<f32>
+  %r = linalg.reduce ins(%hT : tensor<2xf32>) outs(%i : tensor<f32>) dimensions = [0]
+    (%in: f32, %acc: f32) {
+      %t = arith.addf %in, %acc : f32
+      linalg.yield %t : f32
+    }
+  return %r : tensor<f32>
+}
+func.func @nested_grad(%x: tensor<3x2xf32>, %h0: tensor<2xf32>) -> tensor<2xf32> {
+  %g = scan.grad @nested_cost(%x, %h0) wrt [1] : (tensor<3x2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %g : tensor<2xf32>
+}
+
+// -----
+
+// A function without a body cannot be differentiated.
+func.func private @external(f32) -> f32
+func.func @external_grad(%x: f32) -> f32 {
+  // expected-error @below {{scan-differentiate: cannot differentiate the external function @external}}
+  %g = scan.grad @external(%x) wrt [0] : (f32) -> f32
+  return %g : f32
+}
+
+// -----
+
+// Rejected by the scan.grad verifier before the pass runs: the callee must
+// return one scalar float.
+func.func @vector_cost(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @vector_grad(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @below {{'scan.grad' op @vector_cost must return a single scalar float}}
+  %g = scan.grad @vector_cost(%x) wrt [0] : (tensor<4xf32>) -> tensor<4xf32>
+  return %g : tensor<4xf32>
+}
+
+// -----
+
+// Rejected by the scan.grad verifier before the pass runs: no gradient with
+// respect to an integer argument.
+func.func @int_cost(%x: tensor<4xf32>, %n: tensor<4xi32>) -> f32 {
+  %c = arith.constant 0.0 : f32
+  return %c : f32
+}
+func.func @int_grad(%x: tensor<4xf32>, %n: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @below {{'scan.grad' op cannot differentiate with respect to argument #1 of non-float type 'tensor<4xi32>'}}
+  %g = scan.grad @int_cost(%x, %n) wrt [1] : (tensor<4xf32>, tensor<4xi32>) -> tensor<4xi32>
+  return %g : tensor<4xi32>
+}

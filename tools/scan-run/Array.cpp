@@ -1,0 +1,477 @@
+//===- Array.cpp - host arrays, .npy files and memref descriptors ---------===//
+//
+// .npy reading and writing, the seeded normal generator, element-wise
+// comparison and memref descriptors for scan-run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Array.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+using namespace scanrun;
+using llvm::StringRef;
+
+static llvm::Error fail(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+size_t scanrun::dtypeSize(DType t) {
+  switch (t) {
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::F64:
+  case DType::I64:
+    return 8;
+  case DType::I16:
+    return 2;
+  case DType::I8:
+  case DType::Bool:
+    return 1;
+  }
+  return 1;
+}
+
+StringRef scanrun::dtypeName(DType t) {
+  switch (t) {
+  case DType::F32:
+    return "f32";
+  case DType::F64:
+    return "f64";
+  case DType::I8:
+    return "i8";
+  case DType::I16:
+    return "i16";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  case DType::Bool:
+    return "i1";
+  }
+  return "?";
+}
+
+StringRef scanrun::dtypeDescr(DType t) {
+  switch (t) {
+  case DType::F32:
+    return "<f4";
+  case DType::F64:
+    return "<f8";
+  case DType::I8:
+    return "|i1";
+  case DType::I16:
+    return "<i2";
+  case DType::I32:
+    return "<i4";
+  case DType::I64:
+    return "<i8";
+  case DType::Bool:
+    return "|b1";
+  }
+  return "?";
+}
+
+bool scanrun::isFloat(DType t) { return t == DType::F32 || t == DType::F64; }
+
+llvm::Expected<DType> scanrun::dtypeFromMLIR(mlir::Type t) {
+  if (t.isF32())
+    return DType::F32;
+  if (t.isF64())
+    return DType::F64;
+  if (t.isSignlessInteger(1))
+    return DType::Bool;
+  if (t.isSignlessInteger(8))
+    return DType::I8;
+  if (t.isSignlessInteger(16))
+    return DType::I16;
+  if (t.isSignlessInteger(32))
+    return DType::I32;
+  if (t.isSignlessInteger(64))
+    return DType::I64;
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "unsupported element type " << t;
+  return fail(s);
+}
+
+int64_t ArraySpec::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+static std::string shapeStr(DType t, llvm::ArrayRef<int64_t> shape) {
+  std::string s = dtypeName(t).str() + "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string ArraySpec::str() const { return shapeStr(dtype, shape); }
+
+//===----------------------------------------------------------------------===//
+// Array
+//===----------------------------------------------------------------------===//
+
+void Array::FreeDeleter::operator()(void *p) const { std::free(p); }
+
+Array::Array(DType dtype, llvm::ArrayRef<int64_t> shape)
+    : type(dtype), dims(shape.begin(), shape.end()) {
+  count = 1;
+  for (int64_t d : dims)
+    count *= d;
+  // aligned_alloc wants a non-zero multiple of the alignment.
+  size_t bytes = std::max<size_t>(64, (byteSize() + 63) / 64 * 64);
+  storage.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
+  if (storage)
+    std::memset(storage.get(), 0, bytes);
+}
+
+double Array::get(int64_t i) const {
+  const char *p = storage.get();
+  switch (type) {
+  case DType::F32:
+    return reinterpret_cast<const float *>(p)[i];
+  case DType::F64:
+    return reinterpret_cast<const double *>(p)[i];
+  case DType::I8:
+    return reinterpret_cast<const int8_t *>(p)[i];
+  case DType::I16:
+    return reinterpret_cast<const int16_t *>(p)[i];
+  case DType::I32:
+    return reinterpret_cast<const int32_t *>(p)[i];
+  case DType::I64:
+    return static_cast<double>(reinterpret_cast<const int64_t *>(p)[i]);
+  case DType::Bool:
+    return reinterpret_cast<const uint8_t *>(p)[i] ? 1.0 : 0.0;
+  }
+  return 0;
+}
+
+void Array::set(int64_t i, double v) {
+  char *p = storage.get();
+  switch (type) {
+  case DType::F32:
+    reinterpret_cast<float *>(p)[i] = static_cast<float>(v);
+    return;
+  case DType::F64:
+    reinterpret_cast<double *>(p)[i] = v;
+    return;
+  case DType::I8:
+    reinterpret_cast<int8_t *>(p)[i] = static_cast<int8_t>(v);
+    return;
+  case DType::I16:
+    reinterpret_cast<int16_t *>(p)[i] = static_cast<int16_t>(v);
+    return;
+  case DType::I32:
+    reinterpret_cast<int32_t *>(p)[i] = static_cast<int32_t>(v);
+    return;
+  case DType::I64:
+    reinterpret_cast<int64_t *>(p)[i] = static_cast<int64_t>(v);
+    return;
+  case DType::Bool:
+    reinterpret_cast<uint8_t *>(p)[i] = v != 0.0;
+    return;
+  }
+}
+
+Array Array::clone() const {
+  Array c(type, dims);
+  std::memcpy(c.data(), data(), byteSize());
+  return c;
+}
+
+std::string Array::specStr() const { return shapeStr(type, dims); }
+
+//===----------------------------------------------------------------------===//
+// .npy files
+//===----------------------------------------------------------------------===//
+
+static const char kMagic[] = "\x93NUMPY";
+
+namespace {
+/// A tiny reader for the Python dict literal in a .npy header, e.g.
+/// {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
+struct HeaderParser {
+  StringRef text;
+
+  void skipSpace() { text = text.ltrim(" \t\n\r"); }
+  bool consume(StringRef tok) {
+    skipSpace();
+    return text.consume_front(tok);
+  }
+  bool parseString(std::string &out) {
+    skipSpace();
+    if (text.empty() || (text.front() != '\'' && text.front() != '"'))
+      return false;
+    char quote = text.front();
+    size_t end = text.find(quote, 1);
+    if (end == StringRef::npos)
+      return false;
+    out = text.substr(1, end - 1).str();
+    text = text.drop_front(end + 1);
+    return true;
+  }
+  bool parseInt(int64_t &out) {
+    skipSpace();
+    size_t n = 0;
+    while (n < text.size() && llvm::isDigit(text[n]))
+      ++n;
+    if (n == 0 || n > 18)
+      return false;
+    if (text.substr(0, n).getAsInteger(10, out))
+      return false;
+    text = text.drop_front(n);
+    return true;
+  }
+};
+} // namespace
+
+static llvm::Expected<DType> dtypeFromDescr(StringRef descr) {
+  if (descr.size() < 2)
+    return fail("unsupported dtype '" + descr + "'");
+  char order = descr.front();
+  StringRef kind = descr.drop_front();
+  if (order == '>' && kind != "i1" && kind != "b1" && kind != "u1")
+    return fail("big-endian dtype '" + descr + "' is not supported");
+  if (order != '<' && order != '|' && order != '=' && order != '>')
+    return fail("unsupported dtype '" + descr + "'");
+  if (kind == "f4")
+    return DType::F32;
+  if (kind == "f8")
+    return DType::F64;
+  if (kind == "i1")
+    return DType::I8;
+  if (kind == "i2")
+    return DType::I16;
+  if (kind == "i4")
+    return DType::I32;
+  if (kind == "i8")
+    return DType::I64;
+  if (kind == "b1")
+    return DType::Bool;
+  return fail("unsupported dtype '" + descr + "'");
+}
+
+static llvm::Expected<Array> parseNpy(StringRef buf) {
+  if (buf.size() < 10 || !buf.starts_with(StringRef(kMagic, 6)))
+    return fail("not a .npy file (bad magic string)");
+  unsigned major = static_cast<uint8_t>(buf[6]);
+  size_t headerLen, prefix;
+  if (major == 1) {
+    headerLen = static_cast<uint8_t>(buf[8]) |
+                (static_cast<size_t>(static_cast<uint8_t>(buf[9])) << 8);
+    prefix = 10;
+  } else if (major == 2 || major == 3) {
+    if (buf.size() < 12)
+      return fail("truncated .npy header");
+    headerLen = 0;
+    for (int i = 0; i < 4; ++i)
+      headerLen |= static_cast<size_t>(static_cast<uint8_t>(buf[8 + i]))
+                   << (8 * i);
+    prefix = 12;
+  } else {
+    return fail("unsupported .npy format version " + llvm::Twine(major));
+  }
+  if (buf.size() < prefix + headerLen)
+    return fail("truncated .npy header");
+  HeaderParser p{buf.substr(prefix, headerLen)};
+
+  std::string descr;
+  bool haveDescr = false, haveOrder = false, haveShape = false;
+  bool fortran = false;
+  llvm::SmallVector<int64_t> shape;
+  if (!p.consume("{"))
+    return fail("malformed .npy header");
+  while (!p.consume("}")) {
+    std::string key;
+    if (!p.parseString(key) || !p.consume(":"))
+      return fail("malformed .npy header");
+    if (key == "descr") {
+      if (!p.parseString(descr))
+        return fail("malformed .npy header: 'descr' is not a string");
+      haveDescr = true;
+    } else if (key == "fortran_order") {
+      if (p.consume("False"))
+        fortran = false;
+      else if (p.consume("True"))
+        fortran = true;
+      else
+        return fail("malformed .npy header: bad 'fortran_order'");
+      haveOrder = true;
+    } else if (key == "shape") {
+      if (!p.consume("("))
+        return fail("malformed .npy header: bad 'shape'");
+      while (!p.consume(")")) {
+        int64_t d;
+        if (!p.parseInt(d))
+          return fail("malformed .npy header: bad 'shape'");
+        shape.push_back(d);
+        if (p.consume(")"))
+          break;
+        if (!p.consume(","))
+          return fail("malformed .npy header: bad 'shape'");
+      }
+      haveShape = true;
+    } else {
+      return fail("malformed .npy header: unknown key '" + key + "'");
+    }
+    if (!p.consume(",")) {
+      if (!p.consume("}"))
+        return fail("malformed .npy header");
+      break;
+    }
+  }
+  if (!haveDescr || !haveOrder || !haveShape)
+    return fail("malformed .npy header: missing 'descr', 'fortran_order' or "
+                "'shape'");
+  if (fortran)
+    return fail("fortran_order arrays are not supported (save a C-order "
+                "array, e.g. with numpy.ascontiguousarray)");
+  auto dtype = dtypeFromDescr(descr);
+  if (!dtype)
+    return dtype.takeError();
+  int64_t count = 1;
+  for (int64_t d : shape) {
+    if (d > (int64_t(1) << 40) / std::max<int64_t>(count, 1))
+      return fail("array too large");
+    count *= d;
+  }
+  size_t want = count * dtypeSize(*dtype);
+  size_t have = buf.size() - prefix - headerLen;
+  if (have < want)
+    return fail("truncated data: " + llvm::Twine(have) + " bytes, expected " +
+                llvm::Twine(want) + " for " + shapeStr(*dtype, shape));
+  if (have > want)
+    return fail("garbled data: " + llvm::Twine(have) + " bytes, expected " +
+                llvm::Twine(want) + " for " + shapeStr(*dtype, shape));
+  Array a(*dtype, shape);
+  if (!a.data())
+    return fail("cannot allocate " + llvm::Twine(want) + " bytes");
+  std::memcpy(a.data(), buf.data() + prefix + headerLen, want);
+  return a;
+}
+
+llvm::Expected<Array> scanrun::readNpy(StringRef path) {
+  auto bufOr = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                           /*RequiresNullTerminator=*/false);
+  if (!bufOr)
+    return fail("cannot read '" + path + "': " + bufOr.getError().message());
+  auto a = parseNpy((*bufOr)->getBuffer());
+  if (!a)
+    return fail("'" + path + "': " + llvm::toString(a.takeError()));
+  return a;
+}
+
+llvm::Error scanrun::writeNpy(StringRef path, const Array &a) {
+  std::string dims;
+  for (int64_t d : a.shape())
+    dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+  if (a.rank() == 1)
+    dims += ",";
+  std::string header = "{'descr': '" + dtypeDescr(a.dtype()).str() +
+                       "', 'fortran_order': False, 'shape': (" + dims + ")";
+  header += ", }";
+  // Pad with spaces so that magic + version + length + header + '\n' is a
+  // multiple of 64 bytes.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return fail("cannot write '" + path + "': " + ec.message());
+  os.write(kMagic, 6);
+  os << '\x01' << '\x00';
+  os << static_cast<char>(header.size() & 0xff)
+     << static_cast<char>((header.size() >> 8) & 0xff);
+  os << header;
+  os.write(static_cast<const char *>(a.data()), a.byteSize());
+  os.close();
+  if (os.has_error()) {
+    os.clear_error();
+    return fail("cannot write '" + path + "'");
+  }
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Random inputs, comparison, descriptors
+//===----------------------------------------------------------------------===//
+
+void scanrun::fillRandomNormal(Array &a, uint64_t seed, double scale) {
+  std::mt19937_64 gen(seed);
+  // 53 random bits -> a double in (0, 1].
+  auto uniform = [&]() {
+    return (static_cast<double>(gen() >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+  };
+  int64_t n = a.numElements();
+  if (!isFloat(a.dtype())) {
+    for (int64_t i = 0; i < n; ++i)
+      a.set(i, a.dtype() == DType::Bool ? double(gen() & 1) : double(gen() % 8));
+    return;
+  }
+  const double twoPi = 6.283185307179586476925286766559;
+  for (int64_t i = 0; i < n; i += 2) {
+    double r = std::sqrt(-2.0 * std::log(uniform()));
+    double theta = twoPi * uniform();
+    a.set(i, scale * r * std::cos(theta));
+    if (i + 1 < n)
+      a.set(i + 1, scale * r * std::sin(theta));
+  }
+}
+
+Difference scanrun::compareArrays(const Array &a, const Array &ref,
+                                  double rtol, double atol) {
+  Difference d;
+  bool sawNaN = false;
+  for (int64_t i = 0, e = a.numElements(); i < e; ++i) {
+    double x = a.get(i), r = ref.get(i);
+    bool outside;
+    if (std::isnan(x) || std::isnan(r)) {
+      sawNaN = true;
+      outside = true;
+    } else if (x == r) {
+      outside = false;
+    } else {
+      double abs = std::fabs(x - r);
+      double rel = r != 0 ? abs / std::fabs(r) : HUGE_VAL;
+      d.maxAbs = std::max(d.maxAbs, abs);
+      d.maxRel = std::max(d.maxRel, rel);
+      outside = !(abs <= atol + rtol * std::fabs(r));
+    }
+    if (outside && d.numOutside++ == 0)
+      d.firstOutside = i;
+  }
+  if (sawNaN)
+    d.maxAbs = d.maxRel = NAN;
+  return d;
+}
+
+MemRefDescriptor::MemRefDescriptor(Array &a) {
+  int64_t rank = a.rank();
+  words.assign(3 + 2 * rank, 0);
+  auto ptr = reinterpret_cast<intptr_t>(a.data());
+  words[0] = ptr; // allocated
+  words[1] = ptr; // aligned
+  words[2] = 0;   // offset
+  int64_t stride = 1;
+  for (int64_t i = rank - 1; i >= 0; --i) {
+    words[3 + i] = a.shape()[i];
+    words[3 + rank + i] = stride;
+    stride *= a.shape()[i];
+  }
+}

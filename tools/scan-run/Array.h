@@ -1,0 +1,123 @@
+//===- Array.h - host arrays, .npy files and memref descriptors -*- C++ -*-===//
+//
+// The host side of scan-run: dense C-order arrays with 64-byte aligned
+// storage, read from and written to NumPy .npy files, filled with seeded
+// normal samples, compared element by element, and exposed to JIT-compiled
+// code as standard MLIR ranked memref descriptors.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SCAN_RUN_ARRAY_H
+#define SCAN_RUN_ARRAY_H
+
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class Type;
+} // namespace mlir
+
+namespace scanrun {
+
+/// Element types scan-run can pass to and from compiled code.
+enum class DType { F32, F64, I8, I16, I32, I64, Bool };
+
+/// Bytes per element.
+size_t dtypeSize(DType t);
+/// Short name used in messages: f32, f64, i8, ..., i1.
+llvm::StringRef dtypeName(DType t);
+/// The NumPy descriptor written to .npy files: '<f4', '<f8', '|i1', ...
+llvm::StringRef dtypeDescr(DType t);
+/// Maps an MLIR element type (f32, f64, i1, i8, i16, i32, i64) to a DType.
+llvm::Expected<DType> dtypeFromMLIR(mlir::Type t);
+bool isFloat(DType t);
+
+/// What an entry argument or result looks like on the host side.
+struct ArraySpec {
+  DType dtype = DType::F32;
+  llvm::SmallVector<int64_t> shape;
+  /// The MLIR value is a scalar (passed as a rank-0 array).
+  bool scalar = false;
+  int64_t numElements() const;
+  /// "f32[4x5]" or "f32[]".
+  std::string str() const;
+};
+
+/// A dense C-order array owning 64-byte aligned storage.
+class Array {
+public:
+  Array() = default;
+  /// Allocates zero-filled storage; data() is null if that failed.
+  Array(DType dtype, llvm::ArrayRef<int64_t> shape);
+
+  DType dtype() const { return type; }
+  llvm::ArrayRef<int64_t> shape() const { return dims; }
+  int64_t rank() const { return dims.size(); }
+  int64_t numElements() const { return count; }
+  size_t byteSize() const { return count * dtypeSize(type); }
+  void *data() { return storage.get(); }
+  const void *data() const { return storage.get(); }
+
+  /// Element `i` (flat C-order index) converted to double.
+  double get(int64_t i) const;
+  /// Stores `v` converted to the element type (integers truncate toward 0).
+  void set(int64_t i, double v);
+
+  Array clone() const;
+  std::string specStr() const;
+
+private:
+  struct FreeDeleter {
+    void operator()(void *p) const;
+  };
+  DType type = DType::F32;
+  llvm::SmallVector<int64_t> dims;
+  int64_t count = 0;
+  std::unique_ptr<char, FreeDeleter> storage;
+};
+
+/// Reads a .npy file (format versions 1.0, 2.0 and 3.0, little-endian,
+/// C order). Every failure is a one-line message naming the file.
+llvm::Expected<Array> readNpy(llvm::StringRef path);
+
+/// Writes `a` as a version 1.0 .npy file.
+llvm::Error writeNpy(llvm::StringRef path, const Array &a);
+
+/// Fills `a` with normal(0, scale) samples from std::mt19937_64 seeded with
+/// `seed`, turned into normals by the Box-Muller transform written here, so
+/// the values do not depend on the C++ library. Integer arrays get uniform
+/// values in [0, 8), booleans 0 or 1.
+void fillRandomNormal(Array &a, uint64_t seed, double scale);
+
+/// The largest element-wise differences between `a` and the reference `ref`
+/// (same shape required), and how many elements lie outside
+/// |a - ref| <= atol + rtol * |ref| (NaNs always do).
+struct Difference {
+  double maxAbs = 0;
+  double maxRel = 0;
+  int64_t numOutside = 0;
+  int64_t firstOutside = -1;
+};
+Difference compareArrays(const Array &a, const Array &ref, double rtol,
+                         double atol);
+
+/// A standard MLIR ranked memref descriptor for `a` (allocated and aligned
+/// pointers, offset 0, sizes, C-order strides), as 64-bit words.
+class MemRefDescriptor {
+public:
+  explicit MemRefDescriptor(Array &a);
+  void *get() { return words.data(); }
+
+private:
+  std::vector<int64_t> words;
+};
+
+} // namespace scanrun
+
+#endif // SCAN_RUN_ARRAY_H

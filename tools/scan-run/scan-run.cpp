@@ -1,0 +1,1388 @@
+//===- scan-run.cpp - JIT runner for scan-mlir programs ---------*- C++ -*-===//
+//
+// Runs one function of a .mlir file on the CPU: applies a variant pipeline
+// (plain, optimized, or any pass pipeline), wraps the entry so every result
+// is a tensor returned through an out-parameter, lowers with a lowering
+// pipeline (scan-lower-to-cpu by default), JIT-compiles at -O3 for the host,
+// and calls it on inputs read from .npy files or drawn from a seeded normal
+// distribution. It times the call, counts GFLOP from the tensor IR, compares
+// variants and reference arrays, writes outputs as .npy files and checks
+// gradients against central finite differences.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Array.h"
+#include "Flops.h"
+
+#include "scan/Dialect/Scan/IR/ScanOps.h"
+#include "scan/InitAll.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sys/resource.h>
+
+using namespace mlir;
+using namespace scanrun;
+namespace cl = llvm::cl;
+using llvm::Error;
+using llvm::Expected;
+using llvm::StringRef;
+
+//===----------------------------------------------------------------------===//
+// Command line
+//===----------------------------------------------------------------------===//
+
+static cl::OptionCategory runCat("scan-run options");
+
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<file.mlir>"),
+                                      cl::Required, cl::cat(runCat));
+static cl::opt<std::string> entryName("entry", cl::desc("Function to run"),
+                                      cl::value_desc("name"), cl::Required,
+                                      cl::cat(runCat));
+static cl::list<std::string>
+    inputFiles("input",
+               cl::desc("A .npy file per entry argument, in argument order "
+                        "(repeat the option; omit all for random inputs)"),
+               cl::value_desc("file.npy"), cl::cat(runCat));
+static cl::opt<uint64_t>
+    randomSeed("random-seed",
+               cl::desc("Seed of the random inputs; argument i uses seed+i"),
+               cl::init(0), cl::cat(runCat));
+static cl::opt<std::string> randomScale(
+    "random-scale",
+    cl::desc("Standard deviation of the random normal inputs: one value, or "
+             "one per argument separated by commas"),
+    cl::init("1e-4"), cl::cat(runCat));
+static cl::opt<std::string>
+    outputDir("output-dir",
+              cl::desc("Write the results of the first variant as "
+                       "DIR/<entry>.<i>.npy"),
+              cl::value_desc("dir"), cl::cat(runCat));
+static cl::opt<std::string> variantOpt(
+    "variant",
+    cl::desc("plain = builtin.module(scan-differentiate), optimized = "
+             "builtin.module(scan-differentiate,scan-optimize), none = no "
+             "passes, or any pass pipeline"),
+    cl::init("plain"), cl::cat(runCat));
+static cl::opt<std::string> compareOpt(
+    "compare",
+    cl::desc("Run several variants on the same inputs, comma-separated; the "
+             "first is the reference"),
+    cl::value_desc("V1,V2,..."), cl::cat(runCat));
+static cl::opt<std::string> loweringOpt(
+    "lowering",
+    cl::desc("Pipeline that lowers the wrapped module to the LLVM dialect"),
+    cl::init("scan-lower-to-cpu"), cl::cat(runCat));
+static cl::list<std::string>
+    extraLibs("shared-libs", cl::desc("Extra shared libraries for the JIT"),
+              cl::CommaSeparated, cl::cat(runCat));
+static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level"),
+                                  cl::init(3), cl::Prefix, cl::cat(runCat));
+static cl::opt<unsigned> warmup("warmup", cl::desc("Untimed calls first"),
+                                cl::init(1), cl::cat(runCat));
+static cl::opt<unsigned> repeat("repeat", cl::desc("Timed calls"),
+                                cl::init(5), cl::cat(runCat));
+static cl::opt<bool> jsonOut("json",
+                             cl::desc("Print one JSON object on stdout"),
+                             cl::cat(runCat));
+static cl::opt<double> rtolOpt("rtol",
+                            cl::desc("Relative tolerance: |a-b| <= atol + "
+                                     "rtol*|ref| (checked for --expect "
+                                     "always, for --compare when given)"),
+                            cl::init(1e-5), cl::cat(runCat));
+static cl::opt<double> atolOpt("atol", cl::desc("Absolute tolerance"),
+                            cl::init(1e-8), cl::cat(runCat));
+static cl::list<std::string>
+    expectFiles("expect",
+                cl::desc("Reference .npy for result i, in result order "
+                         "(repeat the option); a mismatch exits 1"),
+                cl::value_desc("ref.npy"), cl::cat(runCat));
+static cl::opt<bool> checkGrad(
+    "check-grad",
+    cl::desc("Check the entry's gradients (of its single scan.grad, or of "
+             "--fd-callee) against central finite differences"),
+    cl::cat(runCat));
+static cl::opt<std::string> fdCallee(
+    "fd-callee",
+    cl::desc("With --check-grad: the entry takes the arguments of this "
+             "function and returns its gradients w.r.t. --fd-wrt"),
+    cl::value_desc("name"), cl::cat(runCat));
+static cl::list<unsigned> fdWrt("fd-wrt",
+                                cl::desc("Argument indices for --fd-callee"),
+                                cl::CommaSeparated, cl::cat(runCat));
+static cl::opt<double> fdRtol(
+    "fd-rtol",
+    cl::desc("Largest accepted max|g-fd|/max|fd| (default 1e-6 at f64, "
+             "1e-2 at f32)"),
+    cl::cat(runCat));
+static cl::opt<double>
+    fdStep("fd-step",
+           cl::desc("Finite-difference step relative to max(1,|x|) (default "
+                    "1e-6 at f64, 1e-3 at f32)"),
+           cl::cat(runCat));
+static cl::opt<unsigned> fdMaxElements(
+    "fd-max-elements",
+    cl::desc("Check at most this many evenly spaced elements per gradient "
+             "(0: all)"),
+    cl::init(0), cl::cat(runCat));
+
+//===----------------------------------------------------------------------===//
+// Errors and diagnostics
+//===----------------------------------------------------------------------===//
+
+static Error fail(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+/// Collapses a message to one line.
+static std::string oneLine(StringRef s) {
+  std::string out;
+  for (char c : s.trim())
+    out += (c == '\n' || c == '\r') ? ' ' : c;
+  return out;
+}
+
+/// Diagnostics of the context, one line each, kept until taken.
+static std::vector<std::string> pendingErrors;
+
+static std::string formatDiagnostic(Diagnostic &diag) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  if (auto loc = diag.getLocation()->findInstanceOf<FileLineColLoc>())
+    os << loc.getFilename().getValue() << ":" << loc.getLine() << ":"
+       << loc.getColumn() << ": ";
+  os << diag.str();
+  return oneLine(s);
+}
+
+/// The first pending error (or `fallback`), clearing the list.
+static std::string takeDiagnostics(StringRef fallback) {
+  std::string s = pendingErrors.empty() ? fallback.str() : pendingErrors[0];
+  pendingErrors.clear();
+  return s;
+}
+
+//===----------------------------------------------------------------------===//
+// Pipelines
+//===----------------------------------------------------------------------===//
+
+/// Splits at commas not nested in (), {} or [].
+static SmallVector<std::string> splitTopLevel(StringRef s) {
+  SmallVector<std::string> parts;
+  int depth = 0;
+  std::string cur;
+  for (char c : s) {
+    if (c == '(' || c == '{' || c == '[')
+      ++depth;
+    else if (c == ')' || c == '}' || c == ']')
+      --depth;
+    if (c == ',' && depth == 0) {
+      parts.push_back(StringRef(cur).trim().str());
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  parts.push_back(StringRef(cur).trim().str());
+  return parts;
+}
+
+/// The textual module pipeline a variant name or pipeline string stands for.
+static std::string variantPipeline(StringRef v) {
+  if (v == "plain")
+    return "builtin.module(scan-differentiate)";
+  if (v == "optimized")
+    return "builtin.module(scan-differentiate,scan-optimize)";
+  if (v == "none" || v.empty())
+    return "";
+  if (v.starts_with("builtin.module("))
+    return v.str();
+  return ("builtin.module(" + v + ")").str();
+}
+
+/// Parses a `builtin.module(...)` pipeline; `what` names it in errors.
+static Expected<OpPassManager> parsePipeline(StringRef pipeline,
+                                             StringRef what) {
+  std::string parseErr;
+  llvm::raw_string_ostream errOs(parseErr);
+  FailureOr<OpPassManager> pm = parsePassPipeline(pipeline, errOs);
+  if (failed(pm)) {
+    // The parser prints "<source>:1:N: error: message" then the pipeline and
+    // a caret; keep the message.
+    StringRef first = StringRef(parseErr).split('\n').first;
+    size_t pos = first.find("error: ");
+    if (pos != StringRef::npos)
+      first = first.drop_front(pos + 7);
+    return fail(what + ": " + oneLine(first));
+  }
+  if (pm->getOpAnchorName() != ModuleOp::getOperationName())
+    return fail(what + ": the pipeline must be anchored on builtin.module");
+  return std::move(*pm);
+}
+
+/// Parses and runs `pipeline` on `module`; `what` names it in errors.
+static Error runPipeline(ModuleOp module, StringRef pipeline, StringRef what,
+                         TimingScope &timing) {
+  if (pipeline.empty())
+    return Error::success();
+  auto parsed = parsePipeline(pipeline, what);
+  if (!parsed)
+    return parsed.takeError();
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  static_cast<OpPassManager &>(pm) = std::move(*parsed);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail(what + ": bad pass manager options");
+  pm.enableTiming(timing);
+  if (failed(pm.run(module)))
+    return fail(what + " failed: " +
+                takeDiagnostics("a pass failed without a diagnostic"));
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Entry signatures and wrappers
+//===----------------------------------------------------------------------===//
+
+static Expected<ArraySpec> specOf(Type t) {
+  ArraySpec spec;
+  Type elem = t;
+  if (auto tensor = dyn_cast<RankedTensorType>(t)) {
+    if (!tensor.hasStaticShape())
+      return fail("dynamic shapes are not supported");
+    spec.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+    elem = tensor.getElementType();
+  } else if (isa<ShapedType>(t)) {
+    return fail("only ranked tensors and scalars are supported");
+  } else {
+    spec.scalar = true;
+  }
+  auto dtype = dtypeFromMLIR(elem);
+  if (!dtype)
+    return dtype.takeError();
+  spec.dtype = *dtype;
+  return spec;
+}
+
+struct Signature {
+  SmallVector<ArraySpec> args, results;
+};
+
+static Expected<Signature> signatureOf(func::FuncOp fn) {
+  Signature sig;
+  for (auto [i, t] : llvm::enumerate(fn.getArgumentTypes())) {
+    auto spec = specOf(t);
+    if (!spec)
+      return fail("argument " + llvm::Twine(i) + " of @" + fn.getSymName() +
+                  ": " + llvm::toString(spec.takeError()));
+    sig.args.push_back(*spec);
+  }
+  for (auto [i, t] : llvm::enumerate(fn.getResultTypes())) {
+    auto spec = specOf(t);
+    if (!spec)
+      return fail("result " + llvm::Twine(i) + " of @" + fn.getSymName() +
+                  ": " + llvm::toString(spec.takeError()));
+    sig.results.push_back(*spec);
+  }
+  return sig;
+}
+
+static Expected<func::FuncOp> lookupFunc(ModuleOp module, StringRef name,
+                                         StringRef where) {
+  auto fn = module.lookupSymbol<func::FuncOp>(name);
+  if (!fn)
+    return fail("no function @" + name + where);
+  if (fn.isExternal())
+    return fail("@" + name + " is only a declaration" + where);
+  return fn;
+}
+
+static std::string wrapperName(StringRef fn) {
+  return ("_scan_run_" + fn).str();
+}
+
+/// Adds `@_scan_run_<fn>`: takes every argument as a tensor (scalars as
+/// rank-0 tensors, read-only), calls `fn`, returns every result as a tensor
+/// (scalars through tensor.from_elements), tagged llvm.emit_c_interface.
+static Error buildWrapper(ModuleOp module, func::FuncOp fn) {
+  std::string name = wrapperName(fn.getSymName());
+  if (module.lookupSymbol(name))
+    return fail("the module already defines @" + name);
+  MLIRContext *ctx = module.getContext();
+  Location loc = fn.getLoc();
+  auto asTensor = [](Type t) -> Type {
+    return isa<RankedTensorType>(t) ? t : RankedTensorType::get({}, t);
+  };
+  SmallVector<Type> argTypes, resultTypes;
+  for (Type t : fn.getArgumentTypes())
+    argTypes.push_back(asTensor(t));
+  for (Type t : fn.getResultTypes())
+    resultTypes.push_back(asTensor(t));
+
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(module.getBody());
+  auto wrapper = func::FuncOp::create(
+      b, loc, name, FunctionType::get(ctx, argTypes, resultTypes));
+  wrapper->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  // The caller's buffers are inputs: compiled code must not write to them.
+  for (unsigned i = 0; i < argTypes.size(); ++i)
+    wrapper.setArgAttr(i, "bufferization.writable", b.getBoolAttr(false));
+  Block *body = wrapper.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  SmallVector<Value> args;
+  for (auto [arg, t] : llvm::zip(body->getArguments(), fn.getArgumentTypes()))
+    args.push_back(isa<RankedTensorType>(t)
+                       ? Value(arg)
+                       : Value(tensor::ExtractOp::create(b, loc, arg,
+                                                         ValueRange{})));
+  auto call = func::CallOp::create(b, loc, fn, args);
+  SmallVector<Value> results;
+  for (Value r : call.getResults())
+    results.push_back(
+        isa<RankedTensorType>(r.getType())
+            ? r
+            : Value(tensor::FromElementsOp::create(
+                  b, loc, RankedTensorType::get({}, r.getType()), r)));
+  func::ReturnOp::create(b, loc, results);
+  return Error::success();
+}
+
+/// Checks that lowering produced `void _mlir_ciface__scan_run_<fn>(desc*...)`
+/// with one pointer per argument and result.
+static Error checkCInterface(ModuleOp module, StringRef fn, unsigned numArgs) {
+  std::string name = "_mlir_ciface_" + wrapperName(fn);
+  auto llvmFn = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
+  if (!llvmFn)
+    return fail("the lowering produced no llvm.func @" + name +
+                " (does it convert func to the LLVM dialect?)");
+  auto type = llvmFn.getFunctionType();
+  if (!isa<LLVM::LLVMVoidType>(type.getReturnType()) ||
+      type.getNumParams() != numArgs)
+    return fail("@" + name + " does not take its results as out-parameters "
+                "(the lowering must run buffer-results-to-out-params with "
+                "modify-public-functions and hoist-static-allocs)");
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// JIT
+//===----------------------------------------------------------------------===//
+
+static std::string exeDir;
+
+static SmallVector<std::string> sharedLibraries() {
+  SmallVector<std::string> libs;
+  SmallString<256> runtime(exeDir);
+  llvm::sys::path::append(runtime, "..", "lib", "libScanRuntime.so");
+  if (llvm::sys::fs::exists(runtime))
+    libs.push_back(runtime.str().str());
+  if (llvm::sys::fs::exists(SCAN_RUN_C_RUNNER_UTILS))
+    libs.push_back(SCAN_RUN_C_RUNNER_UTILS);
+  for (const std::string &l : extraLibs)
+    libs.push_back(l);
+  return libs;
+}
+
+/// A lowered module compiled by the JIT, with packed entry points looked up.
+struct Jitted {
+  std::unique_ptr<ExecutionEngine> engine;
+  llvm::StringMap<void (*)(void **)> fns;
+};
+
+static Expected<Jitted> jitCompile(ModuleOp module,
+                                   ArrayRef<std::string> wrapped) {
+  for (const std::string &lib : extraLibs)
+    if (!llvm::sys::fs::exists(lib))
+      return fail("shared library '" + lib + "' does not exist");
+  auto tmBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!tmBuilder)
+    return fail("cannot target the host: " +
+                llvm::toString(tmBuilder.takeError()));
+  tmBuilder->setCodeGenOptLevel(optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+                                : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                                : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+                                                : llvm::CodeGenOptLevel::None);
+  auto tm = tmBuilder->createTargetMachine();
+  if (!tm)
+    return fail("cannot create a target machine: " +
+                llvm::toString(tm.takeError()));
+  // ExecutionEngineOptions holds a function_ref: keep the transformer alive.
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
+  SmallVector<std::string> libs = sharedLibraries();
+  SmallVector<StringRef> libRefs(libs.begin(), libs.end());
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
+  options.sharedLibPaths = libRefs;
+  options.enableGDBNotificationListener = false;
+  options.enablePerfNotificationListener = false;
+  auto engine = ExecutionEngine::create(module, options, std::move(*tm));
+  if (!engine)
+    return fail("JIT compilation failed: " +
+                oneLine(llvm::toString(engine.takeError())) + " " +
+                takeDiagnostics(""));
+  Jitted jit;
+  jit.engine = std::move(*engine);
+  jit.engine->initialize();
+  for (const std::string &fn : wrapped) {
+    std::string name = "_mlir_ciface_" + wrapperName(fn);
+    auto packed = jit.engine->lookupPacked(name);
+    if (!packed)
+      return fail("cannot find " + name + " in the JIT-compiled code: " +
+                  oneLine(llvm::toString(packed.takeError())));
+    jit.fns[fn] = *packed;
+  }
+  return jit;
+}
+
+/// Calls a packed `_mlir_ciface__scan_run_<fn>` on `inputs`, writing into
+/// `outputs` (already allocated with the result shapes).
+class Invocation {
+public:
+  Invocation(void (*fn)(void **), MutableArrayRef<Array> inputs,
+             MutableArrayRef<Array> outputs)
+      : fn(fn) {
+    for (Array &a : inputs)
+      descs.emplace_back(a);
+    for (Array &a : outputs)
+      descs.emplace_back(a);
+    for (MemRefDescriptor &d : descs)
+      ptrs.push_back(d.get());
+    for (void *&p : ptrs)
+      args.push_back(&p);
+  }
+  void operator()() { fn(args.data()); }
+
+private:
+  void (*fn)(void **);
+  std::vector<MemRefDescriptor> descs;
+  std::vector<void *> ptrs;
+  std::vector<void *> args;
+};
+
+static Expected<std::vector<Array>> allocate(ArrayRef<ArraySpec> specs) {
+  std::vector<Array> arrays;
+  for (const ArraySpec &s : specs) {
+    arrays.emplace_back(s.dtype, s.shape);
+    if (!arrays.back().data())
+      return fail("cannot allocate an array of " + s.str());
+  }
+  return arrays;
+}
+
+//===----------------------------------------------------------------------===//
+// Memory
+//===----------------------------------------------------------------------===//
+
+/// Reads a "VmXXX:  N kB" line of /proc/self/status, in MiB.
+static std::optional<double> procStatusMiB(StringRef key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    StringRef l(line);
+    if (!l.consume_front(key) || !l.consume_front(":"))
+      continue;
+    uint64_t kb;
+    if (l.trim().split(' ').first.getAsInteger(10, kb))
+      return std::nullopt;
+    return kb / 1024.0;
+  }
+  return std::nullopt;
+}
+
+/// Resets the peak resident set size of the process (Linux >= 4.0).
+static bool resetPeakRss() {
+  std::ofstream out("/proc/self/clear_refs");
+  if (!out)
+    return false;
+  out << "5";
+  out.flush();
+  return static_cast<bool>(out);
+}
+
+static double maxRssMiB() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+//===----------------------------------------------------------------------===//
+// Variants
+//===----------------------------------------------------------------------===//
+
+struct OutputDiff {
+  Difference diff;
+  bool checked = false;
+};
+
+struct VariantResult {
+  std::string name, pipeline;
+  double variantSec = 0, loweringSec = 0, jitSec = 0;
+  double gflop = 0;
+  std::vector<double> times; // seconds, sorted
+  double peakRssMiB = 0, callExtraMiB = 0;
+  bool peakIsPerVariant = false;
+  std::vector<Array> outputs;
+  std::vector<OutputDiff> vsRef;    // per output, vs the first variant
+  std::vector<OutputDiff> vsExpect; // per --expect file
+  bool inputsModified = false;
+  double min() const { return times.front(); }
+  double max() const { return times.back(); }
+  double median() const {
+    size_t n = times.size();
+    return n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+  }
+};
+
+using Clock = std::chrono::steady_clock;
+static double since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// Compiles and runs one variant.
+static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
+                                          const Signature &sig,
+                                          std::vector<Array> &inputs,
+                                          TimingScope &timing) {
+  VariantResult res;
+  res.name = variant.str();
+  res.pipeline = variantPipeline(variant);
+  std::string what = "variant '" + res.name + "'";
+  OwningOpRef<ModuleOp> module(source.clone());
+
+  auto t0 = Clock::now();
+  {
+    TimingScope scope = timing.nest("variant " + res.name);
+    if (Error e = runPipeline(*module, res.pipeline, what, scope))
+      return std::move(e);
+  }
+  res.variantSec = since(t0);
+
+  auto entry =
+      lookupFunc(*module, entryName, " after the " + what + " pipeline");
+  if (!entry)
+    return entry.takeError();
+  auto newSig = signatureOf(*entry);
+  if (!newSig)
+    return newSig.takeError();
+  auto sameSpecs = [](ArrayRef<ArraySpec> a, ArrayRef<ArraySpec> b) {
+    return a.size() == b.size() &&
+           llvm::all_of(llvm::zip(a, b), [](auto p) {
+             return std::get<0>(p).str() == std::get<1>(p).str() &&
+                    std::get<0>(p).scalar == std::get<1>(p).scalar;
+           });
+  };
+  if (!sameSpecs(newSig->args, sig.args) ||
+      !sameSpecs(newSig->results, sig.results))
+    return fail(what + " changed the signature of @" + entryName);
+  res.gflop = countFlops(*entry) * 1e-9;
+  if (Error e = buildWrapper(*module, *entry))
+    return std::move(e);
+
+  t0 = Clock::now();
+  {
+    TimingScope scope = timing.nest("lowering " + res.name);
+    if (Error e = runPipeline(*module, variantPipeline(loweringOpt),
+                              "lowering '" + loweringOpt + "'", scope))
+      return std::move(e);
+  }
+  res.loweringSec = since(t0);
+  if (Error e = checkCInterface(*module, entryName,
+                                sig.args.size() + sig.results.size()))
+    return std::move(e);
+
+  t0 = Clock::now();
+  Jitted jit;
+  {
+    TimingScope scope = timing.nest("JIT " + res.name);
+    auto j = jitCompile(*module, {entryName.getValue()});
+    if (!j)
+      return j.takeError();
+    jit = std::move(*j);
+  }
+  res.jitSec = since(t0);
+
+  std::vector<Array> pristine;
+  for (const Array &a : inputs)
+    pristine.push_back(a.clone());
+  auto outputs = allocate(sig.results);
+  if (!outputs)
+    return outputs.takeError();
+  res.outputs = std::move(*outputs);
+  Invocation call(jit.fns[entryName], inputs, res.outputs);
+
+  double rssBefore = procStatusMiB("VmRSS").value_or(0);
+  res.peakIsPerVariant = resetPeakRss();
+  for (unsigned i = 0; i < warmup; ++i)
+    call();
+  for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
+    auto start = Clock::now();
+    call();
+    res.times.push_back(since(start));
+  }
+  std::optional<double> hwm =
+      res.peakIsPerVariant ? procStatusMiB("VmHWM") : std::nullopt;
+  res.peakIsPerVariant = hwm.has_value();
+  res.peakRssMiB = hwm ? *hwm : maxRssMiB();
+  res.callExtraMiB = std::max(0.0, res.peakRssMiB - rssBefore);
+  llvm::sort(res.times);
+
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (std::memcmp(inputs[i].data(), pristine[i].data(),
+                    inputs[i].byteSize()) != 0) {
+      res.inputsModified = true;
+      std::memcpy(inputs[i].data(), pristine[i].data(), inputs[i].byteSize());
+    }
+  }
+  return res;
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient check
+//===----------------------------------------------------------------------===//
+
+/// What --check-grad compares: entry result `resultIndex[k]` is the gradient
+/// of `callee` w.r.t. its argument `wrt[k]`, at the point the entry passes.
+struct GradSetup {
+  std::string callee;
+  SmallVector<int64_t> wrt;
+  SmallVector<unsigned> resultIndex;
+  /// Function computing the callee's arguments from the entry's inputs;
+  /// empty when they are the entry's inputs.
+  std::string argsFn;
+  Signature calleeSig, argsSig;
+  Jitted jit;
+};
+
+struct GradCheck {
+  int64_t arg;
+  std::string spec;
+  double maxAbsErr = 0, maxFd = 0, relErr = 0;
+  int64_t checked = 0;
+  bool ok = false;
+};
+
+/// Removes every function containing a scan.grad, except `keep`.
+static void eraseGradUsers(ModuleOp module, StringRef keep) {
+  SmallVector<func::FuncOp> dead;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (fn.getSymName() == keep)
+      continue;
+    bool hasGrad = false;
+    fn.walk([&](scan::GradOp) { hasGrad = true; });
+    if (hasGrad)
+      dead.push_back(fn);
+  }
+  for (auto fn : dead)
+    fn.erase();
+}
+
+/// Builds and JIT-compiles the finite-difference module: the callee and the
+/// function giving its arguments, lowered without any variant pipeline.
+static Expected<GradSetup> prepareGradCheck(ModuleOp source,
+                                            const Signature &entrySig,
+                                            TimingScope &timing) {
+  GradSetup g;
+  OwningOpRef<ModuleOp> module(source.clone());
+  auto entry = lookupFunc(*module, entryName, "");
+  if (!entry)
+    return entry.takeError();
+
+  if (!fdCallee.empty()) {
+    g.callee = fdCallee;
+    g.wrt.assign(fdWrt.begin(), fdWrt.end());
+    if (g.wrt.empty())
+      return fail("--fd-callee needs --fd-wrt");
+    if (entrySig.results.size() < g.wrt.size())
+      return fail("@" + entryName + " returns " +
+                  llvm::Twine(entrySig.results.size()) + " results but " +
+                  llvm::Twine(g.wrt.size()) + " gradients were asked for");
+    for (unsigned k = 0; k < g.wrt.size(); ++k)
+      g.resultIndex.push_back(k);
+    eraseGradUsers(*module, g.callee);
+  } else {
+    SmallVector<scan::GradOp> grads;
+    entry->walk([&](scan::GradOp op) { grads.push_back(op); });
+    if (grads.size() != 1)
+      return fail("--check-grad needs exactly one scan.grad in @" + entryName +
+                  ", found " + llvm::Twine(grads.size()) +
+                  " (or name the gradient function with --fd-callee)");
+    scan::GradOp grad = grads[0];
+    if (grad->getBlock() != &entry->getBody().front())
+      return fail("the scan.grad must be at the top level of @" + entryName);
+    g.callee = grad.getCallee().str();
+    g.wrt.assign(grad.getWrt().begin(), grad.getWrt().end());
+    auto ret = cast<func::ReturnOp>(entry->getBody().front().getTerminator());
+    for (Value r : grad.getResults()) {
+      auto it = llvm::find(ret.getOperands(), r);
+      if (it == ret.getOperands().end())
+        return fail("@" + entryName +
+                    " must return every result of its scan.grad");
+      g.resultIndex.push_back(it - ret.getOperands().begin());
+    }
+    // @_scan_run_args_<entry>: the entry up to the scan.grad, returning the
+    // grad's arguments.
+    g.argsFn = "_scan_run_args_" + entryName;
+    auto argsFn = cast<func::FuncOp>(entry->clone());
+    argsFn.setSymName(g.argsFn);
+    argsFn.setPrivate();
+    module->getBody()->push_back(argsFn);
+    scan::GradOp cloneGrad;
+    argsFn.walk([&](scan::GradOp op) { cloneGrad = op; });
+    OpBuilder b(cloneGrad);
+    auto newRet = func::ReturnOp::create(b, cloneGrad.getLoc(),
+                                         cloneGrad.getArgs());
+    Block *block = newRet->getBlock();
+    while (&block->back() != newRet.getOperation())
+      block->back().erase();
+    // The scan.grad and the old return went with the ops after newRet.
+    argsFn.setFunctionType(FunctionType::get(module->getContext(),
+                                             argsFn.getArgumentTypes(),
+                                             newRet.getOperandTypes()));
+    eraseGradUsers(*module, "");
+  }
+
+  auto callee = lookupFunc(*module, g.callee, " (the function differentiated)");
+  if (!callee)
+    return callee.takeError();
+  auto calleeSig = signatureOf(*callee);
+  if (!calleeSig)
+    return calleeSig.takeError();
+  g.calleeSig = *calleeSig;
+  if (g.calleeSig.results.size() != 1 ||
+      !isFloat(g.calleeSig.results[0].dtype) ||
+      g.calleeSig.results[0].numElements() != 1)
+    return fail("@" + g.callee + " must return one float scalar");
+  for (auto [k, w] : llvm::enumerate(g.wrt)) {
+    if (w < 0 || w >= static_cast<int64_t>(g.calleeSig.args.size()))
+      return fail("gradient index " + llvm::Twine(w) + " is out of range for @" +
+                  g.callee);
+    if (!isFloat(g.calleeSig.args[w].dtype))
+      return fail("argument " + llvm::Twine(w) + " of @" + g.callee +
+                  " is not a float");
+    const ArraySpec &r = entrySig.results[g.resultIndex[k]];
+    if (r.str() != g.calleeSig.args[w].str())
+      return fail("result " + llvm::Twine(g.resultIndex[k]) + " of @" +
+                  entryName + " (" + r.str() +
+                  ") does not match argument " + llvm::Twine(w) + " of @" +
+                  g.callee + " (" + g.calleeSig.args[w].str() + ")");
+  }
+  SmallVector<std::string> wrapped{g.callee};
+  if (g.argsFn.empty()) {
+    if (entrySig.args.size() != g.calleeSig.args.size() ||
+        !llvm::all_of(llvm::zip(entrySig.args, g.calleeSig.args), [](auto p) {
+          return std::get<0>(p).str() == std::get<1>(p).str();
+        }))
+      return fail("@" + entryName + " must take the arguments of @" +
+                  g.callee);
+  } else {
+    auto argsFn = lookupFunc(*module, g.argsFn, "");
+    if (!argsFn)
+      return argsFn.takeError();
+    auto argsSig = signatureOf(*argsFn);
+    if (!argsSig)
+      return argsSig.takeError();
+    g.argsSig = *argsSig;
+    if (Error e = buildWrapper(*module, *argsFn))
+      return std::move(e);
+    wrapped.push_back(g.argsFn);
+  }
+  if (Error e = buildWrapper(*module, *callee))
+    return std::move(e);
+
+  TimingScope scope = timing.nest("finite differences");
+  if (Error e = runPipeline(*module, variantPipeline(loweringOpt),
+                            "lowering '" + loweringOpt +
+                                "' (finite-difference module)",
+                            scope))
+    return std::move(e);
+  auto jit = jitCompile(*module, wrapped);
+  if (!jit)
+    return jit.takeError();
+  g.jit = std::move(*jit);
+  return g;
+}
+
+/// Central finite differences of the callee at the point given by `inputs`.
+/// Returns one array per wrt argument (f64), with NaN where not checked.
+static Expected<std::vector<Array>>
+finiteDifferences(GradSetup &g, std::vector<Array> &inputs) {
+  std::vector<Array> point;
+  if (g.argsFn.empty()) {
+    for (const Array &a : inputs)
+      point.push_back(a.clone());
+  } else {
+    auto p = allocate(g.argsSig.results);
+    if (!p)
+      return p.takeError();
+    point = std::move(*p);
+    Invocation(g.jit.fns[g.argsFn], inputs, point)();
+  }
+  auto costOr = allocate(g.calleeSig.results);
+  if (!costOr)
+    return costOr.takeError();
+  std::vector<Array> cost = std::move(*costOr);
+  Invocation evalCallee(g.jit.fns[g.callee], point, cost);
+
+  bool anyF32 = false;
+  for (int64_t w : g.wrt)
+    anyF32 |= g.calleeSig.args[w].dtype == DType::F32;
+  anyF32 |= g.calleeSig.results[0].dtype == DType::F32;
+  double step = fdStep.getNumOccurrences() ? fdStep : anyF32 ? 1e-3 : 1e-6;
+
+  std::vector<Array> fds;
+  for (int64_t w : g.wrt) {
+    Array &x = point[w];
+    Array fd(DType::F64, x.shape());
+    int64_t n = x.numElements();
+    int64_t m = fdMaxElements && n > fdMaxElements ? fdMaxElements : n;
+    for (int64_t i = 0; i < n; ++i)
+      fd.set(i, NAN);
+    for (int64_t s = 0; s < m; ++s) {
+      int64_t i = m == n ? s : s * n / m;
+      double v = x.get(i);
+      double h = step * std::max(1.0, std::fabs(v));
+      x.set(i, v + h);
+      double up = x.get(i);
+      evalCallee();
+      double fUp = cost[0].get(0);
+      x.set(i, v - h);
+      double down = x.get(i);
+      evalCallee();
+      double fDown = cost[0].get(0);
+      x.set(i, v);
+      fd.set(i, (fUp - fDown) / (up - down));
+    }
+    fds.push_back(std::move(fd));
+  }
+  return fds;
+}
+
+static std::vector<GradCheck> compareGradients(const GradSetup &g,
+                                               const std::vector<Array> &fds,
+                                               const VariantResult &v,
+                                               double tol) {
+  std::vector<GradCheck> checks;
+  for (auto [k, w] : llvm::enumerate(g.wrt)) {
+    const Array &grad = v.outputs[g.resultIndex[k]];
+    const Array &fd = fds[k];
+    GradCheck c;
+    c.arg = w;
+    c.spec = grad.specStr();
+    bool nan = false;
+    for (int64_t i = 0, e = fd.numElements(); i < e; ++i) {
+      double f = fd.get(i);
+      if (std::isnan(f))
+        continue;
+      double gi = grad.get(i);
+      nan |= std::isnan(gi) || std::isinf(f);
+      c.maxAbsErr = std::max(c.maxAbsErr, std::fabs(gi - f));
+      c.maxFd = std::max(c.maxFd, std::fabs(f));
+      ++c.checked;
+    }
+    c.relErr = nan ? NAN : c.maxAbsErr / std::max(c.maxFd, 1e-12);
+    c.ok = !nan && c.relErr < tol;
+    checks.push_back(c);
+  }
+  return checks;
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs
+//===----------------------------------------------------------------------===//
+
+static Expected<std::vector<Array>> makeInputs(const Signature &sig,
+                                               std::vector<std::string> &src) {
+  std::vector<Array> inputs;
+  size_t n = sig.args.size();
+  if (!inputFiles.empty()) {
+    if (inputFiles.size() != n)
+      return fail("@" + entryName + " takes " + llvm::Twine(n) +
+                  " arguments but " + llvm::Twine(inputFiles.size()) +
+                  " --input files were given");
+    for (size_t i = 0; i < n; ++i) {
+      auto a = readNpy(inputFiles[i]);
+      if (!a)
+        return a.takeError();
+      const ArraySpec &spec = sig.args[i];
+      if (a->dtype() != spec.dtype)
+        return fail("'" + inputFiles[i] + "' holds " + dtypeName(a->dtype()) +
+                    " but argument " + llvm::Twine(i) + " of @" + entryName +
+                    " is " + spec.str());
+      if (a->shape() != ArrayRef<int64_t>(spec.shape))
+        return fail("'" + inputFiles[i] + "' has shape " + a->specStr() +
+                    " but argument " + llvm::Twine(i) + " of @" + entryName +
+                    " is " + spec.str());
+      inputs.push_back(std::move(*a));
+      src.push_back(inputFiles[i]);
+    }
+    return inputs;
+  }
+  SmallVector<double> scales;
+  for (StringRef s : llvm::split(StringRef(randomScale), ',')) {
+    double d;
+    if (s.trim().getAsDouble(d))
+      return fail("--random-scale: '" + s + "' is not a number");
+    scales.push_back(d);
+  }
+  if (scales.size() != 1 && scales.size() != n)
+    return fail("--random-scale has " + llvm::Twine(scales.size()) +
+                " values but @" + entryName + " takes " + llvm::Twine(n) +
+                " arguments");
+  for (size_t i = 0; i < n; ++i) {
+    Array a(sig.args[i].dtype, sig.args[i].shape);
+    if (!a.data())
+      return fail("cannot allocate argument " + llvm::Twine(i) + " of @" +
+                  entryName + " (" + sig.args[i].str() + ")");
+    double scale = scales[scales.size() == 1 ? 0 : i];
+    fillRandomNormal(a, randomSeed + i, scale);
+    inputs.push_back(std::move(a));
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    os << "normal(0, " << scale << "), seed " << randomSeed + i;
+    src.push_back(s);
+  }
+  return inputs;
+}
+
+//===----------------------------------------------------------------------===//
+// Reporting
+//===----------------------------------------------------------------------===//
+
+static llvm::json::Value jsonNumber(double d) {
+  if (std::isnan(d) || std::isinf(d))
+    return nullptr;
+  return d;
+}
+
+static llvm::json::Array jsonShape(ArrayRef<int64_t> shape) {
+  llvm::json::Array a;
+  for (int64_t d : shape)
+    a.push_back(d);
+  return a;
+}
+
+static std::string fmt(double d, const char *f = "%.4g") {
+  if (std::isnan(d))
+    return "nan";
+  return llvm::formatv("{0}", llvm::format(f, d)).str();
+}
+
+//===----------------------------------------------------------------------===//
+// main
+//===----------------------------------------------------------------------===//
+
+static Error run(int &exitCode) {
+  auto tStart = Clock::now();
+  DefaultTimingManager tm;
+  applyDefaultTimingManagerCLOptions(tm);
+  TimingScope timing = tm.getRootScope();
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  scan::registerAllScanDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  ScopedDiagnosticHandler diagHandler(&context, [](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      pendingErrors.push_back(formatDiagnostic(diag));
+    else if (diag.getSeverity() == DiagnosticSeverity::Warning)
+      llvm::errs() << "scan-run: warning: " << formatDiagnostic(diag) << "\n";
+    return success();
+  });
+
+  // Parse.
+  OwningOpRef<ModuleOp> source;
+  {
+    TimingScope scope = timing.nest("parse");
+    std::string errorMessage;
+    auto file = openInputFile(inputFile, &errorMessage);
+    if (!file)
+      return fail("cannot read '" + inputFile + "': " + oneLine(errorMessage));
+    llvm::SourceMgr sourceMgr;
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    source = parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+    if (!source)
+      return fail("cannot parse '" + inputFile +
+                  "': " + takeDiagnostics("parse error"));
+  }
+  auto entry = lookupFunc(*source, entryName, " in '" + inputFile + "'");
+  if (!entry)
+    return entry.takeError();
+  auto sig = signatureOf(*entry);
+  if (!sig)
+    return sig.takeError();
+
+  // Inputs.
+  std::vector<std::string> inputSources;
+  auto inputsOr = makeInputs(*sig, inputSources);
+  if (!inputsOr)
+    return inputsOr.takeError();
+  std::vector<Array> inputs = std::move(*inputsOr);
+
+  std::vector<Array> expected;
+  if (expectFiles.size() > sig->results.size())
+    return fail(llvm::Twine(expectFiles.size()) +
+                " --expect files but @" + entryName + " has " +
+                llvm::Twine(sig->results.size()) + " results");
+  for (auto [i, path] : llvm::enumerate(expectFiles)) {
+    auto a = readNpy(path);
+    if (!a)
+      return a.takeError();
+    const ArraySpec &spec = sig->results[i];
+    if (a->dtype() != spec.dtype ||
+        a->shape() != ArrayRef<int64_t>(spec.shape))
+      return fail("'" + path + "' is " + a->specStr() + " but result " +
+                  llvm::Twine(i) + " of @" + entryName + " is " + spec.str());
+    expected.push_back(std::move(*a));
+  }
+
+  // Variants.
+  SmallVector<std::string> variants =
+      compareOpt.empty() ? SmallVector<std::string>{variantOpt.getValue()}
+                         : splitTopLevel(compareOpt);
+  // Check every pipeline parses before compiling anything.
+  for (const std::string &v : variants) {
+    if (variantPipeline(v).empty())
+      continue;
+    auto parsed = parsePipeline(variantPipeline(v), "variant '" + v + "'");
+    if (!parsed)
+      return parsed.takeError();
+  }
+  if (!variantPipeline(loweringOpt).empty()) {
+    auto parsed = parsePipeline(variantPipeline(loweringOpt),
+                                "lowering '" + loweringOpt + "'");
+    if (!parsed)
+      return parsed.takeError();
+  }
+
+  std::optional<GradSetup> grad;
+  std::vector<Array> fds;
+  double gradTol = 0;
+  if (checkGrad) {
+    auto g = prepareGradCheck(*source, *sig, timing);
+    if (!g)
+      return g.takeError();
+    grad = std::move(*g);
+    bool anyF32 = grad->calleeSig.results[0].dtype == DType::F32;
+    for (int64_t w : grad->wrt)
+      anyF32 |= grad->calleeSig.args[w].dtype == DType::F32;
+    gradTol = fdRtol.getNumOccurrences() ? fdRtol : anyF32 ? 1e-2 : 1e-6;
+    if (anyF32)
+      llvm::errs() << "scan-run: warning: finite differences in f32 are "
+                      "loose; use f64 programs for tight checks\n";
+    TimingScope scope = timing.nest("finite differences");
+    auto f = finiteDifferences(*grad, inputs);
+    if (!f)
+      return f.takeError();
+    fds = std::move(*f);
+  }
+
+  std::vector<VariantResult> results;
+  bool compareChecked =
+      rtolOpt.getNumOccurrences() > 0 || atolOpt.getNumOccurrences() > 0;
+  bool failed = false;
+  std::vector<std::string> failures;
+  for (const std::string &v : variants) {
+    auto r = runVariant(*source, v, *sig, inputs, timing);
+    if (!r)
+      return r.takeError();
+    VariantResult &res = *r;
+    if (!results.empty()) {
+      for (size_t i = 0; i < res.outputs.size(); ++i) {
+        OutputDiff d;
+        d.diff = compareArrays(res.outputs[i], results[0].outputs[i], rtolOpt,
+                               atolOpt);
+        d.checked = compareChecked;
+        if (d.checked && d.diff.numOutside) {
+          failed = true;
+          failures.push_back("result " + std::to_string(i) + " of variant '" +
+                             res.name + "' differs from variant '" +
+                             results[0].name + "' in " +
+                             std::to_string(d.diff.numOutside) +
+                             " elements beyond the tolerance (max abs diff " +
+                             fmt(d.diff.maxAbs) + ")");
+        }
+        res.vsRef.push_back(d);
+      }
+    }
+    for (size_t i = 0; i < expected.size(); ++i) {
+      OutputDiff d;
+      d.diff = compareArrays(res.outputs[i], expected[i], rtolOpt, atolOpt);
+      d.checked = true;
+      if (d.diff.numOutside) {
+        failed = true;
+        failures.push_back("result " + std::to_string(i) + " of variant '" +
+                           res.name + "' differs from '" + expectFiles[i] +
+                           "' in " + std::to_string(d.diff.numOutside) +
+                           " elements (first at flat index " +
+                           std::to_string(d.diff.firstOutside) +
+                           ", max abs diff " + fmt(d.diff.maxAbs) + ")");
+      }
+      res.vsExpect.push_back(d);
+    }
+    if (res.inputsModified)
+      llvm::errs() << "scan-run: warning: variant '" << res.name
+                   << "' wrote into its input buffers (restored)\n";
+    results.push_back(std::move(res));
+  }
+
+  std::vector<std::vector<GradCheck>> gradChecks;
+  if (grad) {
+    for (const VariantResult &res : results) {
+      gradChecks.push_back(compareGradients(*grad, fds, res, gradTol));
+      for (const GradCheck &c : gradChecks.back())
+        if (!c.ok) {
+          failed = true;
+          failures.push_back("gradient w.r.t. argument " +
+                             std::to_string(c.arg) + " of @" + grad->callee +
+                             " (variant '" + res.name +
+                             "') disagrees with finite differences: "
+                             "relative error " +
+                             fmt(c.relErr) + " >= " + fmt(gradTol));
+        }
+    }
+  }
+
+  // Outputs.
+  if (!outputDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+      return fail("cannot create '" + outputDir + "': " + ec.message());
+    for (auto [i, a] : llvm::enumerate(results[0].outputs)) {
+      SmallString<256> path(outputDir);
+      llvm::sys::path::append(path, entryName + "." + std::to_string(i) +
+                                        ".npy");
+      if (Error e = writeNpy(path, a))
+        return e;
+    }
+  }
+
+  // Report.
+  double refMedian = results[0].median();
+  if (jsonOut) {
+    llvm::json::Object root;
+    root["file"] = inputFile;
+    root["entry"] = entryName;
+    root["lowering"] = variantPipeline(loweringOpt);
+    root["warmup"] = static_cast<int64_t>(warmup);
+    root["repeat"] = static_cast<int64_t>(std::max(1u, repeat.getValue()));
+    llvm::json::Array ins;
+    for (auto [i, a] : llvm::enumerate(inputs))
+      ins.push_back(llvm::json::Object{{"index", static_cast<int64_t>(i)},
+                                       {"dtype", dtypeName(a.dtype())},
+                                       {"shape", jsonShape(a.shape())},
+                                       {"source", inputSources[i]}});
+    root["inputs"] = std::move(ins);
+    llvm::json::Array vars;
+    for (auto [vi, res] : llvm::enumerate(results)) {
+      llvm::json::Array outs;
+      for (auto [i, a] : llvm::enumerate(res.outputs)) {
+        llvm::json::Object o{{"index", static_cast<int64_t>(i)},
+                             {"dtype", dtypeName(a.dtype())},
+                             {"shape", jsonShape(a.shape())}};
+        if (a.numElements() == 1)
+          o["value"] = jsonNumber(a.get(0));
+        if (vi > 0) {
+          o["max_abs_diff"] = jsonNumber(res.vsRef[i].diff.maxAbs);
+          o["max_rel_diff"] = jsonNumber(res.vsRef[i].diff.maxRel);
+          o["elements_outside_tolerance"] = res.vsRef[i].diff.numOutside;
+        }
+        if (i < res.vsExpect.size()) {
+          o["expect_max_abs_diff"] = jsonNumber(res.vsExpect[i].diff.maxAbs);
+          o["expect_elements_outside_tolerance"] =
+              res.vsExpect[i].diff.numOutside;
+        }
+        outs.push_back(std::move(o));
+      }
+      llvm::json::Array times;
+      for (double t : res.times)
+        times.push_back(t);
+      llvm::json::Object var{
+          {"name", res.name},
+          {"pipeline", res.pipeline},
+          {"compile_s",
+           llvm::json::Object{{"variant", res.variantSec},
+                              {"lowering", res.loweringSec},
+                              {"jit", res.jitSec}}},
+          {"time_s", llvm::json::Object{{"min", res.min()},
+                                        {"median", res.median()},
+                                        {"max", res.max()},
+                                        {"all", std::move(times)}}},
+          {"gflop", res.gflop},
+          {"gflops", jsonNumber(res.gflop / res.median())},
+          {"speedup", jsonNumber(refMedian / res.median())},
+          {"peak_rss_mib", res.peakRssMiB},
+          {"peak_rss_per_variant", res.peakIsPerVariant},
+          {"call_extra_mib", res.callExtraMiB},
+          {"inputs_modified", res.inputsModified},
+          {"outputs", std::move(outs)}};
+      if (grad) {
+        llvm::json::Array gs;
+        for (const GradCheck &c : gradChecks[vi])
+          gs.push_back(llvm::json::Object{{"arg", c.arg},
+                                          {"shape", c.spec},
+                                          {"max_abs_err", jsonNumber(c.maxAbsErr)},
+                                          {"max_abs_fd", jsonNumber(c.maxFd)},
+                                          {"rel_err", jsonNumber(c.relErr)},
+                                          {"elements", c.checked},
+                                          {"ok", c.ok}});
+        var["check_grad"] = std::move(gs);
+      }
+      vars.push_back(std::move(var));
+    }
+    root["variants"] = std::move(vars);
+    if (grad) {
+      root["fd_callee"] = grad->callee;
+      root["fd_rtol"] = gradTol;
+    }
+    llvm::json::Array fails;
+    for (const std::string &f : failures)
+      fails.push_back(f);
+    root["failures"] = std::move(fails);
+    root["ok"] = !failed;
+    root["total_s"] = since(tStart);
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
+                 << "\n";
+  } else {
+    llvm::raw_ostream &os = llvm::outs();
+    os << "scan-run: " << inputFile << " @" << entryName << ", "
+       << inputs.size() << " inputs ("
+       << (inputFiles.empty()
+               ? "random normal, seed " + std::to_string(randomSeed) +
+                     ", scale " + randomScale
+               : std::string(".npy files"))
+       << "), warmup " << warmup << ", repeat "
+       << std::max(1u, repeat.getValue()) << "\n";
+    size_t width = 8;
+    for (const VariantResult &res : results)
+      width = std::max(width, res.name.size());
+    auto row = [&](StringRef name, ArrayRef<std::string> cols) {
+      os << name;
+      os.indent(width - name.size());
+      static const unsigned widths[] = {11, 11, 11, 10, 10, 9, 9, 10};
+      for (auto [c, w] : llvm::zip(cols, widths)) {
+        os.indent(w > c.size() ? w - c.size() : 1);
+        os << c;
+      }
+      os << "\n";
+    };
+    row("variant", {"min ms", "median ms", "max ms", "GFLOP", "GFLOP/s",
+                    "speed-up", "RSS MiB", "+call MiB"});
+    for (const VariantResult &res : results)
+      row(res.name,
+          {fmt(res.min() * 1e3), fmt(res.median() * 1e3), fmt(res.max() * 1e3),
+           fmt(res.gflop), fmt(res.gflop / res.median()),
+           fmt(refMedian / res.median(), "%.3fx"), fmt(res.peakRssMiB, "%.1f"),
+           fmt(res.callExtraMiB, "%.1f")});
+    for (const VariantResult &res : results)
+      if (res.name != res.pipeline)
+        os << "  " << res.name << " = "
+           << (res.pipeline.empty() ? "(no passes)" : res.pipeline) << "\n";
+    os << "  compile (s):";
+    for (const VariantResult &res : results)
+      os << " " << res.name << " " << fmt(res.variantSec, "%.3f") << "+"
+         << fmt(res.loweringSec, "%.3f") << "+" << fmt(res.jitSec, "%.3f");
+    os << " (variant+lowering+JIT)\n";
+    for (auto [i, a] : llvm::enumerate(results[0].outputs)) {
+      os << "result " << i << ": " << a.specStr();
+      if (a.numElements() == 1)
+        os << " = " << llvm::format("%.9g", a.get(0));
+      os << "\n";
+      for (size_t v = 1; v < results.size(); ++v)
+        os << "  " << results[v].name << " vs " << results[0].name
+           << ": max abs diff " << fmt(results[v].vsRef[i].diff.maxAbs)
+           << ", max rel diff " << fmt(results[v].vsRef[i].diff.maxRel)
+           << "\n";
+      for (const VariantResult &res : results)
+        if (i < res.vsExpect.size())
+          os << "  " << res.name << " vs " << expectFiles[i]
+             << ": max abs diff " << fmt(res.vsExpect[i].diff.maxAbs)
+             << ", " << res.vsExpect[i].diff.numOutside
+             << " elements outside tolerance\n";
+    }
+    if (grad)
+      for (auto [vi, res] : llvm::enumerate(results))
+        for (const GradCheck &c : gradChecks[vi])
+          os << "check-grad " << res.name << ": d@" << grad->callee
+             << "/darg" << c.arg << " " << c.spec << ": max |g - fd| "
+             << fmt(c.maxAbsErr) << ", max |fd| " << fmt(c.maxFd)
+             << ", relative error " << fmt(c.relErr) << " over " << c.checked
+             << " elements " << (c.ok ? "< " : ">= ") << fmt(gradTol) << ": "
+             << (c.ok ? "ok" : "FAILED") << "\n";
+  }
+  llvm::outs().flush();
+  for (const std::string &f : failures)
+    llvm::errs() << "scan-run: error: " << f << "\n";
+  exitCode = failed ? 1 : 0;
+  return Error::success();
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser();
+
+  registerAllPasses();
+  scan::registerAllScanPasses();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  cl::HideUnrelatedOptions(runCat);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "scan-run: JIT-compile and run a function of a scan-mlir program\n");
+  exeDir = llvm::sys::path::parent_path(llvm::sys::fs::getMainExecutable(
+                                            argv[0], (void *)&main))
+               .str();
+
+  int exitCode = 0;
+  if (Error e = run(exitCode)) {
+    llvm::handleAllErrors(std::move(e), [](const llvm::ErrorInfoBase &info) {
+      llvm::errs() << "scan-run: error: " << oneLine(info.message()) << "\n";
+    });
+    return 1;
+  }
+  return exitCode;
+}
