@@ -8,6 +8,8 @@
 
 #include "scan/Conversion/Passes.h"
 
+#include "HostCode.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -53,12 +55,16 @@ LogicalResult placeOnDevice(func::FuncOp fn) {
     b.setInsertionPoint(op);
     Location loc = op->getLoc();
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      if (scan::isBookkeepingType(alloc.getType()))
+        continue;
       auto dev = gpu::AllocOp::create(b, loc, alloc.getType(), Type(),
                                       ValueRange{}, alloc.getDynamicSizes(),
                                       alloc.getSymbolOperands());
       alloc.replaceAllUsesWith(dev.getMemref());
       alloc.erase();
     } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
+      if (scan::isHostBuffer(dealloc.getMemref()))
+        continue;
       gpu::DeallocOp::create(b, loc, Type(), ValueRange{},
                              dealloc.getMemref());
       dealloc.erase();
@@ -97,6 +103,8 @@ LogicalResult placeOnDevice(func::FuncOp fn) {
         freeAtEndOfScope(b, dev.getMemref());
       }
     } else if (auto alloca = dyn_cast<memref::AllocaOp>(op)) {
+      if (scan::isBookkeepingType(alloca.getType()))
+        continue;
       return alloca.emitError(
           "stack buffers in host code are not supported by the CUDA target: "
           "kernels cannot read host memory");
@@ -110,7 +118,7 @@ struct GPUDeviceMemoryPass final
   using Base::Base;
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
-      if (fn.isExternal())
+      if (fn.isExternal() || scan::isHostHelperFunction(fn))
         continue;
       if (failed(placeOnDevice(fn)))
         return signalPassFailure();

@@ -8,6 +8,8 @@
 
 #include "scan/Conversion/Passes.h"
 
+#include "HostCode.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -48,7 +50,7 @@ struct GPUSingleStreamPass final
 
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
-    if (fn.isExternal())
+    if (fn.isExternal() || scan::isHostHelperFunction(fn))
       return;
     SmallVector<Operation *> gpuOps, hostAccesses;
     fn.walk<WalkOrder::PreOrder>([&](Operation *op) {
@@ -58,8 +60,12 @@ struct GPUSingleStreamPass final
               gpu::LaunchFuncOp>(op)) {
         if (!cast<gpu::AsyncOpInterface>(op).getAsyncToken())
           gpuOps.push_back(op);
-      } else if (isa<memref::LoadOp, memref::StoreOp>(op)) {
-        hostAccesses.push_back(op);
+      } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        if (!scan::isHostBuffer(load.getMemref()))
+          hostAccesses.push_back(op);
+      } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        if (!scan::isHostBuffer(store.getMemref()))
+          hostAccesses.push_back(op);
       }
       return WalkResult::advance();
     });

@@ -8,6 +8,8 @@
 
 #include "scan/Conversion/Passes.h"
 
+#include "HostCode.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -88,12 +90,17 @@ bool containsHostControl(Operation *op) {
   return found;
 }
 
-/// Whether `op` or an op nested in it reads or writes a buffer.
-bool touchesMemory(Operation *op) {
+/// Whether `op` or an op nested in it reads or writes a device buffer.
+bool touchesDeviceMemory(Operation *op) {
   bool found = false;
   op->walk([&](Operation *nested) {
-    if (isa<memref::LoadOp, memref::StoreOp, memref::CopyOp,
-            linalg::LinalgOp>(nested)) {
+    Value buffer;
+    if (auto load = dyn_cast<memref::LoadOp>(nested))
+      buffer = load.getMemref();
+    else if (auto store = dyn_cast<memref::StoreOp>(nested))
+      buffer = store.getMemref();
+    if ((buffer && !scan::isHostBuffer(buffer)) ||
+        isa<memref::CopyOp, linalg::LinalgOp>(nested)) {
       found = true;
       return WalkResult::interrupt();
     }
@@ -111,6 +118,8 @@ struct MapParallelLoopsToGPUPass final
       getOperation().emitError("block-size must be positive");
       return signalPassFailure();
     }
+    if (scan::isHostHelperFunction(getOperation()))
+      return;
     // 1. Outermost parallel loops without reductions go to blocks x threads.
     SmallVector<scf::ParallelOp> outermost;
     getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
@@ -147,7 +156,7 @@ struct MapParallelLoopsToGPUPass final
               collect(nested);
             continue;
           }
-          if (touchesMemory(&op))
+          if (touchesDeviceMemory(&op))
             serial.push_back(&op);
         }
     };

@@ -9,6 +9,8 @@
 
 #include "scan/Conversion/Passes.h"
 
+#include "HostCode.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -136,13 +138,6 @@ DeviceMatrix getDeviceMatrix(OpBuilder &b, Location loc, Value memref,
   return m;
 }
 
-/// The buffer `v` is a view of (through subviews, casts, ...).
-Value getRootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
-
 /// The linalg.fill with zero that writes `c` right before `op` (only ops
 /// without memory effects in between), when no input of `op` reads the
 /// buffer of `c`: a GEMM with beta = 0 then does the fill's work.
@@ -155,9 +150,9 @@ linalg::FillOp findZeroFill(linalg::MatmulOp op, Value c) {
       fill.getDpsInits()[0] != c ||
       !matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat()))
     return nullptr;
-  Value root = getRootBuffer(c);
+  Value root = scan::getRootBuffer(c);
   for (Value input : op.getDpsInputs())
-    if (getRootBuffer(input) == root)
+    if (scan::getRootBuffer(input) == root)
       return nullptr;
   return fill;
 }
