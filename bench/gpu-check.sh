@@ -3,9 +3,11 @@
 #   1. detects the GPU (nvidia-smi, else the driver library through Python);
 #   2. installs the build dependencies (scripts/deps.sh) and builds;
 #   3. runs the CUDA integration tests: lit --param cuda=1 build/test/Integration/CUDA;
-#   4. runs the headline benchmark (the forward GRU of examples/gru.mlir at
-#      B=80, T=50, D=1000) with `scan-run --target=cuda`, which needs
-#      scan-run's CUDA support: without it this step is reported as skipped.
+#   4. runs the headline benchmark: the forward GRU of examples/gru.mlir
+#      (B=80, T=50, D=1000, f32) and its gradient, with
+#      `scan-run --target=cuda` once scan-run has CUDA support; until then
+#      through test/Integration/CUDA/Inputs/run-lowered.py (scan-opt
+#      --scan-lower-to-cuda, mlir-translate, llc, cc, CUDA-event timing).
 #
 # Usage: bench/gpu-check.sh [--detect-only]
 #   --detect-only   stop after step 1 (exit 0 with a GPU, 3 without).
@@ -18,7 +20,6 @@
 #   1  a step failed (its output says which)
 #   3  no NVIDIA GPU or driver found: nothing was installed or built
 #   4  no CUDA toolkit (ptxas) at /usr/local/cuda
-#   5  tests passed, benchmark skipped: scan-run has no --target=cuda
 #   124 the time budget ran out
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,14 +100,34 @@ fi
 step "CUDA integration tests" /usr/lib/llvm-22/bin/lit -sv --param cuda=1 \
   "$build/test/Integration/CUDA"
 
-# 4. Headline benchmark through scan-run.
+# 4. Headline benchmark.
 run="$build/bin/scan-run"
-if [ ! -x "$run" ] || ! "$run" --help 2>&1 | grep -q -- "--target"; then
-  say "benchmark skipped: scan-run with --target=cuda is not built yet"
-  exit 5
+if [ -x "$run" ] && "$run" --help 2>&1 | grep -q -- "--target"; then
+  for entry in gru_cost gru_grad; do
+    step "benchmark: $entry B=80 T=50 D=1000 on CUDA (scan-run)" "$run" \
+      "$root/examples/gru.mlir" --entry=$entry --target=cuda \
+      --random-seed=1 --random-scale=0.01 --warmup=3 --repeat=20
+  done
+else
+  say "scan-run has no --target=cuda yet: timing through run-lowered.py"
+  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+  tools=/usr/lib/llvm-22/bin
+  step "lower examples/gru.mlir for CUDA" sh -c \
+    "'$build/bin/scan-opt' '$root/examples/gru.mlir' --scan-differentiate \
+       --llvm-request-c-wrappers --scan-lower-to-cuda \
+     | '$tools/mlir-translate' --mlir-to-llvmir -o '$work/gru.ll' &&
+     '$tools/llc' -O2 -relocation-model=pic -filetype=obj '$work/gru.ll' -o '$work/gru.o' &&
+     cc -shared '$work/gru.o' -o '$work/gru.so'"
+  inputs=50x80x1000,50x80x1000,50x80x1000,80x1000,1000x1000,1000x1000,1000x1000
+  # One forward call: 50 steps x 3 GEMMs of 2*80*1000*1000 flops.
+  step "benchmark: gru_cost B=80 T=50 D=1000 on CUDA" python3 \
+    "$root/test/Integration/CUDA/Inputs/run-lowered.py" \
+    "$build/lib/libScanCUDARuntime.so" "$work/gru.so" gru_cost "$inputs" f32 \
+    --scale 0.01 --warmup 3 --repeat 20 --gflop 24
+  step "benchmark: gru_grad B=80 T=50 D=1000 on CUDA" python3 \
+    "$root/test/Integration/CUDA/Inputs/run-lowered.py" \
+    "$build/lib/libScanCUDARuntime.so" "$work/gru.so" gru_grad "$inputs" \
+    1000x1000,1000x1000,1000x1000 --scale 0.01 --warmup 3 --repeat 20
 fi
-step "benchmark: forward GRU B=80 T=50 D=1000 on CUDA" "$run" \
-  "$root/examples/gru.mlir" --entry=gru_cost --target=cuda \
-  --random-seed=1 --random-scale=0.1 --warmup=3 --repeat=20
 say "all steps passed in ${SECONDS}s"
 exit 0

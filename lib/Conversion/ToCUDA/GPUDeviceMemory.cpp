@@ -1,4 +1,4 @@
-//===- GPUDeviceMemory.cpp - keep host-function buffers on the GPU -*- C++ -*-===//
+//===- GPUDeviceMemory.cpp - host-function buffers on the GPU ---*- C++ -*-===//
 //
 // After bufferization, turns the allocations, copies and constants of host
 // functions into their GPU counterparts, so that every memref a host
@@ -65,8 +65,7 @@ LogicalResult placeOnDevice(func::FuncOp fn) {
     } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
       if (scan::isHostBuffer(dealloc.getMemref()))
         continue;
-      gpu::DeallocOp::create(b, loc, Type(), ValueRange{},
-                             dealloc.getMemref());
+      gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, dealloc.getMemref());
       dealloc.erase();
     } else if (auto copy = dyn_cast<memref::CopyOp>(op)) {
       auto srcType = cast<MemRefType>(copy.getSource().getType());

@@ -1,4 +1,4 @@
-//===- GPUSingleStream.cpp - order a function's GPU work on one stream -*- C++ -*-===//
+//===- GPUSingleStream.cpp - one stream per host function ------*- C++ -*-===//
 //
 // Makes the GPU operations of each host function asynchronous on a single
 // token (the runtime's one stream), waits for it before returning, and turns

@@ -1,4 +1,4 @@
-//===- MapParallelLoopsToGPU.cpp - host loops to GPU blocks/threads -*- C++ -*-===//
+//===- MapParallelLoopsToGPU.cpp - host loops to blocks/threads -*- C++ -*-===//
 //
 // Tiles the parallel loops of host functions into a grid of thread blocks and
 // wraps every other host loop nest that touches memory into a one-thread

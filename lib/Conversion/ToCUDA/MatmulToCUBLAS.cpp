@@ -122,16 +122,15 @@ DeviceMatrix getDeviceMatrix(OpBuilder &b, Location loc, Value memref,
   m.pointer = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
   if (ShapedType::isDynamic(offset)) {
     Value offsetElems = metadata().getOffset();
-    Value bytes = arith::MulIOp::create(b, loc, offsetElems,
-                                        consts.get(elementBytes));
+    Value bytes =
+        arith::MulIOp::create(b, loc, offsetElems, consts.get(elementBytes));
     m.pointer = arith::AddIOp::create(b, loc, m.pointer, bytes);
   } else if (offset != 0) {
     m.pointer = arith::AddIOp::create(b, loc, m.pointer,
                                       consts.get(offset * elementBytes));
   }
-  m.leadingDim = ShapedType::isDynamic(strides[0])
-                     ? metadata().getStrides()[0]
-                     : consts.get(strides[0]);
+  m.leadingDim = ShapedType::isDynamic(strides[0]) ? metadata().getStrides()[0]
+                                                   : consts.get(strides[0]);
   for (unsigned i = 0; i < 2; ++i)
     m.sizes.push_back(type.isDynamicDim(i) ? metadata().getSizes()[i]
                                            : consts.get(type.getDimSize(i)));
@@ -146,8 +145,7 @@ linalg::FillOp findZeroFill(linalg::MatmulOp op, Value c) {
   while (prev && isMemoryEffectFree(prev))
     prev = prev->getPrevNode();
   auto fill = dyn_cast_or_null<linalg::FillOp>(prev);
-  if (!fill || !fill.hasPureBufferSemantics() ||
-      fill.getDpsInits()[0] != c ||
+  if (!fill || !fill.hasPureBufferSemantics() || fill.getDpsInits()[0] != c ||
       !matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat()))
     return nullptr;
   Value root = scan::getRootBuffer(c);
@@ -167,7 +165,7 @@ func::FuncOp getOrCreateGemmDecl(ModuleOp module, FloatType elementType) {
   Type i32 = IntegerType::get(ctx, 32);
   Type idx = IndexType::get(ctx);
   // (transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
-  SmallVector<Type> args = {i32, i32, idx,         idx, idx, elementType, idx,
+  SmallVector<Type> args = {i32, i32, idx, idx,         idx, elementType, idx,
                             idx, idx, idx, elementType, idx, idx};
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
   auto fn = func::FuncOp::create(b, module.getLoc(), name,
@@ -180,16 +178,19 @@ func::FuncOp getOrCreateGemmDecl(ModuleOp module, FloatType elementType) {
 /// On success, returns whether a zero fill was folded into beta = 0.
 FailureOr<bool> convertMatmul(linalg::MatmulOp op, ModuleOp module) {
   if (!op.hasPureBufferSemantics())
-    return LogicalResult(op.emitRemark("not converted to cuBLAS: operands are not buffers"));
+    return LogicalResult(
+        op.emitRemark("not converted to cuBLAS: operands are not buffers"));
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   if (maps.size() != 3)
-    return LogicalResult(op.emitRemark("not converted to cuBLAS: unexpected indexing maps"));
+    return LogicalResult(
+        op.emitRemark("not converted to cuBLAS: unexpected indexing maps"));
   std::optional<bool> transA = isTransposedAccess(maps[0], Role::A);
   std::optional<bool> transB = isTransposedAccess(maps[1], Role::B);
   std::optional<bool> plainC = isTransposedAccess(maps[2], Role::C);
   if (!transA || !transB || !plainC)
-    return LogicalResult(op.emitRemark("not converted to cuBLAS: indexing maps are not a "
-                         "plain or transposed matmul"));
+    return LogicalResult(
+        op.emitRemark("not converted to cuBLAS: indexing maps are not a "
+                      "plain or transposed matmul"));
 
   Value a = op.getDpsInputs()[0], bMat = op.getDpsInputs()[1];
   Value c = op.getDpsInits()[0];
@@ -200,8 +201,9 @@ FailureOr<bool> convertMatmul(linalg::MatmulOp op, ModuleOp module) {
   if (!elementType || !(elementType.isF32() || elementType.isF64()) ||
       aType.getElementType() != elementType ||
       bType.getElementType() != elementType)
-    return LogicalResult(op.emitRemark("not converted to cuBLAS: element types are not all "
-                         "f32 or all f64"));
+    return LogicalResult(
+        op.emitRemark("not converted to cuBLAS: element types are not all "
+                      "f32 or all f64"));
   for (MemRefType type : {aType, bType, cType}) {
     StringRef why = unsupportedLayout(type);
     if (!why.empty())
@@ -236,10 +238,19 @@ FailureOr<bool> convertMatmul(linalg::MatmulOp op, ModuleOp module) {
           b, loc, elementType, APFloat(elementType.getFloatSemantics(), 0));
   }
   // Column-major C^T (n x m) = op(B)^T (n x k) * op(A)^T (k x m).
-  SmallVector<Value> args = {flag(*transB), flag(*transA), n,     m,
-                             k,             one,           mb.pointer,
-                             mb.leadingDim, ma.pointer,    ma.leadingDim,
-                             beta,          mc.pointer,    mc.leadingDim};
+  SmallVector<Value> args = {flag(*transB),
+                             flag(*transA),
+                             n,
+                             m,
+                             k,
+                             one,
+                             mb.pointer,
+                             mb.leadingDim,
+                             ma.pointer,
+                             ma.leadingDim,
+                             beta,
+                             mc.pointer,
+                             mc.leadingDim};
   func::FuncOp decl = getOrCreateGemmDecl(module, elementType);
   func::CallOp::create(b, loc, decl, args);
   op.erase();

@@ -1,4 +1,4 @@
-//===- SplitFullReductions.cpp - give full reductions a parallel stage -*- C++ -*-===//
+//===- SplitFullReductions.cpp - two-stage full reductions -----*- C++ -*-===//
 //
 // A reduction of every dimension has no parallel loop, so on the GPU it would
 // run as one thread over all elements. Splitting it into a reduction of the
@@ -92,9 +92,9 @@ struct SplitFullReduction final : OpRewritePattern<linalg::ReduceOp> {
         rewriter, loc, TypeRange{partialType}, op.getInputs(),
         ValueRange{partialInit}, innerDims);
     cloneCombiner(partial);
-    auto total = linalg::ReduceOp::create(
-        rewriter, loc, TypeRange{initType}, partial.getResults(),
-        op.getInits(), ArrayRef<int64_t>{0});
+    auto total = linalg::ReduceOp::create(rewriter, loc, TypeRange{initType},
+                                          partial.getResults(), op.getInits(),
+                                          ArrayRef<int64_t>{0});
     cloneCombiner(total);
     rewriter.replaceOp(op, total.getResults());
     return success();

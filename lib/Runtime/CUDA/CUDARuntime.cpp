@@ -77,9 +77,9 @@ struct Driver {
                                  CUjit_option *, void **);
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
-  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
-                             unsigned, unsigned, unsigned, unsigned, CUstream,
-                             void **, void **);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, CUstream, void **,
+                             void **);
   CUresult (*cuMemAllocAsync)(CUdeviceptr *, size_t, CUstream);
   CUresult (*cuMemFreeAsync)(CUdeviceptr, CUstream);
   CUresult (*cuMemAllocManaged)(CUdeviceptr *, size_t, unsigned);
@@ -97,14 +97,12 @@ struct Driver {
 struct Blas {
   cublasStatus_t (*create)(cublasHandle_t *);
   cublasStatus_t (*setStream)(cublasHandle_t, CUstream);
-  cublasStatus_t (*sgemm)(cublasHandle_t, cublasOperation_t,
-                          cublasOperation_t, int, int, int, const float *,
-                          const float *, int, const float *, int,
-                          const float *, float *, int);
-  cublasStatus_t (*dgemm)(cublasHandle_t, cublasOperation_t,
-                          cublasOperation_t, int, int, int, const double *,
-                          const double *, int, const double *, int,
-                          const double *, double *, int);
+  cublasStatus_t (*sgemm)(cublasHandle_t, cublasOperation_t, cublasOperation_t,
+                          int, int, int, const float *, const float *, int,
+                          const float *, int, const float *, float *, int);
+  cublasStatus_t (*dgemm)(cublasHandle_t, cublasOperation_t, cublasOperation_t,
+                          int, int, int, const double *, const double *, int,
+                          const double *, int, const double *, double *, int);
   const char *(*statusString)(cublasStatus_t);
 };
 
@@ -141,8 +139,7 @@ const char *errorText(CUresult result) {
 bool check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)
     return true;
-  recordError("%s failed: %s (%s)", what, errorName(result),
-              errorText(result));
+  recordError("%s failed: %s (%s)", what, errorName(result), errorText(result));
   return false;
 }
 
@@ -177,8 +174,8 @@ bool loadDriver(std::string &why) {
   auto load = [&](auto &fn, const char *name) {
     void *p = nullptr;
     CUdriverProcAddressQueryResult found;
-    if (getProc(name, &p, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT,
-                &found) != CUDA_SUCCESS ||
+    if (getProc(name, &p, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found) !=
+            CUDA_SUCCESS ||
         !p) {
       if (ok)
         why = std::string("the CUDA driver lacks ") + name;
@@ -303,8 +300,8 @@ void initialize() {
   if (s == CUBLAS_STATUS_SUCCESS)
     s = state.blas.setStream(state.handle, state.stream);
   if (s != CUBLAS_STATUS_SUCCESS) {
-    state.initError = std::string("cublasCreate failed: ") +
-                      state.blas.statusString(s);
+    state.initError =
+        std::string("cublasCreate failed: ") + state.blas.statusString(s);
     return;
   }
   state.ready = true;
@@ -322,7 +319,11 @@ bool ensureReady() {
   if (failed())
     return false;
   // Lowered code may run on another thread than the one that initialised.
-  return check(state.cu.cuCtxSetCurrent(state.context), "cuCtxSetCurrent");
+  thread_local bool contextIsCurrent = false;
+  if (!contextIsCurrent)
+    contextIsCurrent =
+        check(state.cu.cuCtxSetCurrent(state.context), "cuCtxSetCurrent");
+  return contextIsCurrent;
 }
 
 CUstream toStream(void *stream) {
@@ -457,8 +458,8 @@ extern "C" void scancuda_event_destroy(void *event) { mgpuEventDestroy(event); }
 namespace {
 bool checkGemmShape(const char *name, int64_t m, int64_t n, int64_t k,
                     int64_t lda, int64_t ldb, int64_t ldc) {
-  if (fitsInt(m) && fitsInt(n) && fitsInt(k) && fitsInt(lda) &&
-      fitsInt(ldb) && fitsInt(ldc))
+  if (fitsInt(m) && fitsInt(n) && fitsInt(k) && fitsInt(lda) && fitsInt(ldb) &&
+      fitsInt(ldc))
     return true;
   recordError("%s: sizes m=%lld n=%lld k=%lld lda=%lld ldb=%lld ldc=%lld do "
               "not fit cuBLAS's int arguments",
@@ -475,12 +476,11 @@ cublasOperation_t toOp(int32_t trans) {
 extern "C" void scancuda_sgemm(int32_t transa, int32_t transb, int64_t m,
                                int64_t n, int64_t k, float alpha,
                                const float *a, int64_t lda, const float *b,
-                               int64_t ldb, float beta, float *c,
-                               int64_t ldc) {
+                               int64_t ldb, float beta, float *c, int64_t ldc) {
   if (!ensureReady() || !checkGemmShape("sgemm", m, n, k, lda, ldb, ldc))
     return;
-  checkBlas(state.blas.sgemm(state.handle, toOp(transa), toOp(transb), m, n,
-                             k, &alpha, a, lda, b, ldb, &beta, c, ldc),
+  checkBlas(state.blas.sgemm(state.handle, toOp(transa), toOp(transb), m, n, k,
+                             &alpha, a, lda, b, ldb, &beta, c, ldc),
             "cublasSgemm");
 }
 
@@ -491,8 +491,8 @@ extern "C" void scancuda_dgemm(int32_t transa, int32_t transb, int64_t m,
                                int64_t ldc) {
   if (!ensureReady() || !checkGemmShape("dgemm", m, n, k, lda, ldb, ldc))
     return;
-  checkBlas(state.blas.dgemm(state.handle, toOp(transa), toOp(transb), m, n,
-                             k, &alpha, a, lda, b, ldb, &beta, c, ldc),
+  checkBlas(state.blas.dgemm(state.handle, toOp(transa), toOp(transb), m, n, k,
+                             &alpha, a, lda, b, ldb, &beta, c, ldc),
             "cublasDgemm");
 }
 
@@ -519,8 +519,7 @@ extern "C" void *mgpuModuleLoadJIT(void *data, int optLevel) {
   void *values[] = {reinterpret_cast<void *>(static_cast<intptr_t>(optLevel)),
                     log, reinterpret_cast<void *>(sizeof(log))};
   CUmodule module = nullptr;
-  CUresult r =
-      state.cu.cuModuleLoadDataEx(&module, data, 3, options, values);
+  CUresult r = state.cu.cuModuleLoadDataEx(&module, data, 3, options, values);
   if (r != CUDA_SUCCESS) {
     recordError("JIT-compiling PTX (cuModuleLoadDataEx) failed: %s (%s)%s%s",
                 errorName(r), errorText(r), log[0] ? ": " : "", log);
@@ -548,16 +547,15 @@ extern "C" void *mgpuModuleGetFunction(void *module, const char *name) {
   return function;
 }
 
-extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX,
-                                 intptr_t gridY, intptr_t gridZ,
-                                 intptr_t blockX, intptr_t blockY,
-                                 intptr_t blockZ, int32_t smem, void *stream,
-                                 void **params, void **extra,
+extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
+                                 intptr_t gridZ, intptr_t blockX,
+                                 intptr_t blockY, intptr_t blockZ, int32_t smem,
+                                 void *stream, void **params, void **extra,
                                  size_t /*paramsCount*/) {
   if (!ensureReady() || !function)
     return;
-  check(state.cu.cuLaunchKernel(static_cast<CUfunction>(function), gridX,
-                                gridY, gridZ, blockX, blockY, blockZ, smem,
+  check(state.cu.cuLaunchKernel(static_cast<CUfunction>(function), gridX, gridY,
+                                gridZ, blockX, blockY, blockZ, smem,
                                 toStream(stream), params, extra),
         "cuLaunchKernel");
 }
@@ -572,8 +570,7 @@ extern "C" void mgpuStreamDestroy(void * /*stream*/) {}
 extern "C" void mgpuStreamSynchronize(void *stream) {
   if (!ensureReady())
     return;
-  check(state.cu.cuStreamSynchronize(toStream(stream)),
-        "cuStreamSynchronize");
+  check(state.cu.cuStreamSynchronize(toStream(stream)), "cuStreamSynchronize");
 }
 
 extern "C" void mgpuStreamWaitEvent(void *stream, void *event) {
@@ -588,8 +585,7 @@ extern "C" void *mgpuEventCreate(void) {
   if (!ensureReady())
     return nullptr;
   CUevent event = nullptr;
-  if (!check(state.cu.cuEventCreate(&event, CU_EVENT_DEFAULT),
-             "cuEventCreate"))
+  if (!check(state.cu.cuEventCreate(&event, CU_EVENT_DEFAULT), "cuEventCreate"))
     return nullptr;
   return event;
 }
@@ -597,8 +593,7 @@ extern "C" void *mgpuEventCreate(void) {
 extern "C" void mgpuEventDestroy(void *event) {
   if (!event || !state.ready)
     return;
-  check(state.cu.cuEventDestroy(static_cast<CUevent>(event)),
-        "cuEventDestroy");
+  check(state.cu.cuEventDestroy(static_cast<CUevent>(event)), "cuEventDestroy");
 }
 
 extern "C" void mgpuEventSynchronize(void *event) {
@@ -651,23 +646,22 @@ extern "C" void mgpuMemset32(void *dst, unsigned int value, size_t count,
                              void *stream) {
   if (!ensureReady())
     return;
-  check(state.cu.cuMemsetD32Async(toDevice(dst), value, count,
-                                  toStream(stream)),
-        "cuMemsetD32Async");
+  check(
+      state.cu.cuMemsetD32Async(toDevice(dst), value, count, toStream(stream)),
+      "cuMemsetD32Async");
 }
 
 extern "C" void mgpuMemset16(void *dst, unsigned short value, size_t count,
                              void *stream) {
   if (!ensureReady())
     return;
-  check(state.cu.cuMemsetD16Async(toDevice(dst), value, count,
-                                  toStream(stream)),
-        "cuMemsetD16Async");
+  check(
+      state.cu.cuMemsetD16Async(toDevice(dst), value, count, toStream(stream)),
+      "cuMemsetD16Async");
 }
 
 extern "C" void mgpuSetDefaultDevice(int32_t device) {
   // Device 0 is the only one used; anything else is reported, not ignored.
   if (device != 0)
-    recordError("mgpuSetDefaultDevice(%d): only device 0 is supported",
-                device);
+    recordError("mgpuSetDefaultDevice(%d): only device 0 is supported", device);
 }

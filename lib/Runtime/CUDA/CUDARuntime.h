@@ -29,7 +29,7 @@ extern "C" {
 
 #define SCANCUDA_EXPORT __attribute__((visibility("default")))
 
-//===-- For scan-run -------------------------------------------------------===//
+//===-- For scan-run ----------------------------------------------------===//
 
 /// Opens the driver, picks device 0, binds its primary context and creates
 /// the stream and the cuBLAS handle. Returns 0 on success; otherwise writes a
@@ -69,15 +69,15 @@ SCANCUDA_EXPORT void scancuda_event_record(void *event);
 SCANCUDA_EXPORT float scancuda_event_elapsed_ms(void *start, void *end);
 SCANCUDA_EXPORT void scancuda_event_destroy(void *event);
 
-//===-- Called by lowered code ---------------------------------------------===//
+//===-- Called by lowered code ------------------------------------------===//
 
 /// cublasSgemm / cublasDgemm on the runtime's stream, column-major, with
 /// transa/transb 0 (N) or 1 (T). Pointers are device addresses.
 SCANCUDA_EXPORT void scancuda_sgemm(int32_t transa, int32_t transb, int64_t m,
                                     int64_t n, int64_t k, float alpha,
-                                    const float *a, int64_t lda,
-                                    const float *b, int64_t ldb, float beta,
-                                    float *c, int64_t ldc);
+                                    const float *a, int64_t lda, const float *b,
+                                    int64_t ldb, float beta, float *c,
+                                    int64_t ldc);
 SCANCUDA_EXPORT void scancuda_dgemm(int32_t transa, int32_t transb, int64_t m,
                                     int64_t n, int64_t k, double alpha,
                                     const double *a, int64_t lda,
@@ -94,8 +94,8 @@ SCANCUDA_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
                                       intptr_t gridY, intptr_t gridZ,
                                       intptr_t blockX, intptr_t blockY,
                                       intptr_t blockZ, int32_t smem,
-                                      void *stream, void **params,
-                                      void **extra, size_t paramsCount);
+                                      void *stream, void **params, void **extra,
+                                      size_t paramsCount);
 SCANCUDA_EXPORT void *mgpuStreamCreate(void);
 SCANCUDA_EXPORT void mgpuStreamDestroy(void *stream);
 SCANCUDA_EXPORT void mgpuStreamSynchronize(void *stream);
@@ -109,10 +109,10 @@ SCANCUDA_EXPORT void *mgpuMemAlloc(uint64_t bytes, void *stream,
 SCANCUDA_EXPORT void mgpuMemFree(void *ptr, void *stream);
 SCANCUDA_EXPORT void mgpuMemcpy(void *dst, void *src, size_t bytes,
                                 void *stream);
-SCANCUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value,
-                                  size_t count, void *stream);
-SCANCUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value,
-                                  size_t count, void *stream);
+SCANCUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value, size_t count,
+                                  void *stream);
+SCANCUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value, size_t count,
+                                  void *stream);
 SCANCUDA_EXPORT void mgpuSetDefaultDevice(int32_t device);
 
 #ifdef __cplusplus
