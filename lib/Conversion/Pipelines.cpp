@@ -23,7 +23,7 @@ void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
   // linalg.generic per chain.
   pm.addPass(createConvertScanToSCFPass());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwisePass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
@@ -52,6 +52,7 @@ void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
 
   // Matmuls -> BLAS; everything else -> loops that LLVM vectorises.
   pm.addPass(createConvertLinalgMatmulToBLASPass());
+  pm.addPass(createLowerStridedCopiesPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMathPass());
   pm.addPass(memref::createExpandStridedMetadataPass());

@@ -101,12 +101,12 @@ static cl::opt<std::string> variantOpt(
     "variant",
     cl::desc("plain = builtin.module(scan-differentiate), optimized = "
              "builtin.module(scan-differentiate,scan-optimize), none = no "
-             "passes, or any pass pipeline"),
+             "passes, or any pass pipeline (LABEL=PIPELINE names it)"),
     cl::init("plain"), cl::cat(runCat));
 static cl::opt<std::string> compareOpt(
     "compare",
     cl::desc("Run several variants on the same inputs, comma-separated; the "
-             "first is the reference"),
+             "first is the reference; LABEL=PIPELINE names a variant"),
     cl::value_desc("V1,V2,..."), cl::cat(runCat));
 static cl::opt<std::string> loweringOpt(
     "lowering",
@@ -157,7 +157,7 @@ static cl::opt<double> fdRtol(
 static cl::opt<double>
     fdStep("fd-step",
            cl::desc("Finite-difference step relative to max(1,|x|) (default "
-                    "1e-6 at f64, 1e-3 at f32)"),
+                    "1e-6 at f64, 1e-2 at f32)"),
            cl::cat(runCat));
 static cl::opt<unsigned> fdMaxElements(
     "fd-max-elements",
@@ -173,11 +173,18 @@ static Error fail(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-/// Collapses a message to one line.
+/// Collapses a message to one line of printable characters (bytes from a
+/// garbled file are written as \xNN).
 static std::string oneLine(StringRef s) {
   std::string out;
-  for (char c : s.trim())
-    out += (c == '\n' || c == '\r') ? ' ' : c;
+  for (char c : s.trim()) {
+    if (c == '\n' || c == '\r' || c == '\t')
+      out += ' ';
+    else if (llvm::isPrint(c))
+      out += c;
+    else
+      out += "\\x" + llvm::utohexstr(static_cast<uint8_t>(c), true, 2);
+  }
   return out;
 }
 
@@ -226,8 +233,20 @@ static SmallVector<std::string> splitTopLevel(StringRef s) {
   return parts;
 }
 
+/// Splits "LABEL=PIPELINE" (a name for the tables, before any '(' or '{')
+/// into its parts; a variant without a label is its own label.
+static std::pair<std::string, std::string> splitLabel(StringRef v) {
+  size_t eq = v.find('=');
+  if (eq != StringRef::npos && eq > 0 &&
+      v.find_first_of("({") > eq)
+    return {v.take_front(eq).trim().str(), v.drop_front(eq + 1).trim().str()};
+  return {v.str(), v.str()};
+}
+
 /// The textual module pipeline a variant name or pipeline string stands for.
-static std::string variantPipeline(StringRef v) {
+static std::string variantPipeline(StringRef labelled) {
+  std::string body = splitLabel(labelled).second;
+  StringRef v = body;
   if (v == "plain")
     return "builtin.module(scan-differentiate)";
   if (v == "optimized")
@@ -583,7 +602,7 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
                                           std::vector<Array> &inputs,
                                           TimingScope &timing) {
   VariantResult res;
-  res.name = variant.str();
+  res.name = splitLabel(variant).first;
   res.pipeline = variantPipeline(variant);
   std::string what = "variant '" + res.name + "'";
   OwningOpRef<ModuleOp> module(source.clone());
@@ -866,7 +885,9 @@ finiteDifferences(GradSetup &g, std::vector<Array> &inputs) {
   for (int64_t w : g.wrt)
     anyF32 |= g.calleeSig.args[w].dtype == DType::F32;
   anyF32 |= g.calleeSig.results[0].dtype == DType::F32;
-  double step = fdStep.getNumOccurrences() ? fdStep : anyF32 ? 1e-3 : 1e-6;
+  // At f32 a larger step keeps the rounding error of the cost, divided by
+  // the step, below the truncation error.
+  double step = fdStep.getNumOccurrences() ? fdStep : anyF32 ? 1e-2 : 1e-6;
 
   std::vector<Array> fds;
   for (int64_t w : g.wrt) {
@@ -1310,7 +1331,8 @@ static Error run(int &exitCode) {
                     "speed-up", "RSS MiB", "+call MiB"});
     for (const VariantResult &res : results)
       row(res.name,
-          {fmt(res.min() * 1e3), fmt(res.median() * 1e3), fmt(res.max() * 1e3),
+          {fmt(res.min() * 1e3, "%.5g"), fmt(res.median() * 1e3, "%.5g"),
+           fmt(res.max() * 1e3, "%.5g"),
            fmt(res.gflop), fmt(res.gflop / res.median()),
            fmt(refMedian / res.median(), "%.3fx"), fmt(res.peakRssMiB, "%.1f"),
            fmt(res.callExtraMiB, "%.1f")});
@@ -1372,7 +1394,9 @@ int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(runCat);
   cl::ParseCommandLineOptions(
       argc, argv,
-      "scan-run: JIT-compile and run a function of a scan-mlir program\n");
+      "scan-run: JIT-compile and run a function of a scan-mlir program\n\n"
+      "  --help-hidden also lists the MLIR options, e.g. --mlir-timing and\n"
+      "  --mlir-print-ir-after-all.\n");
   exeDir = llvm::sys::path::parent_path(llvm::sys::fs::getMainExecutable(
                                             argv[0], (void *)&main))
                .str();

@@ -94,8 +94,10 @@ def ConvertLinalgMatmulToBLASPass
     `linalg.matmul` accumulates into its output, so the call uses
     `alpha = 1, beta = 1`. When the output buffer was just zeroed by a
     `linalg.fill` of 0.0 (only side-effect-free ops in between), is rooted in
-    a `memref.alloc`/`memref.alloca`, and neither input is rooted in the same
-    allocation, the fill is dropped and the call uses `beta = 0`.
+    a `memref.alloc`/`memref.alloca`, and each input is provably another
+    buffer (rooted in another allocation, a global or an argument of the
+    function; not a loop-carried value), the fill is dropped and the call
+    uses `beta = 0`.
 
     Matmuls that this cannot express are left alone and lower to loops:
     other element types or mixed ones, broadcast or otherwise unusual maps,
@@ -148,6 +150,37 @@ def PrepareBufferizationPass
     "mlir::linalg::LinalgDialect",
     "mlir::tensor::TensorDialect"
   ];
+}
+
+def FuseElementwisePass : Pass<"scan-fuse-elementwise"> {
+  let summary = "Fuse chains of elementwise linalg.generic ops, and only those";
+  let description = [{
+    Fuses an elementwise `linalg.generic` into the `linalg.generic` that
+    consumes it when it has no other use (upstream
+    `populateElementwiseOpsFusionPatterns`), so that a chain such as
+    `tanh(x + h W)` becomes one loop nest reading each input once.
+
+    Unlike upstream `linalg-fuse-elementwise-ops`, it does not propagate
+    `tensor.collapse_shape`/`expand_shape` through linalg ops: that turns a
+    `linalg.matmul` over a reshaped stacked tensor (the GEMM over all steps
+    after a loop) into a 4-loop `linalg.generic` that no BLAS call can take.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def LowerStridedCopiesPass : Pass<"scan-lower-strided-copies"> {
+  let summary = "Turn memref.copy between non-contiguous views into linalg.copy";
+  let description = [{
+    `memref.copy` between two contiguous buffers lowers to a `memcpy`; any
+    other copy (a strided slice, a column block of a concatenation) lowers to
+    a call of `memrefCopy` from `libmlir_c_runner_utils`, an element-by-
+    element copy driven by descriptors. This pass rewrites those into
+    `linalg.copy`, which `convert-linalg-to-loops` turns into plain loops that
+    LLVM vectorises, and which need no runtime library. Copies whose source
+    and target both have an identity layout or a static contiguous one are
+    left as they are.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
 def ApproximateMathPass : Pass<"scan-approximate-math"> {

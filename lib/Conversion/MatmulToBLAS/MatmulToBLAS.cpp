@@ -18,6 +18,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -78,10 +79,28 @@ Value getRootBuffer(Value v) {
   return v;
 }
 
-/// True when the output `c` of `op` was zeroed by a linalg.fill right before
-/// it (only side-effect-free ops in between) and a BLAS call with beta = 0
-/// may replace the fill: `c` is rooted in a local allocation that neither
-/// input is rooted in, so no input reads the zeroed buffer.
+/// True when `input` provably never shares memory with `allocated`, a buffer
+/// allocated by this function: `input` is rooted in another allocation or a
+/// global, or in an argument of the enclosing function (which exists before
+/// the allocation). Loop-carried block arguments or results of other ops may
+/// be anything, including `allocated`.
+bool isDistinctFrom(Value input, Value allocated) {
+  Value root = getRootBuffer(input);
+  if (root == allocated)
+    return false;
+  if (root.getDefiningOp<memref::AllocOp>() ||
+      root.getDefiningOp<memref::AllocaOp>() ||
+      root.getDefiningOp<memref::GetGlobalOp>())
+    return true;
+  auto arg = dyn_cast<BlockArgument>(root);
+  return arg && arg.getOwner()->isEntryBlock() &&
+         isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+}
+
+/// Returns the linalg.fill that zeroes the output `c` of `op` right before it
+/// (only side-effect-free ops in between) when a BLAS call with beta = 0 may
+/// replace it: `c` is rooted in a local allocation that no input can share,
+/// so no input reads the zeroed buffer.
 linalg::FillOp findZeroFill(linalg::MatmulOp op, Value c) {
   Operation *prev = op->getPrevNode();
   while (prev && isMemoryEffectFree(prev))
@@ -96,7 +115,7 @@ linalg::FillOp findZeroFill(linalg::MatmulOp op, Value c) {
       !root.getDefiningOp<memref::AllocaOp>())
     return nullptr;
   for (Value input : op.getDpsInputs())
-    if (getRootBuffer(input) == root)
+    if (!isDistinctFrom(input, root))
       return nullptr;
   return fill;
 }

@@ -28,7 +28,10 @@ using namespace mlir;
 namespace {
 
 /// Makes each iter_arg the destination of the linalg op computing its next
-/// value, when that op's destination is an unread tensor.empty.
+/// value, when that op's destination is a tensor.empty it never reads, or a
+/// linalg.fill (used only there, in the loop body) of a tensor.empty: the
+/// fill then writes into the carry. Either way the old contents of the
+/// destination are never read, so any tensor of the type will do.
 void useCarriesAsDestinations(scf::ForOp loop) {
   auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
   for (auto [iterArg, yielded] :
@@ -40,11 +43,18 @@ void useCarriesAsDestinations(scf::ForOp loop) {
     if (!linalgOp || !linalgOp.hasPureTensorSemantics())
       continue;
     OpOperand *init = linalgOp.getDpsInitOperand(result.getResultNumber());
-    if (!init->get().getDefiningOp<tensor::EmptyOp>() ||
-        linalgOp.payloadUsesValueFromOperand(init) ||
-        init->get().getType() != iterArg.getType())
+    if (init->get().getType() != iterArg.getType())
       continue;
-    init->set(iterArg);
+    if (init->get().getDefiningOp<tensor::EmptyOp>()) {
+      if (!linalgOp.payloadUsesValueFromOperand(init))
+        init->set(iterArg);
+      continue;
+    }
+    auto fill = init->get().getDefiningOp<linalg::FillOp>();
+    if (fill && fill->getBlock() == loop.getBody() && fill->hasOneUse() &&
+        fill.hasPureTensorSemantics() &&
+        fill.getDpsInitOperand(0)->get().getDefiningOp<tensor::EmptyOp>())
+      fill.getDpsInitsMutable()[0].set(iterArg);
   }
 }
 
@@ -79,7 +89,8 @@ struct PrepareBufferizationPass final
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    module.walk([](scf::ForOp loop) { useCarriesAsDestinations(loop); });
+    // Fills first: a fill sunk next to the matmul computing a carry can then
+    // be retargeted to the carry.
     SmallVector<linalg::LinalgOp> inLoops;
     module.walk([&](linalg::LinalgOp op) {
       if (op->getParentOfType<scf::ForOp>() && op.hasPureTensorSemantics())
@@ -87,6 +98,7 @@ struct PrepareBufferizationPass final
     });
     for (linalg::LinalgOp op : inLoops)
       sinkFillIntoUse(op);
+    module.walk([](scf::ForOp loop) { useCarriesAsDestinations(loop); });
     auto readOnly = BoolAttr::get(&getContext(), false);
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal() || !func.isPublic())

@@ -97,22 +97,34 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
           rewriter, loc, ScanOp::getSliceType(type), seq, slice.offsets,
           slice.sizes, slice.strides));
     }
+    // Ops up to here compute the step index and the slices; the body follows.
+    Operation *prologueEnd = loopBody->empty() ? nullptr : &loopBody->back();
     rewriter.inlineBlockBefore(op.getBodyBlock(), loopBody, loopBody->end(),
                                bodyArgs);
 
     // Next carries pass through; each per-step output goes into slice `t` of
-    // its stacked tensor.
-    rewriter.setInsertionPoint(yield);
+    // its stacked tensor. The insert_slice is placed right where its value is
+    // available, not at the end of the body: an output that is the incoming
+    // carry (a stored h_(t-1)) is then read before the new carry is computed,
+    // which lets bufferization compute the new carry in place.
     SmallVector<Value> yielded(yield.getValues().take_front(numCarries));
     auto stackedArgs = forOp.getRegionIterArgs().drop_front(numCarries);
     for (auto [value, stacked] :
          llvm::zip_equal(yield.getValues().drop_front(numCarries), stackedArgs)) {
+      Operation *def = value.getDefiningOp();
+      if (def && def->getBlock() == loopBody)
+        rewriter.setInsertionPointAfter(def);
+      else if (prologueEnd)
+        rewriter.setInsertionPointAfter(prologueEnd);
+      else
+        rewriter.setInsertionPointToStart(loopBody);
       auto type = cast<RankedTensorType>(stacked.getType());
       StepSlice slice = getStepSlice(rewriter, type, t);
       yielded.push_back(tensor::InsertSliceOp::create(
           rewriter, loc, value, stacked, slice.offsets, slice.sizes,
           slice.strides));
     }
+    rewriter.setInsertionPoint(yield);
     rewriter.replaceOpWithNewOp<scf::YieldOp>(yield, yielded);
     rewriter.replaceOp(op, forOp.getResults());
     return success();

@@ -30,7 +30,7 @@ void scan::buildLowerToCUDAPipeline(OpPassManager &pm,
   pm.addPass(createConvertScanToSCFPass());
   pm.addPass(createInlinerPass());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwisePass());
   pm.addNestedPass<func::FuncOp>(scan::createSplitFullReductionsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

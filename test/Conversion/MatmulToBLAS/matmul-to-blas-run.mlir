@@ -10,7 +10,7 @@
 // RUN: | FileCheck %s
 
 // IR-LABEL: llvm.func @main
-// IR-COUNT-6: llvm.call @scanrt_sgemm
+// IR-COUNT-8: llvm.call @scanrt_sgemm
 // IR-NOT: llvm.call @scanrt_sgemm
 // IR-COUNT-1: llvm.call @scanrt_dgemm
 
@@ -88,6 +88,40 @@ func.func @main() {
   %r5 = linalg.matmul ins(%r1, %r3 : tensor<2x2xf32>, tensor<2x2xf32>)
                       outs(%h : tensor<2x2xf32>) -> tensor<2x2xf32>
   call @print(%r5) : (tensor<2x2xf32>) -> ()
+
+  // One GEMM over every step of stacked operands: collapse (T, B, D) to
+  // (T*B, D) and contract over T*B, as after hoisting a weight gradient out
+  // of a loop. The reshape must not turn the matmul into a generic loop nest.
+  // CHECK: [24,   30,   19]
+  // CHECK-NEXT: [28,   34,   22]
+  %sa = arith.constant dense<[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]],
+                              [[9.0, 10.0], [11.0, 12.0]]]> : tensor<3x2x2xf32>
+  %sb = arith.constant dense<[[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]], [[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                              [[2.0, 0.0, 0.0], [0.0, 2.0, 1.0]]]> : tensor<3x2x3xf32>
+  %ca = tensor.collapse_shape %sa [[0, 1], [2]] : tensor<3x2x2xf32> into tensor<6x2xf32>
+  %cb = tensor.collapse_shape %sb [[0, 1], [2]] : tensor<3x2x3xf32> into tensor<6x3xf32>
+  %e3 = tensor.empty() : tensor<2x3xf32>
+  %z3 = linalg.fill ins(%zero : f32) outs(%e3 : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %r7 = linalg.matmul indexing_maps = [#km, #kn, #mn]
+                      ins(%ca, %cb : tensor<6x2xf32>, tensor<6x3xf32>)
+                      outs(%z3 : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %m7 = bufferization.to_buffer %r7 : tensor<2x3xf32> to memref<2x3xf32>
+  %u7 = memref.cast %m7 : memref<2x3xf32> to memref<*xf32>
+  call @printMemrefF32(%u7) : (memref<*xf32>) -> ()
+
+  // A merged matmul A [B 2B] over concatenated weights; the concatenation
+  // copies into column blocks (strided copies lowered to loops).
+  // CHECK: [5,   8,   10,   16]
+  // CHECK-NEXT: [14,   14,   28,   28]
+  %b2 = arith.addf %b, %b : tensor<3x2xf32>
+  %bb = tensor.concat dim(1) %b, %b2 : (tensor<3x2xf32>, tensor<3x2xf32>) -> tensor<3x4xf32>
+  %e8 = tensor.empty() : tensor<2x4xf32>
+  %z8 = linalg.fill ins(%zero : f32) outs(%e8 : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r8 = linalg.matmul ins(%a, %bb : tensor<2x3xf32>, tensor<3x4xf32>)
+                      outs(%z8 : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %m8 = bufferization.to_buffer %r8 : tensor<2x4xf32> to memref<2x4xf32>
+  %u8 = memref.cast %m8 : memref<2x4xf32> to memref<*xf32>
+  call @printMemrefF32(%u8) : (memref<*xf32>) -> ()
 
   // f64 goes through scanrt_dgemm.
   // CHECK: [5,   8]

@@ -237,6 +237,30 @@ func.func @negative_fill_aliases_input(%b: memref<16x16xf32>) -> memref<16x16xf3
 
 // -----
 
+// A loop-carried input may be the very buffer the fill zeroes (here it is,
+// from the second iteration on): the fill stays and beta = 1.
+// CHECK-LABEL: func.func @negative_fill_input_loop_carried
+//   CHECK-DAG:   %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+//       CHECK:   scf.for
+//       CHECK:     linalg.fill
+//       CHECK:     call @scanrt_sgemm(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[ONE]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[ONE]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}})
+func.func @negative_fill_input_loop_carried(%a0: memref<4x4xf32>, %b: memref<4x4xf32>) -> memref<4x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c = memref.alloc() : memref<4x4xf32>
+  %r = scf.for %i = %c0 to %c3 step %c1 iter_args(%a = %a0) -> memref<4x4xf32> {
+    linalg.fill ins(%zero : f32) outs(%c : memref<4x4xf32>)
+    linalg.matmul ins(%a, %b : memref<4x4xf32>, memref<4x4xf32>)
+                  outs(%c : memref<4x4xf32>)
+    scf.yield %c : memref<4x4xf32>
+  }
+  return %r : memref<4x4xf32>
+}
+
+// -----
+
 // A fill with a non-zero value, or one separated from the matmul by a write,
 // is kept and the call accumulates.
 // CHECK-LABEL: func.func @negative_fill_not_zero_or_not_adjacent

@@ -4,7 +4,7 @@
 // are the steps of scan-lower-to-cpu up to bufferization.
 //
 // RUN: scan-opt %s --convert-scan-to-scf --convert-elementwise-to-linalg \
-// RUN:   --linalg-fuse-elementwise-ops --canonicalize --cse \
+// RUN:   --scan-fuse-elementwise --canonicalize --cse \
 // RUN:   --scan-prepare-bufferization --eliminate-empty-tensors \
 // RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops" \
 // RUN:   --canonicalize --cse --canonicalize --buffer-loop-hoisting \
@@ -13,7 +13,7 @@
 // Without scan-prepare-bufferization, the carry is reallocated and copied
 // at every step and the accumulator is copied from the hoisted zero fill.
 // RUN: scan-opt %s --convert-scan-to-scf --convert-elementwise-to-linalg \
-// RUN:   --linalg-fuse-elementwise-ops --canonicalize --cse \
+// RUN:   --scan-fuse-elementwise --canonicalize --cse \
 // RUN:   --eliminate-empty-tensors \
 // RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops" \
 // RUN:   --canonicalize --cse --canonicalize --buffer-loop-hoisting \
@@ -96,4 +96,75 @@ func.func @outputs_only(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
     scan.yield %h, %y, %z : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
   }
   return %hT, %ys, %zs : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
+}
+
+// The forward loop of a gradient stores both h_t and h_(t-1). h_(t-1) is
+// copied out before the fused op overwrites the carry buffer with h_t, so the
+// carry stays in place: two slice copies per step and no allocation.
+// CHECK-LABEL: func.func @stores_old_and_new_carry
+//  CHECK-SAME:   %[[X:[a-z0-9]+]]: memref<5x2x4xf32>, %[[H0:[a-z0-9]+]]: memref<2x4xf32>
+//   CHECK-DAG:   %[[H:.*]] = memref.alloc() {{.*}} : memref<2x4xf32>
+//   CHECK-DAG:   memref.copy %[[H0]], %[[H]]
+//       CHECK:   scf.for %[[I:[a-z0-9_]+]] =
+//   CHECK-NOT:     memref.alloc
+//       CHECK:     %[[OLD:.*]] = memref.subview %{{.*}}[%[[I]], 0, 0]
+//       CHECK:     memref.copy %[[H]], %[[OLD]]
+//       CHECK:     linalg.generic {{.*}} outs(%[[H]] : memref<2x4xf32>)
+//       CHECK:     %[[NEW:.*]] = memref.subview %{{.*}}[%[[I]], 0, 0]
+//       CHECK:     memref.copy %[[H]], %[[NEW]]
+//   CHECK-NOT:     memref.alloc
+//       CHECK:   }
+func.func @stores_old_and_new_carry(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
+    -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+  %hT, %hs, %hp = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<5x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+    %pre = arith.addf %xt, %h : tensor<2x4xf32>
+    %hn = math.tanh %pre : tensor<2x4xf32>
+    scan.yield %hn, %hn, %h : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %hT, %hs, %hp : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
+}
+
+// The backward loop of a gradient: dh is carried and recomputed as a matmul
+// from zero (dpre W^T), dW accumulates dW += h^T dpre in its carry. Both are
+// computed in their own buffer: nothing is allocated or copied per step.
+// CHECK-LABEL: func.func @backward
+//  CHECK-SAME:   %[[HS:[a-z0-9]+]]: memref<5x2x4xf32>, %[[W:[a-z0-9]+]]: memref<4x4xf32>, %[[DH0:[a-z0-9]+]]: memref<2x4xf32>, %[[DW0:[a-z0-9]+]]: memref<4x4xf32>
+//   CHECK-DAG:   memref.copy %[[DH0]], %[[DH:[a-z0-9_]+]] :
+//   CHECK-DAG:   memref.copy %[[DW0]], %[[DW:[a-z0-9_]+]] :
+//       CHECK:   scf.for
+//   CHECK-NOT:     memref.alloc
+//   CHECK-NOT:     memref.copy
+//       CHECK:     linalg.generic {{.*}} ins(%[[DH]], %{{.*}}) outs(%[[DPRE:[a-z0-9_]+]] : memref<2x4xf32>)
+//       CHECK:     linalg.matmul {{.*}} ins(%{{.*}}, %[[DPRE]] : {{.*}}) outs(%[[DW]] : memref<4x4xf32>)
+//       CHECK:     linalg.fill ins(%{{.*}} : f32) outs(%[[DH]] : memref<2x4xf32>)
+//       CHECK:     linalg.matmul {{.*}} ins(%[[DPRE]], %[[W]] : {{.*}}) outs(%[[DH]] : memref<2x4xf32>)
+//   CHECK-NOT:     memref.alloc
+//   CHECK-NOT:     memref.copy
+//       CHECK:   }
+//       CHECK:   return %[[DH]], %[[DW]]
+func.func @backward(%hs: tensor<5x2x4xf32>, %W: tensor<4x4xf32>,
+                    %dh0: tensor<2x4xf32>, %dW0: tensor<4x4xf32>)
+    -> (tensor<2x4xf32>, tensor<4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %acc0 = linalg.fill ins(%zero : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %dh, %dW = scan.scan reverse carries(%g = %dh0 : tensor<2x4xf32>, %gw = %dW0 : tensor<4x4xf32>)
+      sequences(%ht = %hs : tensor<5x2x4xf32>) -> (tensor<2x4xf32>, tensor<4x4xf32>) {
+    %sq = arith.mulf %ht, %ht : tensor<2x4xf32>
+    %dpre = arith.mulf %g, %sq : tensor<2x4xf32>
+    %gwn = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>,
+                                          affine_map<(m, n, k) -> (k, n)>,
+                                          affine_map<(m, n, k) -> (m, n)>]
+        ins(%ht, %dpre : tensor<2x4xf32>, tensor<2x4xf32>)
+        outs(%gw : tensor<4x4xf32>) -> tensor<4x4xf32>
+    %gn = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                         affine_map<(m, n, k) -> (n, k)>,
+                                         affine_map<(m, n, k) -> (m, n)>]
+        ins(%dpre, %W : tensor<2x4xf32>, tensor<4x4xf32>)
+        outs(%acc0 : tensor<2x4xf32>) -> tensor<2x4xf32>
+    scan.yield %gn, %gwn : tensor<2x4xf32>, tensor<4x4xf32>
+  }
+  return %dh, %dW : tensor<2x4xf32>, tensor<4x4xf32>
 }

@@ -57,7 +57,8 @@ func.func @reverse(%x: tensor<7x3xf64>, %c0: tensor<3xf64>)
 // -----
 
 // Several carries, sequences and outputs keep their order; loop invariants
-// defined above the scan are used directly inside the loop.
+// defined above the scan are used directly inside the loop. Each output is
+// inserted right after the op defining it.
 // CHECK-LABEL: func.func @many
 //  CHECK-SAME:   %[[A:[a-z0-9]+]]: tensor<4x2xf32>, %[[B:[a-z0-9]+]]: tensor<4x2xf32>, %[[C:[a-z0-9]+]]: tensor<2xf32>, %[[D:[a-z0-9]+]]: tensor<2xf32>, %[[W:[a-z0-9]+]]: tensor<2xf32>
 //   CHECK-DAG:   %[[E1:.*]] = tensor.empty() : tensor<4x2xf32>
@@ -66,10 +67,10 @@ func.func @reverse(%x: tensor<7x3xf64>, %c0: tensor<3xf64>)
 //   CHECK-DAG:     %[[AT:.*]] = tensor.extract_slice %[[A]][%[[I]], 0]
 //   CHECK-DAG:     %[[BT:.*]] = tensor.extract_slice %[[B]][%[[I]], 0]
 //       CHECK:     %[[S:.*]] = arith.addf %[[P]], %[[AT]]
+//       CHECK:     %[[I2:.*]] = tensor.insert_slice %[[S]] into %[[O2]][%[[I]], 0]
 //       CHECK:     %[[M:.*]] = arith.mulf %[[Q]], %[[BT]]
 //       CHECK:     %[[MW:.*]] = arith.mulf %[[M]], %[[W]]
-//   CHECK-DAG:     %[[I1:.*]] = tensor.insert_slice %[[MW]] into %[[O1]][%[[I]], 0]
-//   CHECK-DAG:     %[[I2:.*]] = tensor.insert_slice %[[S]] into %[[O2]][%[[I]], 0]
+//       CHECK:     %[[I1:.*]] = tensor.insert_slice %[[MW]] into %[[O1]][%[[I]], 0]
 //       CHECK:     scf.yield %[[S]], %[[M]], %[[I1]], %[[I2]]
 //       CHECK:   return %[[R]]#0, %[[R]]#1, %[[R]]#2, %[[R]]#3
 func.func @many(%a: tensor<4x2xf32>, %b: tensor<4x2xf32>, %c0: tensor<2xf32>,
@@ -85,6 +86,26 @@ func.func @many(%a: tensor<4x2xf32>, %b: tensor<4x2xf32>, %c0: tensor<2xf32>,
   }
   return %r#0, %r#1, %r#2, %r#3
       : tensor<2xf32>, tensor<2xf32>, tensor<4x2xf32>, tensor<4x2xf32>
+}
+
+// -----
+
+// An output that is the incoming carry (h_(t-1), as a backward pass needs)
+// is stored before the body computes the next carry.
+// CHECK-LABEL: func.func @output_is_incoming_carry
+//       CHECK:   scf.for %[[I:[a-z0-9_]+]] = {{.*}} iter_args(%[[H:[a-z0-9_]+]] = %{{.*}}, %[[O:[a-z0-9_]+]] = %{{.*}})
+//       CHECK:     %[[XT:.*]] = tensor.extract_slice
+//  CHECK-NEXT:     %[[INS:.*]] = tensor.insert_slice %[[H]] into %[[O]][%[[I]], 0]
+//  CHECK-NEXT:     %[[N:.*]] = arith.addf %[[H]], %[[XT]]
+//  CHECK-NEXT:     scf.yield %[[N]], %[[INS]]
+func.func @output_is_incoming_carry(%x: tensor<6x4xf32>, %h0: tensor<4xf32>)
+    -> (tensor<4xf32>, tensor<6x4xf32>) {
+  %hT, %hp = scan.scan carries(%h = %h0 : tensor<4xf32>)
+      sequences(%xt = %x : tensor<6x4xf32>) -> (tensor<4xf32>, tensor<6x4xf32>) {
+    %n = arith.addf %h, %xt : tensor<4xf32>
+    scan.yield %n, %h : tensor<4xf32>, tensor<4xf32>
+  }
+  return %hT, %hp : tensor<4xf32>, tensor<6x4xf32>
 }
 
 // -----
