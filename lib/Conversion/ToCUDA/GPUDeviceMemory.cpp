@@ -117,7 +117,7 @@ struct GPUDeviceMemoryPass final
   using Base::Base;
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
-      if (fn.isExternal() || scan::isHostHelperFunction(fn))
+      if (fn.isExternal() || scan::isBookkeepingFunction(fn))
         continue;
       if (failed(placeOnDevice(fn)))
         return signalPassFailure();

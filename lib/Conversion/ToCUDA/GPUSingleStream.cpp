@@ -50,7 +50,7 @@ struct GPUSingleStreamPass final
 
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
-    if (fn.isExternal() || scan::isHostHelperFunction(fn))
+    if (fn.isExternal() || scan::isBookkeepingFunction(fn))
       return;
     SmallVector<Operation *> gpuOps, hostAccesses;
     fn.walk<WalkOrder::PreOrder>([&](Operation *op) {

@@ -2,7 +2,7 @@
 //
 // Bufferization's deallocation lowering adds host bookkeeping: small buffers
 // of `index` (addresses) and `i1` (ownership flags) filled and read on the
-// host, and a private helper function over them. These must stay in host
+// host, and a private function over them. These must stay in host
 // memory and host code; everything else a host function handles is device
 // memory.
 //
@@ -24,9 +24,9 @@ inline bool isBookkeepingType(Type type) {
                     memref.getElementType().isInteger(1));
 }
 
-/// Whether `fn` is a host helper over bookkeeping buffers only (a private
+/// Whether `fn` is host code over bookkeeping buffers only (a private
 /// function whose memref arguments are all index or i1 buffers).
-inline bool isHostHelperFunction(func::FuncOp fn) {
+inline bool isBookkeepingFunction(func::FuncOp fn) {
   if (!fn.isPrivate() || fn.isExternal())
     return false;
   bool anyMemref = false;

@@ -118,7 +118,7 @@ struct MapParallelLoopsToGPUPass final
       getOperation().emitError("block-size must be positive");
       return signalPassFailure();
     }
-    if (scan::isHostHelperFunction(getOperation()))
+    if (scan::isBookkeepingFunction(getOperation()))
       return;
     // 1. Outermost parallel loops without reductions go to blocks x threads.
     SmallVector<scf::ParallelOp> outermost;

@@ -1,16 +1,16 @@
 // The deallocation bookkeeping of bufferization (index and i1 buffers, and
-// the private helper over them) stays in host memory and host code, next to
+// the private function over them) stays in host memory and host code, next to
 // device buffers.
 // RUN: scan-opt %s --split-input-file --scan-gpu-device-memory --scan-map-parallel-loops-to-gpu --scan-gpu-single-stream | FileCheck %s
 
-// CHECK-LABEL: func.func private @helper
+// CHECK-LABEL: func.func private @update_flags
 //   CHECK-NOT:   gpu.
 //       CHECK:   scf.for
 //       CHECK:     memref.load
 //       CHECK:     memref.store
 //   CHECK-NOT:   gpu.
 //       CHECK:   return
-func.func private @helper(%flags: memref<?xi1>, %out: memref<?xi1>) {
+func.func private @update_flags(%flags: memref<?xi1>, %out: memref<?xi1>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %n = memref.dim %flags, %c0 : memref<?xi1>
@@ -26,7 +26,7 @@ func.func private @helper(%flags: memref<?xi1>, %out: memref<?xi1>) {
 //       CHECK:   %[[DEV:.*]], %{{.*}} = gpu.alloc async [%[[S]]] () : memref<16xf32>
 //       CHECK:   %[[FLAGS:.*]] = memref.alloc() : memref<2xi1>
 //       CHECK:   memref.store %{{.*}}, %[[FLAGS]][%{{.*}}] : memref<2xi1>
-//       CHECK:   call @helper
+//       CHECK:   call @update_flags
 //       CHECK:   %[[F:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<2xi1>
 //       CHECK:   scf.if %[[F]] {
 //       CHECK:     gpu.dealloc async [%[[S]]] %[[DEV]]
@@ -40,7 +40,7 @@ func.func @mixed(%c: i1) {
   memref.store %c, %flags[%c0] : memref<2xi1>
   %f1 = memref.cast %flags : memref<2xi1> to memref<?xi1>
   %o1 = memref.cast %out : memref<2xi1> to memref<?xi1>
-  func.call @helper(%f1, %o1) : (memref<?xi1>, memref<?xi1>) -> ()
+  func.call @update_flags(%f1, %o1) : (memref<?xi1>, memref<?xi1>) -> ()
   %f = memref.load %out[%c0] : memref<2xi1>
   scf.if %f {
     memref.dealloc %dev : memref<16xf32>
