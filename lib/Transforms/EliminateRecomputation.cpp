@@ -175,17 +175,18 @@ ScanOp EliminateRecomputationPass::eliminate(ScanOp earlier, ScanOp &later,
     toReplace.push_back(value);
     toStore.push_back(earlierValue[value]);
   };
+  unsigned keptElementwise = 0;
   for (Value value : frontier) {
-    Operation *def = value.getDefiningOp();
     unsigned matmuls = countRecomputedContractions(value, body, steps);
-    if (storeElementwise) {
+    if (storeElementwise)
       store(value, std::to_string(matmuls) + " matmul(s) per step saved");
-    } else if (matmuls == 0) {
-      def->emitRemark() << "recomputes '" << def->getName()
-                        << "' of the forward scan; kept, since it needs no "
-                           "matmul (store-elementwise=false)";
-    }
+    else if (matmuls == 0)
+      ++keptElementwise;
   }
+  if (keptElementwise != 0)
+    later->emitRemark() << "still recomputes " << keptElementwise
+                        << " elementwise value(s) of the forward scan that "
+                           "need no matmul (store-elementwise=false)";
   if (!storeElementwise)
     for (Operation &op : body->without_terminator())
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(&op);

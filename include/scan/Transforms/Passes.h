@@ -18,6 +18,11 @@ namespace mlir::scan {
 #define GEN_PASS_REGISTRATION
 #include "scan/Transforms/Passes.h.inc"
 
+/// Adds one round of the scan-optimize pipeline to `pm` (a module pass
+/// manager): clean-up, recomputation elimination, hoisting, merging,
+/// clean-up. The scan-optimize pass repeats it to a fixed point.
+void buildScanOptimizeRound(OpPassManager &pm);
+
 /// Registers the named pipelines built from the transformation passes.
 void registerScanTransformPipelines();
 

@@ -149,8 +149,12 @@ static LogicalResult reverseScan(Operation *op, AdjointContext &ctx,
   if (sequences.empty() && gradSeqs.empty())
     length = tripCount;
 
+  // Name the backward scan after the source scan, not after "forward".
+  Location sourceLoc = loc;
+  if (auto named = dyn_cast<NameLoc>(loc))
+    sourceLoc = named.getChildLoc();
   auto backward =
-      ScanOp::create(b, nameLoc(loc, "backward"), resultTypes, inits,
+      ScanOp::create(b, nameLoc(sourceLoc, "backward"), resultTypes, inits,
                      sequences, !scan.getReverse(), length);
   Block *bwdBody = backward.getBodyBlock();
   auto bwdCarries = backward.getCarryArgs();

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Side-by-side gradient benchmark of scan-mlir and its peers (JAX, PyTensor,
+# PyTorch, hand-optimised NumPy) on this machine, in one run, on the same
+# inputs, with the gradients checked to agree. See bench/README.md.
+#
+# Usage: bench/peers.sh [--smoke | --selftest] [--threads=N] [--no-build]
+#                       [harness options: --workloads, --shape, --repeat, ...]
+#   (no option)  full run, results in bench/results/ (about 20 minutes)
+#   --smoke      tiny shape, NumPy and scan-mlir only, needs only numpy; exits
+#                non-zero if any gradient disagrees
+#   --selftest   checks the checker: a stand-in scan-run must pass, and
+#                perturbed gradients must fail
+#   --threads=N  threads for every system (default 2)
+#   --no-build   do not run scripts/build.sh
+#   --help       every harness option
+set -euo pipefail
+bench=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$bench")
+build="${SCAN_BUILD_DIR:-$root/build}"
+venv="$bench/.venv"
+
+mode=full
+do_build=1
+threads=2
+args=()
+for a in "$@"; do
+  case "$a" in
+    --smoke) mode=smoke; args+=("$a") ;;
+    --selftest) mode=selftest ;;
+    --no-build) do_build=0 ;;
+    --threads=*) threads="${a#--threads=}" ;;
+    -h|--help) mode=help ;;
+    *) args+=("$a") ;;
+  esac
+done
+
+# --- Python environment (bench/.venv; never needed by the build or tests) ---
+pin() { sed -n "s/^\($1\(\[[a-z]*\]\)\?==[^ ]*\).*/\1/p" "$bench/requirements.txt"; }
+if [ ! -x "$venv/bin/python" ]; then
+  echo "peers: creating $venv"
+  if ! "${SCAN_BENCH_PYTHON:-python3}" -m venv "$venv"; then
+    rm -rf "$venv"
+    echo "peers: cannot create a virtual environment: on Debian install python3-venv," \
+         "or point SCAN_BENCH_PYTHON at a Python 3.11 that has venv" >&2
+    exit 1
+  fi
+fi
+py="$venv/bin/python"
+if [ "$mode" = full ]; then
+  stamp="$venv/.requirements.sha256"
+  want=$(sha256sum "$bench/requirements.txt" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "peers: installing the pinned peers (bench/requirements.txt)"
+    "$py" -m pip install -q -r "$bench/requirements.txt"
+    echo "$want" > "$stamp"
+  fi
+else
+  numpy_pin=$(pin numpy)
+  if ! "$py" -c "import numpy, sys; sys.exit(numpy.__version__ != '${numpy_pin#numpy==}')" 2>/dev/null; then
+    echo "peers: installing $numpy_pin"
+    "$py" -m pip install -q "$numpy_pin"
+  fi
+fi
+
+# --- scan-mlir (scan-run and the passes; their rows are skipped if absent) ---
+if [ "$do_build" = 1 ] && [ "$mode" != help ] && [ "$mode" != selftest ]; then
+  if [ ! -f "$build/build.ninja" ]; then
+    "$root/scripts/build.sh" scan-opt
+  fi
+  targets=(scan-opt)
+  known=$(ninja -C "$build" -t targets all 2>/dev/null | cut -d: -f1)
+  for t in scan-run ScanRuntime; do
+    if grep -qx "$t" <<<"$known"; then targets+=("$t"); fi
+  done
+  "$root/scripts/build.sh" "${targets[@]}"
+fi
+
+# --- Threads: the same count for every system ---
+export OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads"
+export MKL_NUM_THREADS="$threads" SCAN_BENCH_THREADS="$threads"
+# XLA's CPU thread pool is sized by the CPUs this process may run on; the
+# flag below is XLA's default, stated for the record.
+export XLA_FLAGS="--xla_cpu_multi_thread_eigen=true"
+pin_cpus=()
+if [ "$(nproc)" -gt "$threads" ] && command -v taskset >/dev/null; then
+  pin_cpus=(taskset -c "0-$((threads - 1))")
+fi
+
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, where the machine sets them, slow the
+# OpenBLAS that current numpy bundles: the Python processes run without both,
+# and the harness gives scan-run (system OpenBLAS) the machine's values back.
+unset_env=()
+for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+  if [ -n "${!v+x}" ]; then
+    export "SCAN_BENCH_SAVED_$v=${!v}"
+    unset_env+=(-u "$v")
+  fi
+done
+run() { env "${unset_env[@]}" "${pin_cpus[@]}" "$py" "$bench/harness.py" "$@"; }
+
+case "$mode" in
+  help) run --help ;;
+  selftest)
+    fake=(--smoke --scan-run="$bench/selftest/fake-scan-run"
+          --scan-opt="$bench/selftest/fake-scan-opt")
+    status=0
+    log=$(mktemp)
+    echo "selftest 1/3: stand-in scan-run with correct gradients must pass"
+    if ! run "${fake[@]}" >"$log" 2>&1; then
+      cat "$log"; echo "selftest 1/3 FAILED"; status=1
+    fi
+    echo "selftest 2/3: a 1% error in scan-mlir's optimized gradient must fail"
+    if FAKE_SCAN_RUN_PERTURB=optimized run "${fake[@]}" >"$log" 2>&1 ||
+       ! grep -q "FAIL scan-opt: gradient differs" "$log"; then
+      cat "$log"; echo "selftest 2/3 FAILED"; status=1
+    fi
+    echo "selftest 3/3: a 1% error in NumPy's gradient must fail"
+    if run --smoke --systems=numpy --perturb=numpy >"$log" 2>&1 ||
+       ! grep -q "FAIL numpy: gradient differs" "$log"; then
+      cat "$log"; echo "selftest 3/3 FAILED"; status=1
+    fi
+    rm -f "$log"
+    [ "$status" = 0 ] && echo "selftest: 3 passed, 0 failed"
+    exit "$status" ;;
+  *) run "${args[@]}" ;;
+esac
