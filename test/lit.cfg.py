@@ -31,3 +31,15 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 # for with `--param cuda=1`.
 if lit_config.params.get("cuda", "0") not in ("0", "", "false", "False"):
     config.available_features.add("cuda")
+
+# CUDA without a GPU: PTX checks need ptxas, runtime checks need the CUDA
+# runtime library (built only when CMake found the CUDA toolkit).
+cuda_bin = os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin")
+if os.path.exists(os.path.join(cuda_bin, "ptxas")):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", os.path.join(cuda_bin, "ptxas")))
+    config.substitutions.append(("%cuda_toolkit", os.path.dirname(cuda_bin)))
+cuda_runtime = os.path.join(config.scan_obj_root, "lib", "libScanCUDARuntime.so")
+if os.path.exists(cuda_runtime):
+    config.available_features.add("cuda-runtime")
+    config.substitutions.append(("%cuda_runtime_lib", cuda_runtime))

@@ -12,6 +12,7 @@
 
 void mlir::scan::registerAllScanDialects(DialectRegistry &registry) {
   registry.insert<ScanDialect>();
+  registerLowerToCUDADependencies(registry);
 }
 
 void mlir::scan::registerAllScanPasses() {
@@ -19,4 +20,5 @@ void mlir::scan::registerAllScanPasses() {
   registerScanConversionPasses();
   registerScanTransformPipelines();
   registerScanConversionPipelines();
+  registerLowerToCUDAPipeline();
 }

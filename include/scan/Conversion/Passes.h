@@ -8,6 +8,7 @@
 #define SCAN_CONVERSION_PASSES_H
 
 #include "mlir/Pass/Pass.h"
+#include "scan/Conversion/ToCUDA/CUDAPipeline.h"
 
 namespace mlir::scan {
 

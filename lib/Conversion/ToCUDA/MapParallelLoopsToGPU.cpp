@@ -1,0 +1,183 @@
+//===- MapParallelLoopsToGPU.cpp - host loops to blocks/threads -*- C++ -*-===//
+//
+// Tiles the parallel loops of host functions into a grid of thread blocks and
+// wraps every other host loop nest that touches memory into a one-thread
+// kernel, ready for convert-parallel-loops-to-gpu.
+//
+//===----------------------------------------------------------------------===//
+
+#include "scan/Conversion/Passes.h"
+
+#include "HostCode.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/ParallelLoopMapper.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+
+namespace mlir::scan {
+#define GEN_PASS_DEF_MAPPARALLELLOOPSTOGPUPASS
+#include "scan/Conversion/Passes.h.inc"
+} // namespace mlir::scan
+
+using namespace mlir;
+
+namespace {
+
+/// Static trip count of dimension `i` of `loop`, if known.
+std::optional<int64_t> staticTripCount(scf::ParallelOp loop, unsigned i) {
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound()[i]);
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound()[i]);
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep()[i]);
+  if (!lb || !ub || !step || *step <= 0)
+    return std::nullopt;
+  return llvm::divideCeil(std::max<int64_t>(*ub - *lb, 0), *step);
+}
+
+/// Tile sizes giving about `blockSize` threads per block: the innermost
+/// dimension first (coalesced accesses), the next one with what is left.
+SmallVector<int64_t> chooseTileSizes(scf::ParallelOp loop, int64_t blockSize) {
+  unsigned n = loop.getNumLoops();
+  SmallVector<int64_t> tiles(n, 1);
+  int64_t left = blockSize;
+  for (unsigned k = 0; k < std::min(n, 2u) && left > 1; ++k) {
+    unsigned dim = n - 1 - k;
+    int64_t tile = left;
+    if (std::optional<int64_t> trip = staticTripCount(loop, dim))
+      tile = std::clamp<int64_t>(llvm::PowerOf2Ceil(*trip), 1, left);
+    tiles[dim] = tile;
+    left /= tile;
+  }
+  return tiles;
+}
+
+/// Maps dimension i of `loop` (counted from the innermost) to `processors[i]`
+/// and every dimension beyond those to sequential execution.
+void mapLoop(scf::ParallelOp loop, ArrayRef<gpu::Processor> processors) {
+  MLIRContext *ctx = loop.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
+  unsigned n = loop.getNumLoops();
+  SmallVector<gpu::ParallelLoopDimMappingAttr> mapping;
+  for (unsigned dim = 0; dim < n; ++dim) {
+    unsigned fromInnermost = n - 1 - dim;
+    gpu::Processor p = fromInnermost < processors.size()
+                           ? processors[fromInnermost]
+                           : gpu::Processor::Sequential;
+    mapping.push_back(gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id));
+  }
+  (void)gpu::setMappingAttr(loop, mapping);
+}
+
+/// Whether `op` is, or contains, host work that must stay on the host: calls,
+/// GPU operations, or loops already mapped to the GPU.
+bool containsHostControl(Operation *op) {
+  bool found = false;
+  op->walk([&](Operation *nested) {
+    if (isa<func::CallOp>(nested) ||
+        isa<gpu::GPUDialect>(nested->getDialect()) ||
+        nested->hasAttr(gpu::getMappingAttrName())) {
+      found = true;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found;
+}
+
+/// Whether `op` or an op nested in it reads or writes a device buffer.
+bool touchesDeviceMemory(Operation *op) {
+  bool found = false;
+  op->walk([&](Operation *nested) {
+    Value buffer;
+    if (auto load = dyn_cast<memref::LoadOp>(nested))
+      buffer = load.getMemref();
+    else if (auto store = dyn_cast<memref::StoreOp>(nested))
+      buffer = store.getMemref();
+    if ((buffer && !scan::isHostBuffer(buffer)) ||
+        isa<memref::CopyOp, linalg::LinalgOp>(nested)) {
+      found = true;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found;
+}
+
+struct MapParallelLoopsToGPUPass final
+    : scan::impl::MapParallelLoopsToGPUPassBase<MapParallelLoopsToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (blockSize < 1) {
+      getOperation().emitError("block-size must be positive");
+      return signalPassFailure();
+    }
+    if (scan::isBookkeepingFunction(getOperation()))
+      return;
+    // 1. Outermost parallel loops without reductions go to blocks x threads.
+    SmallVector<scf::ParallelOp> outermost;
+    getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
+      if (isa<gpu::LaunchOp>(op))
+        return WalkResult::skip();
+      if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
+        if (loop.getNumResults() == 0)
+          outermost.push_back(loop);
+        return WalkResult::skip();
+      }
+      return WalkResult::advance();
+    });
+    for (scf::ParallelOp loop : outermost) {
+      SmallVector<int64_t> tiles = chooseTileSizes(loop, blockSize);
+      auto [outer, inner] =
+          scf::tileParallelLoop(loop, tiles, /*noMinMaxBounds=*/true);
+      mapLoop(outer, {gpu::Processor::BlockX, gpu::Processor::BlockY,
+                      gpu::Processor::BlockZ});
+      mapLoop(inner, {gpu::Processor::ThreadX, gpu::Processor::ThreadY,
+                      gpu::Processor::ThreadZ});
+      ++numMapped;
+    }
+
+    // 2. Any other host loop nest touching memory runs as one GPU thread.
+    SmallVector<Operation *> serial;
+    std::function<void(Region &)> collect = [&](Region &region) {
+      for (Block &block : region)
+        for (Operation &op : block) {
+          if (op.getNumRegions() == 0 || isa<gpu::LaunchOp>(op) ||
+              op.hasAttr(gpu::getMappingAttrName()))
+            continue;
+          if (containsHostControl(&op)) {
+            for (Region &nested : op.getRegions())
+              collect(nested);
+            continue;
+          }
+          if (touchesDeviceMemory(&op))
+            serial.push_back(&op);
+        }
+    };
+    collect(getOperation().getBody());
+    for (Operation *op : serial) {
+      if (op->getNumResults() != 0) {
+        op->emitError("a host loop that reads device memory and returns "
+                      "values cannot run on the GPU");
+        return signalPassFailure();
+      }
+      OpBuilder b(op);
+      Value one = arith::ConstantIndexOp::create(b, op->getLoc(), 1);
+      auto launch =
+          gpu::LaunchOp::create(b, op->getLoc(), one, one, one, one, one, one);
+      Block &body = launch.getBody().front();
+      b.setInsertionPointToEnd(&body);
+      auto terminator = gpu::TerminatorOp::create(b, op->getLoc());
+      op->moveBefore(terminator);
+      ++numSerial;
+    }
+  }
+};
+
+} // namespace
