@@ -18,18 +18,9 @@
 
 using namespace mlir;
 
-void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
-  // scan.scan -> scf.for over tensors; elementwise tensor ops -> one fused
-  // linalg.generic per chain.
-  pm.addPass(createConvertScanToSCFPass());
-  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
-  pm.addPass(createFuseElementwisePass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createLoopInvariantCodeMotionPass());
-
-  // Bufferize: carries computed in place, per-step outputs written into
-  // their stacked buffer, identity layouts at function boundaries.
+void mlir::scan::addScanBufferizationPasses(OpPassManager &pm) {
+  // Carries computed in place, per-step outputs written into their stacked
+  // buffer, identity layouts at function boundaries.
   pm.addPass(createPrepareBufferizationPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -44,11 +35,26 @@ void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
+  // Memref results become trailing out-params, also of public functions
+  // (the callers' C interface expects them there).
   bufferization::BufferResultsToOutParamsPassOptions outParams;
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::buildBufferDeallocationPipeline(pm);
+}
+
+void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
+  // scan.scan -> scf.for over tensors; elementwise tensor ops -> one fused
+  // linalg.generic per chain.
+  pm.addPass(createConvertScanToSCFPass());
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(createFuseElementwisePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
+
+  addScanBufferizationPasses(pm);
 
   // Matmuls -> BLAS; everything else -> loops that LLVM vectorises.
   pm.addPass(createConvertLinalgMatmulToBLASPass());

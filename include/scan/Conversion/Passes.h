@@ -24,6 +24,11 @@ namespace mlir::scan {
 /// out-params, matmuls as ScanRuntime BLAS calls, everything to LLVM.
 void buildScanLowerToCPUPipeline(OpPassManager &pm);
 
+/// Adds the bufferization shared by the CPU and CUDA lowerings: in-place
+/// loop carries and stacked outputs, identity-layout function boundaries,
+/// memref results as trailing out-params, ownership-based deallocation.
+void addScanBufferizationPasses(OpPassManager &pm);
+
 /// Registers the named lowering pipelines (scan-lower-to-cpu, ...).
 void registerScanConversionPipelines();
 

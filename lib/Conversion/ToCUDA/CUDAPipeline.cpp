@@ -39,23 +39,7 @@ void scan::buildLowerToCUDAPipeline(OpPassManager &pm,
   // Buffers, with the same function boundary as the CPU target (identity
   // layouts, results as trailing out-params) and the same in-place
   // preparation of loop carries and stacked outputs.
-  pm.addPass(createPrepareBufferizationPass());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  bufferize.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
-  bufferization::BufferResultsToOutParamsPassOptions outParams;
-  outParams.hoistStaticAllocs = true;
-  outParams.modifyPublicFunctions = true;
-  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  bufferization::buildBufferDeallocationPipeline(pm);
+  addScanBufferizationPasses(pm);
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
