@@ -11,7 +11,11 @@ export SCAN_CMAKE_ARGS="-DSCAN_ENABLE_SANITIZERS=ON"
 "$root/scripts/deps.sh"
 "$root/scripts/build.sh" all mlir-doc
 # libMLIR.so is not instrumented: container-overflow checks on std::vector
-# shared with it would be unreliable, and leak checking covers the tools' exit.
-export ASAN_OPTIONS="detect_container_overflow=0:abort_on_error=1:${ASAN_OPTIONS:-}"
+# shared with it would be unreliable. Uninstrumented host programs (python3,
+# mlir-runner) dlopen our instrumented runtimes, so the sanitizer runtimes are
+# preloaded into every process; LeakSanitizer is off, since those programs
+# would report their own leaks.
+export ASAN_OPTIONS="detect_container_overflow=0:detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
 /usr/lib/llvm-22/bin/lit -sv "$@" "$SCAN_BUILD_DIR/test"
