@@ -15,7 +15,7 @@ status=0
 /usr/lib/llvm-22/bin/lit -sv "$@" "$build/test" 2>&1 | tee "$log" || status=$?
 
 # One plain summary line for tools that read the closing line of a run.
-count() { sed -n "s/^ *$1: *\([0-9]*\).*/\1/p" "$log" | tail -n 1; }
+count() { sed -n "s/^ *$1 *: *\([0-9]*\).*/\1/p" "$log" | tail -n 1; }
 passed=$(count Passed); failed=$(count Failed); unsupported=$(count Unsupported)
 xfailed=$(count "Expectedly Failed"); unresolved=$(count Unresolved)
 failed=$(( ${failed:-0} + ${unresolved:-0} ))
