@@ -3,11 +3,15 @@
 #   1. detects the GPU (nvidia-smi, else the driver library through Python);
 #   2. installs the build dependencies (scripts/deps.sh) and builds;
 #   3. runs the CUDA integration tests: lit --param cuda=1 build/test/Integration/CUDA;
-#   4. runs the headline benchmark: the forward GRU of examples/gru.mlir
-#      (B=80, T=50, D=1000, f32) and its gradient, with
-#      `scan-run --target=cuda` once scan-run has CUDA support; until then
-#      through test/Integration/CUDA/Inputs/run-lowered.py (scan-opt
-#      --scan-lower-to-cuda, mlir-translate, llc, cc, CUDA-event timing).
+#   4. runs the headline benchmark with `scan-run --target=cuda` (CUDA-event
+#      timing): examples/rnn.mlir and examples/gru.mlir at B=80, T=50,
+#      D=1000, f32, the forward cost and the gradient
+#      (`--compare=plain,optimized`), then prints a summary: median and min
+#      times, GFLOP/s, optimized vs plain and gradient vs forward ratios;
+#   5. checks CUDA against the CPU on a small f64 case
+#      (test/Integration/CUDA/Inputs/rnn-f64.mlir, forward and gradients,
+#      plain and optimized): the CPU's results are written first, the CUDA
+#      run must match them within rtol 1e-9, atol 1e-12.
 #
 # Usage: bench/gpu-check.sh [--detect-only]
 #   --detect-only   stop after step 1 (exit 0 with a GPU, 3 without).
@@ -100,34 +104,56 @@ fi
 step "CUDA integration tests" /usr/lib/llvm-22/bin/lit -sv --param cuda=1 \
   "$build/test/Integration/CUDA"
 
-# 4. Headline benchmark.
+# 4. Headline benchmark: scan-run --target=cuda, one JSON report per run.
 run="$build/bin/scan-run"
-if [ -x "$run" ] && "$run" --help 2>&1 | grep -q -- "--target"; then
-  for entry in gru_cost gru_grad; do
-    step "benchmark: $entry B=80 T=50 D=1000 on CUDA (scan-run)" "$run" \
-      "$root/examples/gru.mlir" --entry=$entry --target=cuda \
-      --random-seed=1 --random-scale=0.01 --warmup=3 --repeat=20
-  done
-else
-  say "scan-run has no --target=cuda yet: timing through run-lowered.py"
-  work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-  tools=/usr/lib/llvm-22/bin
-  step "lower examples/gru.mlir for CUDA" sh -c \
-    "'$build/bin/scan-opt' '$root/examples/gru.mlir' --scan-differentiate \
-       --llvm-request-c-wrappers --scan-lower-to-cuda \
-     | '$tools/mlir-translate' --mlir-to-llvmir -o '$work/gru.ll' &&
-     '$tools/llc' -O2 -relocation-model=pic -filetype=obj '$work/gru.ll' -o '$work/gru.o' &&
-     cc -shared '$work/gru.o' -o '$work/gru.so'"
-  inputs=50x80x1000,50x80x1000,50x80x1000,80x1000,1000x1000,1000x1000,1000x1000
-  # One forward call: 50 steps x 3 GEMMs of 2*80*1000*1000 flops.
-  step "benchmark: gru_cost B=80 T=50 D=1000 on CUDA" python3 \
-    "$root/test/Integration/CUDA/Inputs/run-lowered.py" \
-    "$build/lib/libScanCUDARuntime.so" "$work/gru.so" gru_cost "$inputs" f32 \
-    --scale 0.01 --warmup 3 --repeat 20 --gflop 24
-  step "benchmark: gru_grad B=80 T=50 D=1000 on CUDA" python3 \
-    "$root/test/Integration/CUDA/Inputs/run-lowered.py" \
-    "$build/lib/libScanCUDARuntime.so" "$work/gru.so" gru_grad "$inputs" \
-    1000x1000,1000x1000,1000x1000 --scale 0.01 --warmup 3 --repeat 20
-fi
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+timing=(--random-seed=1 --random-scale=0.01 --warmup=3 --repeat=20)
+# `json_to FILE CMD...` runs CMD --json with stdout to FILE.
+json_to=(sh -c 'out=$1; shift; exec "$@" --json > "$out"' json_to)
+for cell in rnn gru; do
+  step "benchmark: ${cell}_cost B=80 T=50 D=1000 f32 on CUDA" "${json_to[@]}" \
+    "$work/$cell.forward.json" "$run" "$root/examples/$cell.mlir" \
+    --entry=${cell}_cost --target=cuda "${timing[@]}"
+  step "benchmark: ${cell}_grad (plain, optimized) B=80 T=50 D=1000 f32 on CUDA" \
+    "${json_to[@]}" "$work/$cell.grad.json" "$run" "$root/examples/$cell.mlir" \
+    --entry=${cell}_grad --target=cuda --compare=plain,optimized "${timing[@]}"
+done
+step "benchmark summary" python3 - "$work" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+first = json.load(open(os.path.join(work, "rnn.forward.json")))
+print("device: %s; B=80 T=50 D=1000 f32; %d warm-up + %d timed calls, CUDA events"
+      % (first.get("device", "?"), first["warmup"], first["repeat"]))
+print("%-4s %-15s %10s %10s %8s %9s %10s %10s" % (
+    "cell", "run", "median ms", "min ms", "GFLOP", "GFLOP/s", "vs plain",
+    "vs forward"))
+for cell in ("rnn", "gru"):
+    fwd = json.load(open(os.path.join(work, cell + ".forward.json")))
+    grad = json.load(open(os.path.join(work, cell + ".grad.json")))
+    fwd_ms = fwd["variants"][0]["time_s"]["median"] * 1e3
+    rows = [("forward", fwd["variants"][0], None)]
+    plain_ms = grad["variants"][0]["time_s"]["median"] * 1e3
+    for v in grad["variants"]:
+        rows.append(("grad " + v["name"], v, plain_ms))
+    for name, v, ref in rows:
+        med = v["time_s"]["median"] * 1e3
+        print("%-4s %-15s %10.3f %10.3f %8.3f %9.1f %10s %10s" % (
+            cell, name, med, v["time_s"]["min"] * 1e3, v["gflop"],
+            v["gflop"] / (med * 1e-3),
+            "%.3fx" % (ref / med) if ref else "",
+            "%.2fx" % (med / fwd_ms) if ref else ""))
+PY
+
+# 5. CUDA against the CPU on a small f64 case.
+small="$root/test/Integration/CUDA/Inputs/rnn-f64.mlir"
+for entry in rnn_cost rnn_grad; do
+  step "CPU reference: $entry (f64, T=6 B=4 D=32)" "$run" "$small" --entry=$entry \
+    --random-scale=0.5,0.5,0.2 --output-dir="$work/cpu"
+  expects=()
+  for f in "$work/cpu/$entry".*.npy; do expects+=(--expect="$f"); done
+  step "CUDA vs CPU: $entry (f64), plain and optimized within rtol 1e-9" "$run" "$small" \
+    --entry=$entry --random-scale=0.5,0.5,0.2 --target=cuda --compare=plain,optimized \
+    "${expects[@]}" --rtol=1e-9 --atol=1e-12
+done
 say "all steps passed in ${SECONDS}s"
 exit 0

@@ -461,17 +461,20 @@ Difference scanrun::compareArrays(const Array &a, const Array &ref,
   return d;
 }
 
-MemRefDescriptor::MemRefDescriptor(Array &a) {
-  int64_t rank = a.rank();
+MemRefDescriptor::MemRefDescriptor(Array &a)
+    : MemRefDescriptor(a.data(), a.shape()) {}
+
+MemRefDescriptor::MemRefDescriptor(void *data, llvm::ArrayRef<int64_t> shape) {
+  int64_t rank = shape.size();
   words.assign(3 + 2 * rank, 0);
-  auto ptr = reinterpret_cast<intptr_t>(a.data());
+  auto ptr = reinterpret_cast<intptr_t>(data);
   words[0] = ptr; // allocated
   words[1] = ptr; // aligned
   words[2] = 0;   // offset
   int64_t stride = 1;
   for (int64_t i = rank - 1; i >= 0; --i) {
-    words[3 + i] = a.shape()[i];
+    words[3 + i] = shape[i];
     words[3 + rank + i] = stride;
-    stride *= a.shape()[i];
+    stride *= shape[i];
   }
 }

@@ -112,6 +112,8 @@ Difference compareArrays(const Array &a, const Array &ref, double rtol,
 class MemRefDescriptor {
 public:
   explicit MemRefDescriptor(Array &a);
+  /// The same around any buffer of `shape`, e.g. device memory.
+  MemRefDescriptor(void *data, llvm::ArrayRef<int64_t> shape);
   void *get() { return words.data(); }
 
 private:

@@ -1,13 +1,14 @@
 //===- scan-run.cpp - JIT runner for scan-mlir programs ---------*- C++ -*-===//
 //
-// Runs one function of a .mlir file on the CPU: applies a variant pipeline
-// (plain, optimized, or any pass pipeline), wraps the entry so every result
-// is a tensor returned through an out-parameter, lowers with a lowering
-// pipeline (scan-lower-to-cpu by default), JIT-compiles at -O3 for the host,
-// and calls it on inputs read from .npy files or drawn from a seeded normal
-// distribution. It times the call, counts GFLOP from the tensor IR, compares
-// variants and reference arrays, writes outputs as .npy files and checks
-// gradients against central finite differences.
+// Runs one function of a .mlir file on the CPU or, with --target=cuda, on an
+// NVIDIA GPU: applies a variant pipeline (plain, optimized, or any pass
+// pipeline), wraps the entry so every result is a tensor returned through an
+// out-parameter, lowers with a lowering pipeline (scan-lower-to-cpu, or
+// scan-lower-to-cuda for the GPU, by default), JIT-compiles the host code at
+// -O3, and calls it on inputs read from .npy files or drawn from a seeded
+// normal distribution. It times the call, counts GFLOP from the tensor IR,
+// compares variants and reference arrays, writes outputs as .npy files and
+// checks gradients against central finite differences (CPU only).
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,6 +57,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <dlfcn.h>
 #include <fstream>
 #include <optional>
 #include <sys/resource.h>
@@ -108,10 +110,32 @@ static cl::opt<std::string> compareOpt(
     cl::desc("Run several variants on the same inputs, comma-separated; the "
              "first is the reference; LABEL=PIPELINE names a variant"),
     cl::value_desc("V1,V2,..."), cl::cat(runCat));
+enum class Target { CPU, CUDA };
+static cl::opt<Target> targetOpt(
+    "target", cl::desc("Where the compiled code runs"),
+    cl::values(clEnumValN(Target::CPU, "cpu", "the host CPU (default)"),
+               clEnumValN(Target::CUDA, "cuda",
+                          "an NVIDIA GPU, through libScanCUDARuntime.so")),
+    cl::init(Target::CPU), cl::cat(runCat));
 static cl::opt<std::string> loweringOpt(
     "lowering",
-    cl::desc("Pipeline that lowers the wrapped module to the LLVM dialect"),
+    cl::desc("Pipeline that lowers the wrapped module to the LLVM dialect "
+             "(default scan-lower-to-cpu, scan-lower-to-cuda with "
+             "--target=cuda)"),
     cl::init("scan-lower-to-cpu"), cl::cat(runCat));
+static cl::opt<bool> cudaWithoutDevice(
+    "cuda-continue-without-device",
+    cl::desc("With --target=cuda: go on after scancuda_init fails, so that "
+             "lowering and JIT compilation can be tested without a GPU (the "
+             "run then stops at the runtime's first recorded error)"),
+    cl::Hidden, cl::cat(runCat));
+
+/// The lowering pipeline: --lowering when given, else the target's.
+static std::string loweringName() {
+  if (loweringOpt.getNumOccurrences() || targetOpt != Target::CUDA)
+    return loweringOpt;
+  return "scan-lower-to-cuda";
+}
 static cl::list<std::string>
     extraLibs("shared-libs", cl::desc("Extra shared libraries for the JIT"),
               cl::CommaSeparated, cl::cat(runCat));
@@ -422,13 +446,153 @@ static Error checkCInterface(ModuleOp module, StringRef fn, unsigned numArgs) {
 }
 
 //===----------------------------------------------------------------------===//
+// CUDA runtime
+//===----------------------------------------------------------------------===//
+
+/// Directory of the scan-run binary; the runtime libraries are in ../lib.
+static std::string exeDir;
+
+/// build/lib/libScanCUDARuntime.so: ../lib/ from the scan-run binary, like
+/// libScanRuntime.so.
+static std::string cudaRuntimePath() {
+  SmallString<256> path(exeDir);
+  llvm::sys::path::append(path, "..", "lib", "libScanCUDARuntime.so");
+  return path.str().str();
+}
+
+/// The entry points of lib/Runtime/CUDA/CUDARuntime.h that scan-run calls,
+/// looked up in the library opened with dlopen: scan-run does not link it,
+/// so it builds and runs where the CUDA toolkit is absent.
+struct CUDARuntime {
+  int (*init)(char *, size_t) = nullptr;
+  const char *(*deviceName)() = nullptr;
+  const char *(*lastError)() = nullptr;
+  void *(*alloc)(int64_t) = nullptr;
+  void (*free)(void *) = nullptr;
+  int (*copyToDevice)(void *, const void *, int64_t) = nullptr;
+  int (*copyToHost)(void *, const void *, int64_t) = nullptr;
+  int (*synchronize)() = nullptr;
+  void *(*eventCreate)() = nullptr;
+  void (*eventRecord)(void *) = nullptr;
+  float (*eventElapsedMs)(void *, void *) = nullptr;
+  void (*eventDestroy)(void *) = nullptr;
+  /// Name of the device, "" without one.
+  std::string device;
+
+  /// The first error the runtime recorded, "" if none.
+  std::string error() const {
+    const char *e = lastError();
+    return e ? oneLine(e) : std::string();
+  }
+};
+static std::optional<CUDARuntime> cuda;
+
+/// Opens the CUDA runtime and initialises the device; a failure to do so is
+/// "no CUDA device: <reason>".
+static Error openCUDARuntime() {
+  std::string path = cudaRuntimePath();
+  if (!llvm::sys::fs::exists(path))
+    return fail("--target=cuda needs the CUDA runtime '" + path +
+                "', which is not there (it is built only where CMake finds "
+                "the CUDA toolkit)");
+  void *handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (!handle)
+    return fail("cannot load '" + path + "': " + oneLine(dlerror()));
+  CUDARuntime rt;
+  std::string missing;
+  auto bind = [&](auto &fn, const char *name) {
+    void *sym = dlsym(handle, name);
+    if (!sym && missing.empty())
+      missing = name;
+    static_assert(sizeof(fn) == sizeof(sym));
+    std::memcpy(&fn, &sym, sizeof(sym));
+  };
+  bind(rt.init, "scancuda_init");
+  bind(rt.deviceName, "scancuda_device_name");
+  bind(rt.lastError, "scancuda_last_error");
+  bind(rt.alloc, "scancuda_alloc");
+  bind(rt.free, "scancuda_free");
+  bind(rt.copyToDevice, "scancuda_copy_to_device");
+  bind(rt.copyToHost, "scancuda_copy_to_host");
+  bind(rt.synchronize, "scancuda_synchronize");
+  bind(rt.eventCreate, "scancuda_event_create");
+  bind(rt.eventRecord, "scancuda_event_record");
+  bind(rt.eventElapsedMs, "scancuda_event_elapsed_ms");
+  bind(rt.eventDestroy, "scancuda_event_destroy");
+  if (!missing.empty())
+    return fail("'" + path + "' does not define " + missing);
+  char err[1024] = {0};
+  if (rt.init(err, sizeof(err)) != 0) {
+    std::string why = oneLine(err);
+    if (why.empty())
+      why = "scancuda_init failed without a message";
+    if (!StringRef(why).starts_with("no CUDA device"))
+      why = "no CUDA device: " + why;
+    if (!cudaWithoutDevice)
+      return fail(why);
+    llvm::errs() << "scan-run: warning: " << why
+                 << " (going on: --cuda-continue-without-device)\n";
+  } else {
+    rt.device = rt.deviceName();
+  }
+  cuda = rt;
+  return Error::success();
+}
+
+/// Device buffers, freed together.
+class DeviceBuffers {
+public:
+  DeviceBuffers() = default;
+  DeviceBuffers(const DeviceBuffers &) = delete;
+  DeviceBuffers &operator=(const DeviceBuffers &) = delete;
+  ~DeviceBuffers() {
+    for (void *p : ptrs)
+      cuda->free(p);
+  }
+  Expected<void *> alloc(int64_t bytes, const llvm::Twine &what) {
+    void *p = cuda->alloc(std::max<int64_t>(bytes, 1));
+    if (!p) {
+      std::string why = cuda->error();
+      return fail("cannot allocate " + llvm::Twine(bytes) +
+                  " bytes of device memory for " + what + ": " +
+                  (why.empty() ? std::string("out of memory") : why));
+    }
+    ptrs.push_back(p);
+    return p;
+  }
+
+private:
+  std::vector<void *> ptrs;
+};
+
+/// A CUDA event of the runtime's stream.
+class DeviceEvent {
+public:
+  DeviceEvent() : event(cuda->eventCreate()) {}
+  DeviceEvent(const DeviceEvent &) = delete;
+  DeviceEvent &operator=(const DeviceEvent &) = delete;
+  ~DeviceEvent() {
+    if (event)
+      cuda->eventDestroy(event);
+  }
+  void record() { cuda->eventRecord(event); }
+  void *get() { return event; }
+
+private:
+  void *event;
+};
+
+//===----------------------------------------------------------------------===//
 // JIT
 //===----------------------------------------------------------------------===//
 
-static std::string exeDir;
-
 static SmallVector<std::string> sharedLibraries() {
   SmallVector<std::string> libs;
+  // The lowered code of the CUDA target calls the mgpu* functions and
+  // scancuda_*gemm of the CUDA runtime; its module constructor loads the
+  // kernels, so the library must be there before initialize().
+  if (targetOpt == Target::CUDA)
+    libs.push_back(cudaRuntimePath());
   SmallString<256> runtime(exeDir);
   llvm::sys::path::append(runtime, "..", "lib", "libScanRuntime.so");
   if (llvm::sys::fs::exists(runtime))
@@ -489,6 +653,12 @@ static Expected<Jitted> jitCompile(ModuleOp module,
                   oneLine(llvm::toString(packed.takeError())));
     jit.fns[fn] = *packed;
   }
+  // The module constructor has loaded the kernels on the device.
+  if (targetOpt == Target::CUDA) {
+    std::string err = cuda->error();
+    if (!err.empty())
+      return fail("loading the compiled code on the device failed: " + err);
+  }
   return jit;
 }
 
@@ -503,14 +673,22 @@ public:
       descs.emplace_back(a);
     for (Array &a : outputs)
       descs.emplace_back(a);
+    bind();
+  }
+  /// With descriptors built by the caller (inputs, then outputs).
+  Invocation(void (*fn)(void **), std::vector<MemRefDescriptor> descriptors)
+      : fn(fn), descs(std::move(descriptors)) {
+    bind();
+  }
+  void operator()() { fn(args.data()); }
+
+private:
+  void bind() {
     for (MemRefDescriptor &d : descs)
       ptrs.push_back(d.get());
     for (void *&p : ptrs)
       args.push_back(&p);
   }
-  void operator()() { fn(args.data()); }
-
-private:
   void (*fn)(void **);
   std::vector<MemRefDescriptor> descs;
   std::vector<void *> ptrs;
@@ -596,6 +774,80 @@ static double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+/// Runs `fn` on the device: every input copied into a device buffer, every
+/// output allocated there, the warm-up calls, then each timed call between
+/// two CUDA events on the runtime's stream, the runtime's error checked after
+/// each call. The outputs come back into `res.outputs` (host arrays of the
+/// result shapes); the inputs come back too, to notice code writing into
+/// them as on the CPU.
+static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
+                         VariantResult &res, StringRef what) {
+  DeviceBuffers buffers;
+  std::vector<MemRefDescriptor> descs;
+  std::vector<void *> inPtrs, outPtrs;
+  for (auto [i, a] : llvm::enumerate(inputs)) {
+    auto p = buffers.alloc(a.byteSize(), "input " + llvm::Twine(i));
+    if (!p)
+      return p.takeError();
+    if (cuda->copyToDevice(*p, a.data(), a.byteSize()) != 0)
+      return fail("copying input " + llvm::Twine(i) +
+                  " to the device failed: " + cuda->error());
+    inPtrs.push_back(*p);
+    descs.emplace_back(*p, a.shape());
+  }
+  for (auto [i, a] : llvm::enumerate(res.outputs)) {
+    auto p = buffers.alloc(a.byteSize(), "result " + llvm::Twine(i));
+    if (!p)
+      return p.takeError();
+    outPtrs.push_back(*p);
+    descs.emplace_back(*p, a.shape());
+  }
+  Invocation call(fn, std::move(descs));
+  auto check = [&](StringRef when) -> Error {
+    std::string err = cuda->error();
+    if (err.empty())
+      return Error::success();
+    return fail(what + " failed on the device (" + when + "): " + err);
+  };
+
+  for (unsigned i = 0; i < warmup; ++i) {
+    call();
+    if (Error e = check("warm-up call"))
+      return e;
+  }
+  if (cuda->synchronize() != 0)
+    if (Error e = check("synchronising after the warm-up calls"))
+      return e;
+  DeviceEvent start, stop;
+  for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
+    start.record();
+    call();
+    stop.record();
+    float ms = cuda->eventElapsedMs(start.get(), stop.get());
+    if (Error e = check("timed call"))
+      return e;
+    if (ms < 0)
+      return fail(what + ": timing with CUDA events failed");
+    res.times.push_back(ms * 1e-3);
+  }
+
+  for (auto [i, a] : llvm::enumerate(res.outputs))
+    if (cuda->copyToHost(a.data(), outPtrs[i], a.byteSize()) != 0)
+      return fail("copying result " + llvm::Twine(i) +
+                  " from the device failed: " + cuda->error());
+  for (auto [i, a] : llvm::enumerate(inputs)) {
+    Array back(a.dtype(), a.shape());
+    if (!back.data())
+      return fail("cannot allocate an array of " + a.specStr());
+    if (cuda->copyToHost(back.data(), inPtrs[i], a.byteSize()) != 0)
+      return fail("copying input " + llvm::Twine(i) +
+                  " back from the device failed: " + cuda->error());
+    if (std::memcmp(back.data(), a.data(), a.byteSize()) != 0)
+      res.inputsModified = true;
+  }
+  return Error::success();
+}
+
 /// Compiles and runs one variant.
 static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
                                           const Signature &sig,
@@ -639,8 +891,8 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
   t0 = Clock::now();
   {
     TimingScope scope = timing.nest("lowering " + res.name);
-    if (Error e = runPipeline(*module, variantPipeline(loweringOpt),
-                              "lowering '" + loweringOpt + "'", scope))
+    if (Error e = runPipeline(*module, variantPipeline(loweringName()),
+                              "lowering '" + loweringName() + "'", scope))
       return std::move(e);
   }
   res.loweringSec = since(t0);
@@ -659,23 +911,30 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
   }
   res.jitSec = since(t0);
 
+  bool onDevice = targetOpt == Target::CUDA;
   std::vector<Array> pristine;
-  for (const Array &a : inputs)
-    pristine.push_back(a.clone());
+  if (!onDevice)
+    for (const Array &a : inputs)
+      pristine.push_back(a.clone());
   auto outputs = allocate(sig.results);
   if (!outputs)
     return outputs.takeError();
   res.outputs = std::move(*outputs);
-  Invocation call(jit.fns[entryName], inputs, res.outputs);
 
   double rssBefore = procStatusMiB("VmRSS").value_or(0);
   res.peakIsPerVariant = resetPeakRss();
-  for (unsigned i = 0; i < warmup; ++i)
-    call();
-  for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
-    auto start = Clock::now();
-    call();
-    res.times.push_back(since(start));
+  if (onDevice) {
+    if (Error e = runOnDevice(jit.fns[entryName], inputs, res, what))
+      return std::move(e);
+  } else {
+    Invocation call(jit.fns[entryName], inputs, res.outputs);
+    for (unsigned i = 0; i < warmup; ++i)
+      call();
+    for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
+      auto start = Clock::now();
+      call();
+      res.times.push_back(since(start));
+    }
   }
   std::optional<double> hwm =
       res.peakIsPerVariant ? procStatusMiB("VmHWM") : std::nullopt;
@@ -684,7 +943,7 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
   res.callExtraMiB = std::max(0.0, res.peakRssMiB - rssBefore);
   llvm::sort(res.times);
 
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0; i < pristine.size(); ++i) {
     if (std::memcmp(inputs[i].data(), pristine[i].data(),
                     inputs[i].byteSize()) != 0) {
       res.inputsModified = true;
@@ -848,8 +1107,8 @@ static Expected<GradSetup> prepareGradCheck(ModuleOp source,
     return std::move(e);
 
   TimingScope scope = timing.nest("finite differences");
-  if (Error e = runPipeline(*module, variantPipeline(loweringOpt),
-                            "lowering '" + loweringOpt +
+  if (Error e = runPipeline(*module, variantPipeline(loweringName()),
+                            "lowering '" + loweringName() +
                                 "' (finite-difference module)",
                             scope))
     return std::move(e);
@@ -1033,6 +1292,14 @@ static std::string fmt(double d, const char *f = "%.4g") {
 
 static Error run(int &exitCode) {
   auto tStart = Clock::now();
+  if (targetOpt == Target::CUDA) {
+    if (checkGrad)
+      return fail("--check-grad runs on the CPU only (--target=cpu); on "
+                  "CUDA, compare the gradients with --expect against a CPU "
+                  "run");
+    if (Error e = openCUDARuntime())
+      return e;
+  }
   DefaultTimingManager tm;
   applyDefaultTimingManagerCLOptions(tm);
   TimingScope timing = tm.getRootScope();
@@ -1110,9 +1377,9 @@ static Error run(int &exitCode) {
     if (!parsed)
       return parsed.takeError();
   }
-  if (!variantPipeline(loweringOpt).empty()) {
-    auto parsed = parsePipeline(variantPipeline(loweringOpt),
-                                "lowering '" + loweringOpt + "'");
+  if (!variantPipeline(loweringName()).empty()) {
+    auto parsed = parsePipeline(variantPipeline(loweringName()),
+                                "lowering '" + loweringName() + "'");
     if (!parsed)
       return parsed.takeError();
   }
@@ -1224,7 +1491,10 @@ static Error run(int &exitCode) {
     llvm::json::Object root;
     root["file"] = inputFile;
     root["entry"] = entryName;
-    root["lowering"] = variantPipeline(loweringOpt);
+    root["lowering"] = variantPipeline(loweringName());
+    root["target"] = targetOpt == Target::CUDA ? "cuda" : "cpu";
+    if (targetOpt == Target::CUDA)
+      root["device"] = cuda->device;
     root["warmup"] = static_cast<int64_t>(warmup);
     root["repeat"] = static_cast<int64_t>(std::max(1u, repeat.getValue()));
     llvm::json::Array ins;
@@ -1313,7 +1583,12 @@ static Error run(int &exitCode) {
                      ", scale " + randomScale
                : std::string(".npy files"))
        << "), warmup " << warmup << ", repeat "
-       << std::max(1u, repeat.getValue()) << "\n";
+       << std::max(1u, repeat.getValue());
+    if (targetOpt == Target::CUDA)
+      os << ", CUDA device "
+         << (cuda->device.empty() ? std::string("(none)") : cuda->device)
+         << " (times from CUDA events)";
+    os << "\n";
     size_t width = 8;
     for (const VariantResult &res : results)
       width = std::max(width, res.name.size());
