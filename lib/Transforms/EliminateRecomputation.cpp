@@ -35,7 +35,7 @@ namespace {
 class StepCorrespondence {
 public:
   StepCorrespondence(ScanOp earlier, ScanOp later, DominanceInfo &dom)
-      : earlier(earlier), later(later), dom(dom) {
+      : earlier(earlier), dom(dom) {
     unsigned numCarries = earlier.getNumCarries();
     YieldOp yield = earlier.getYieldOp();
     for (auto [seq, arg] :
@@ -103,7 +103,7 @@ private:
         OperationEquivalence::IgnoreLocations);
   }
 
-  ScanOp earlier, later;
+  ScanOp earlier;
   DominanceInfo &dom;
   DenseMap<Value, Value> known;
 };
