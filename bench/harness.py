@@ -103,6 +103,7 @@ def machine_info(args):
         "openblas_env_for_scan_run": {
             k: os.environ.get("SCAN_BENCH_SAVED_" + k)
             for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
+        "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
         "openblas_env_for_python": {
             k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
     }
@@ -547,6 +548,8 @@ def write_markdown(path, res):
              " ".join("%.2f" % x for x in m["load_average"])),
          "- versions: " + ", ".join("%s %s" % kv for kv in sorted(m["versions"].items())),
          "- threads: " + ", ".join("%s=%s" % (k, v) for k, v in m["thread_env"].items() if v),
+         "- memory policy (every system): GLIBC_TUNABLES=%s; scan-run --keep-freed-memory "
+         "(default) sets the same with mallopt" % (m.get("glibc_tunables") or "unset"),
          "- OpenBLAS core-type variables: unset for the Python processes; for scan-run and "
          "PyTensor's C backend (system OpenBLAS) %s" % (
              ", ".join("%s=%s" % (k, v) for k, v in m["openblas_env_for_scan_run"].items() if v)
