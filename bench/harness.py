@@ -305,6 +305,39 @@ def measure_sgemm(shapes, out_dir, warmup, repeat, timeout):
         return json.load(f)
 
 
+def measure_system_sgemm(scan_run, shapes, out_dir, warmup, repeat, timeout):
+    """The same sgemm shapes through scan-run, i.e. through scan-mlir's lowering
+    and the system OpenBLAS it links, so a second floor separates the BLAS
+    build from scan-mlir's own overhead. None when scan-run is missing."""
+    if not os.path.exists(scan_run):
+        return None
+    os.makedirs(out_dir, exist_ok=True)
+    rates = []
+    for (M, K, N) in shapes:
+        path = os.path.join(out_dir, "sgemm_%d_%d_%d.mlir" % (M, K, N))
+        with open(path, "w") as f:
+            f.write("func.func @sgemm(%%a: tensor<%dx%dxf32>, %%b: tensor<%dx%dxf32>) "
+                    "-> tensor<%dx%dxf32> {\n"
+                    "  %%zero = arith.constant 0.0 : f32\n"
+                    "  %%e = tensor.empty() : tensor<%dx%dxf32>\n"
+                    "  %%c = linalg.fill ins(%%zero : f32) outs(%%e : tensor<%dx%dxf32>) "
+                    "-> tensor<%dx%dxf32>\n"
+                    "  %%p = linalg.matmul ins(%%a, %%b : tensor<%dx%dxf32>, tensor<%dx%dxf32>) "
+                    "outs(%%c : tensor<%dx%dxf32>) -> tensor<%dx%dxf32>\n"
+                    "  return %%p : tensor<%dx%dxf32>\n}\n" % (
+                        M, K, K, N, M, N, M, N, M, N, M, N, M, K, K, N, M, N, M, N, M, N))
+        cmd = [scan_run, path, "--entry=sgemm", "--variant=none", "--json",
+               "--warmup=%d" % warmup, "--repeat=%d" % repeat]
+        p = subprocess.run(cmd, capture_output=True, text=True, env=system_openblas_env(),
+                           timeout=timeout)
+        if p.returncode != 0:
+            raise RuntimeError("system sgemm measurement failed: %s" % p.stderr[-800:])
+        v = json.loads(p.stdout)["variants"][0]
+        best = v["time_s"]["min"]
+        rates.append({"M": M, "K": K, "N": N, "gflops": 2e-9 * M * K * N / best})
+    return rates
+
+
 def gemm_shapes(workload, T, B, D):
     """(M, K, N) of the GEMMs a good gradient of this cell runs."""
     widths = {"rnn": [D], "gru": [D, 2 * D], "lstm": [D, 4 * D]}[workload]
@@ -470,11 +503,14 @@ def finish_config(a, key, groups, rows, f64, rate):
         if r.get("status", "").startswith("error"):
             fails.append("%s: %s" % (n, r["status"]))
 
-    floor_rate = max(x["gflops"] for x in rate["sgemm"]
-                     if (x["M"], x["K"], x["N"]) in set(gemm_shapes(w, T, B, D)))
+    mine = set(gemm_shapes(w, T, B, D))
+    floor_rate = max(x["gflops"] for x in rate["sgemm"] if (x["M"], x["K"], x["N"]) in mine)
+    system_rates = [x["gflops"] for x in rate.get("system_sgemm") or []
+                    if (x["M"], x["K"], x["N"]) in mine]
     gflop = wl.gradient_gflop(w, T, B, D)
     out = {"workload": w, "T": T, "B": B, "D": D, "groups": groups,
            "gflop": gflop, "floor_gflops": floor_rate, "floor_s": gflop / floor_rate,
+           "system_floor_gflops": max(system_rates) if system_rates else None,
            "reference": ref_name, "notes": notes, "failures": fails, "systems": {}}
     for n in [s for s in SYSTEM_LABELS if s in rows]:
         r = rows[n]
@@ -484,6 +520,8 @@ def finish_config(a, key, groups, rows, f64, rate):
             e.update({"min_s": ts[0], "median_s": float(np.median(ts)), "times_s": r["times_s"],
                       "gflops": gflop / float(np.median(ts)),
                       "x_floor": float(np.median(ts)) / out["floor_s"],
+                      "x_system_floor": (float(np.median(ts)) * out["system_floor_gflops"] / gflop
+                                         if out["system_floor_gflops"] else None),
                       "compile_s": r.get("compile_s"),
                       "rel_err": r.get("rel_err"), "rel_err_f64": r.get("rel_err_f64"),
                       "agrees": r.get("agrees"), "status": "ok" if r.get("agrees") else "DISAGREES"})
@@ -512,21 +550,28 @@ def compile_seconds(comp):
 
 
 def config_table(c):
-    lines = ["| system | median ms | min ms | GFLOP/s | x floor | rel. err. study / normal "
-             "| compile s | status |",
-             "|---|---:|---:|---:|---:|---|---:|---|"]
+    lines = ["| system | median ms | min ms | GFLOP/s | x floor | x system-BLAS floor "
+             "| rel. err. study / normal | compile s | status |",
+             "|---|---:|---:|---:|---:|---:|---|---:|---|"]
     for n, e in c["systems"].items():
         if "median_s" in e:
             err = "%.1e / %.1e" % (max(e["rel_err"]["study"], e["rel_err_f64"]["study"]),
                                    max(e["rel_err"]["normal"], e["rel_err_f64"]["normal"]))
             comp = compile_seconds(e.get("compile_s"))
-            lines.append("| %s | %s | %s | %.1f | %.2f | %s | %s | %s |" % (
+            xs = e.get("x_system_floor")
+            lines.append("| %s | %s | %s | %.1f | %.2f | %s | %s | %s | %s |" % (
                 e["label"], fmt_ms(e["median_s"]), fmt_ms(e["min_s"]), e["gflops"],
-                e["x_floor"], err, "" if comp is None else "%.1f" % comp, e["status"]))
+                e["x_floor"], "" if xs is None else "%.2f" % xs, err,
+                "" if comp is None else "%.1f" % comp, e["status"]))
         else:
-            lines.append("| %s | | | | | | | %s |" % (e["label"], e["status"]))
-    lines.append("| GEMM floor (%.3g GFLOP at %.1f GFLOP/s) | %s | | %.1f | 1.00 | | | |" % (
+            lines.append("| %s | | | | | | | | %s |" % (e["label"], e["status"]))
+    lines.append("| GEMM floor (%.3g GFLOP at %.1f GFLOP/s) | %s | | %.1f | 1.00 | | | | |" % (
         c["gflop"], c["floor_gflops"], fmt_ms(c["floor_s"]), c["floor_gflops"]))
+    if c.get("system_floor_gflops"):
+        sf = c["gflop"] / c["system_floor_gflops"]
+        lines.append("| system-BLAS GEMM floor (scan-run's OpenBLAS, %.1f GFLOP/s) | %s | | %.1f "
+                     "| %.2f | 1.00 | | | |" % (c["system_floor_gflops"], fmt_ms(sf),
+                                                c["system_floor_gflops"], sf / c["floor_s"]))
     return "\n".join(lines)
 
 
@@ -561,6 +606,9 @@ def write_markdown(path, res):
          "- sgemm (NumPy, best of %d): " % o["repeat"] + ", ".join(
              "%dx%dx%d %.1f GFLOP/s" % (x["M"], x["K"], x["N"], x["gflops"])
              for x in res["sgemm"]["sgemm"]),
+         "- sgemm (system OpenBLAS through scan-run, best of %d): " % o["repeat"] + (", ".join(
+             "%dx%dx%d %.1f GFLOP/s" % (x["M"], x["K"], x["N"], x["gflops"])
+             for x in res["sgemm"].get("system_sgemm") or []) or "not measured"),
          "",
          "## Method", "",
          "Cost sum(h_T); float32; inputs drawn once per shape with a fixed seed (%d) and "
@@ -599,6 +647,17 @@ def write_markdown(path, res):
             if any(cells):
                 L.append("| %s | %s |" % (label, " | ".join(cells)))
         L.append("| GEMM floor | %s |" % " | ".join(fmt_ms(c["floor_s"]) for c in head))
+        if all(c.get("system_floor_gflops") for c in head):
+            L.append("| GEMM floor, system OpenBLAS (scan-run's) | %s |" % " | ".join(
+                fmt_ms(c["gflop"] / c["system_floor_gflops"]) for c in head))
+            L += ["", "scan-mlir against the system-BLAS floor (the same GFLOP at the best rate "
+                  "the system OpenBLAS that scan-run links reaches through scan-run, same "
+                  "shapes): " + "; ".join(
+                      "%s plain %.2f, optimized %.2f" % (
+                          c["workload"], c["systems"]["scan-plain"]["x_system_floor"],
+                          c["systems"]["scan-opt"]["x_system_floor"])
+                      for c in head if "median_s" in c["systems"].get("scan-opt", {})
+                      and "median_s" in c["systems"].get("scan-plain", {}))]
         L.append("")
     for c in res["configs"]:
         L += ["## %s, T=%d, B=%d, D=%d (%s)" % (c["workload"], c["T"], c["B"], c["D"],
@@ -771,6 +830,10 @@ def main(argv):
     try:
         shapes = sorted({s for (w, T, B, D), _ in plan for s in gemm_shapes(w, T, B, D)})
         rate = measure_sgemm(shapes, os.path.join(tmp, "gemm"), 2, max(a.repeat, 3), a.timeout)
+        if "scan-plain" in systems and not scan.missing:
+            rate["system_sgemm"] = measure_system_sgemm(
+                a.scan_run, shapes, os.path.join(tmp, "system-gemm"), 2, max(a.repeat, 3),
+                a.timeout)
         best = max(x["gflops"] for x in rate["sgemm"])
         est = estimate_seconds(plan, [s for s in systems if not (
             s.startswith("scan-") and scan.missing)], best, a.warmup, a.repeat)
