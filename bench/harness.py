@@ -593,8 +593,9 @@ def write_markdown(path, res):
              " ".join("%.2f" % x for x in m["load_average"])),
          "- versions: " + ", ".join("%s %s" % kv for kv in sorted(m["versions"].items())),
          "- threads: " + ", ".join("%s=%s" % (k, v) for k, v in m["thread_env"].items() if v),
-         "- memory policy (every system): GLIBC_TUNABLES=%s; scan-run --keep-freed-memory "
-         "(default) sets the same with mallopt" % (m.get("glibc_tunables") or "unset"),
+         "- memory policy: the Python processes run with GLIBC_TUNABLES=%s (freed memory "
+         "kept, huge pages); scan-mlir's lowered code has the same from ScanRuntime's buffer "
+         "cache" % (m.get("glibc_tunables") or "unset"),
          "- OpenBLAS core-type variables: unset for the Python processes; for scan-run and "
          "PyTensor's C backend (system OpenBLAS) %s" % (
              ", ".join("%s=%s" % (k, v) for k, v in m["openblas_env_for_scan_run"].items() if v)

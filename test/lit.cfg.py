@@ -43,3 +43,13 @@ cuda_runtime = os.path.join(config.scan_obj_root, "lib", "libScanCUDARuntime.so"
 if os.path.exists(cuda_runtime):
     config.available_features.add("cuda-runtime")
     config.substitutions.append(("%cuda_runtime_lib", cuda_runtime))
+
+# Libraries for tests that run lowered CPU code with mlir-runner.
+llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+config.substitutions.append(
+    ("%scan_runtime", os.path.join(config.scan_lib_dir, "libScanRuntime.so")))
+config.substitutions.append(
+    ("%mlir_c_runner_utils",
+     os.path.join(llvm_lib_dir, "libmlir_c_runner_utils.so")))
+config.substitutions.append(
+    ("%mlir_runner_utils", os.path.join(llvm_lib_dir, "libmlir_runner_utils.so")))

@@ -38,6 +38,30 @@ void scanrt_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n,
 int32_t scanrt_get_num_threads(void);
 void scanrt_set_num_threads(int32_t n);
 
+/// Heap allocation for lowered code (memref.alloc / memref.dealloc through
+/// finalize-memref-to-llvm's generic functions). Blocks of at least 1 MiB
+/// come from a buffer cache: rounded up to 2 MiB, backed by transparent huge
+/// pages where the kernel allows (madvise), and kept after
+/// _mlir_memref_to_llvm_free for the next allocation of the same size, so a
+/// function called repeatedly (a training loop) reuses warm memory instead of
+/// faulting in fresh zeroed pages on every call. Smaller blocks go to malloc.
+/// SCANRT_BUFFER_CACHE=0 in the environment turns the cache off (malloc and
+/// free for everything); SCANRT_BUFFER_CACHE_MIB caps the bytes kept cached
+/// (default 4096); beyond the cap, freed blocks go back to the system.
+void *_mlir_memref_to_llvm_alloc(uint64_t size);
+void *_mlir_memref_to_llvm_aligned_alloc(uint64_t alignment, uint64_t size);
+void _mlir_memref_to_llvm_free(void *ptr);
+
+/// Buffer cache counters since the process started: large allocations
+/// served from the cache, large allocations that needed new memory, and the
+/// bytes the cache holds now (freed, not in use).
+int64_t scanrt_buffer_cache_hits(void);
+int64_t scanrt_buffer_cache_misses(void);
+int64_t scanrt_buffer_cache_idle_bytes(void);
+
+/// Returns every cached block to the system.
+void scanrt_buffer_cache_release(void);
+
 #ifdef __cplusplus
 }
 #endif

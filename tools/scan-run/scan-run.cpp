@@ -59,8 +59,6 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <fstream>
-#include <limits>
-#include <malloc.h>
 #include <optional>
 #include <sys/resource.h>
 
@@ -147,13 +145,6 @@ static cl::opt<unsigned> warmup("warmup", cl::desc("Untimed calls first"),
                                 cl::init(1), cl::cat(runCat));
 static cl::opt<unsigned> repeat("repeat", cl::desc("Timed calls"),
                                 cl::init(5), cl::cat(runCat));
-static cl::opt<bool> keepFreedMemory(
-    "keep-freed-memory",
-    cl::desc("Keep the memory the program frees inside the process (glibc "
-             "malloc: no mmap, no trimming), so repeated calls reuse warm "
-             "pages as in a training loop instead of faulting in fresh ones "
-             "(default on; =false measures cold allocation)"),
-    cl::init(true), cl::cat(runCat));
 static cl::opt<bool> jsonOut("json",
                              cl::desc("Print one JSON object on stdout"),
                              cl::cat(runCat));
@@ -1506,7 +1497,6 @@ static Error run(int &exitCode) {
       root["device"] = cuda->device;
     root["warmup"] = static_cast<int64_t>(warmup);
     root["repeat"] = static_cast<int64_t>(std::max(1u, repeat.getValue()));
-    root["keep_freed_memory"] = keepFreedMemory.getValue();
     llvm::json::Array ins;
     for (auto [i, a] : llvm::enumerate(inputs))
       ins.push_back(llvm::json::Object{{"index", static_cast<int64_t>(i)},
@@ -1682,12 +1672,6 @@ int main(int argc, char **argv) {
       "scan-run: JIT-compile and run a function of a scan-mlir program\n\n"
       "  --help-hidden also lists the MLIR options, e.g. --mlir-timing and\n"
       "  --mlir-print-ir-after-all.\n");
-  if (keepFreedMemory) {
-    // Every large buffer would otherwise be a fresh mmap, zero-filled by the
-    // kernel page by page on each call: about a tenth of a gradient's time.
-    mallopt(M_MMAP_MAX, 0);
-    mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
-  }
   exeDir = llvm::sys::path::parent_path(llvm::sys::fs::getMainExecutable(
                                             argv[0], (void *)&main))
                .str();
