@@ -242,6 +242,7 @@ class ScanMlir:
                 "pipeline": v.get("pipeline"),
                 "grads": {}, "info": {"scan_run_gflop": v.get("gflop"),
                                       "peak_rss_mib": v.get("peak_rss_mib"),
+                                      "call_extra_mib": v.get("call_extra_mib"),
                                       "formulation": "scan-run --entry=%s --variant=%s "
                                       "(pipeline %s)" % (entry, var, v.get("pipeline"))}}
         # Gradients of each variant at each scale (one untimed call each).
@@ -499,6 +500,12 @@ def finish_config(a, key, groups, rows, f64, rate):
             notes.append("%s: scan-run counts %.3g GFLOP in the program it ran (the table "
                          "uses the gradient's %.3g)" % (SYSTEM_LABELS[n], g,
                                                         wl.gradient_gflop(w, T, B, D)))
+    mem = [(SYSTEM_LABELS[n], ok_rows[n]["info"].get("call_extra_mib"))
+           for n in ("scan-plain", "scan-opt") if n in ok_rows]
+    if mem and all(v is not None for _, v in mem):
+        notes.append("memory the calls add to the process (scan-run's peak RSS during the "
+                     "calls over before them): " + ", ".join(
+                         "%s %.0f MiB" % (label, v) for label, v in mem))
     for n, r in rows.items():
         if r.get("status", "").startswith("error"):
             fails.append("%s: %s" % (n, r["status"]))
