@@ -254,30 +254,6 @@ static Value foldSteps(OpBuilder &builder, Location loc, Value stacked,
                                          {{0}, {1, 2}});
 }
 
-/// Erases `ops` (users before operands) and then whatever in `body` only
-/// fed them.
-static void eraseUpdate(RewriterBase &rewriter, ArrayRef<Operation *> ops,
-                        Block *body) {
-  SetVector<Operation *> maybeDead;
-  for (Operation *op : ops) {
-    for (Value operand : op->getOperands())
-      if (Operation *def = operand.getDefiningOp();
-          def && def->getBlock() == body && !llvm::is_contained(ops, def))
-        maybeDead.insert(def);
-    rewriter.eraseOp(op);
-  }
-  while (!maybeDead.empty()) {
-    Operation *op = maybeDead.pop_back_val();
-    if (!isOpTriviallyDead(op))
-      continue;
-    for (Value operand : op->getOperands())
-      if (Operation *def = operand.getDefiningOp();
-          def && def->getBlock() == body)
-        maybeDead.insert(def);
-    rewriter.eraseOp(op);
-  }
-}
-
 struct HoistAccumulatedMatmulsPass final
     : scan::impl::HoistAccumulatedMatmulsPassBase<
           HoistAccumulatedMatmulsPass> {
@@ -385,7 +361,7 @@ void HoistAccumulatedMatmulsPass::hoist(ScanOp scan,
 
   rewriter.modifyOpInPlace(yield, [&] { yield->setOperands(yielded); });
   for (const Accumulator &acc : accumulators)
-    eraseUpdate(rewriter, acc.updateOps, body);
+    eraseDeadOpsAndProducers(rewriter, acc.updateOps, body);
 
   rewriter.setInsertionPoint(scan);
   std::optional<int64_t> length;

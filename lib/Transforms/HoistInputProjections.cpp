@@ -148,23 +148,6 @@ static Value buildStackedInit(OpBuilder &builder, Location loc, Value init,
                                          {{0, 1}, {2}});
 }
 
-/// Erases `op` if it is dead, then the ops of its block that only fed it.
-static void eraseIfDead(RewriterBase &rewriter, Operation *op) {
-  Block *block = op->getBlock();
-  SetVector<Operation *> worklist;
-  worklist.insert(op);
-  while (!worklist.empty()) {
-    Operation *current = worklist.pop_back_val();
-    if (!isOpTriviallyDead(current))
-      continue;
-    for (Value operand : current->getOperands())
-      if (Operation *def = operand.getDefiningOp();
-          def && def->getBlock() == block && def != current)
-        worklist.insert(def);
-    rewriter.eraseOp(current);
-  }
-}
-
 void HoistInputProjectionsPass::hoist(ScanOp scan,
                                       ArrayRef<Projection> projections) {
   IRRewriter rewriter(scan);
@@ -223,7 +206,7 @@ void HoistInputProjectionsPass::hoist(ScanOp scan,
     rewriter.replaceOp(projection.form.op, arg);
     // The zero fill that only fed the projection goes with it.
     if (initDef && initDef->getBlock() == newBody)
-      eraseIfDead(rewriter, initDef);
+      eraseDeadOpsAndProducers(rewriter, initDef, newBody);
   }
   rewriter.replaceOp(scan, newScan.getResults());
 }

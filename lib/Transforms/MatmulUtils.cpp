@@ -9,6 +9,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 using namespace mlir::scan;
@@ -117,4 +120,26 @@ bool mlir::scan::isZeroTensor(Value value) {
     return fill.getInputs().size() == 1 &&
            matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
   return matchPattern(value, m_AnyZeroFloat());
+}
+
+void mlir::scan::eraseDeadOpsAndProducers(RewriterBase &rewriter,
+                                          ArrayRef<Operation *> ops,
+                                          Block *scope) {
+  SetVector<Operation *> producers;
+  auto eraseIfDead = [&](Operation *op) {
+    if (!isOpTriviallyDead(op))
+      return;
+    for (Value operand : op->getOperands())
+      if (Operation *def = operand.getDefiningOp();
+          def && def != op && (!scope || def->getBlock() == scope))
+        producers.insert(def);
+    producers.remove(op);
+    rewriter.eraseOp(op);
+  };
+  for (Operation *op : ops)
+    eraseIfDead(op);
+  // A producer erased here re-queues its own producers, which may only now
+  // have lost their last user.
+  while (!producers.empty())
+    eraseIfDead(producers.pop_back_val());
 }

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "scan/Transforms/MatmulUtils.h"
 #include "scan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -331,16 +332,11 @@ static linalg::MatmulOp createMatmulLike(RewriterBase &rewriter, Location loc,
   return matmul;
 }
 
-/// Erases the op defining `value` if nothing uses it any more and it has no
-/// effects, then does the same for its operands.
+/// Erases the op defining `value` if it is dead, and the producers that
+/// only fed it.
 static void eraseIfDead(RewriterBase &rewriter, Value value) {
-  Operation *def = value.getDefiningOp();
-  if (!def || !isOpTriviallyDead(def))
-    return;
-  SmallVector<Value> operands(def->getOperands());
-  rewriter.eraseOp(def);
-  for (Value operand : operands)
-    eraseIfDead(rewriter, operand);
+  if (Operation *def = value.getDefiningOp())
+    scan::eraseDeadOpsAndProducers(rewriter, def);
 }
 
 static std::string formatShape(const Gemm &gemm) {

@@ -3,7 +3,8 @@
 // The scan optimisations reason about 2-D `linalg.matmul` ops whose operands
 // may be transposed through `indexing_maps`. This header reads such an op as
 // C[m,n] (+)= sum_k op(A)[m,k] * op(B)[k,n], where op(A) is A or A^T and
-// op(B) is B or B^T, and builds matmuls in that form.
+// op(B) is B or B^T, builds matmuls in that form, and erases what a
+// rewrite of them leaves dead.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +13,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <string>
 
@@ -59,6 +61,13 @@ linalg::MatmulOp createMatmul(OpBuilder &builder, Location loc, Value lhs,
 /// True when `value` is a tensor known to hold only zeros: a `linalg.fill`
 /// of a constant zero, or a zero splat `arith.constant`.
 bool isZeroTensor(Value value);
+
+/// Erases each of `ops` that is trivially dead, in the order given (users
+/// before their operands), then every producer that this leaves trivially
+/// dead, transitively: what only fed a rewritten op goes with it. With
+/// `scope`, producers outside that block are left alone.
+void eraseDeadOpsAndProducers(RewriterBase &rewriter, ArrayRef<Operation *> ops,
+                              Block *scope = nullptr);
 
 } // namespace mlir::scan
 
