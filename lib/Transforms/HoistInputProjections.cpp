@@ -151,12 +151,11 @@ static Value buildStackedInit(OpBuilder &builder, Location loc, Value init,
 void HoistInputProjectionsPass::hoist(ScanOp scan,
                                       ArrayRef<Projection> projections) {
   IRRewriter rewriter(scan);
-  Location loc = scan.getLoc();
   int64_t steps = *scan.getTripCount();
 
   // Before the loop: one GEMM per projection over all steps.
   rewriter.setInsertionPoint(scan);
-  SmallVector<Value> sequences(scan.getSequences());
+  SmallVector<Value> projected;
   // Projections of one sequence share its collapsed form.
   DenseMap<unsigned, Value> collapsed;
   for (const Projection &projection : projections) {
@@ -177,7 +176,7 @@ void HoistInputProjectionsPass::hoist(ScanOp scan,
                         ->getResult(0);
     auto stackedType = RankedTensorType::get({steps, form.m, form.n},
                                              elementType);
-    sequences.push_back(tensor::ExpandShapeOp::create(
+    projected.push_back(tensor::ExpandShapeOp::create(
         rewriter, projLoc, stackedType, product, {{0, 1}, {2}}));
     form.op.emitRemark() << "hoisted input projection: " << steps << " x ("
                          << form.m << "x" << form.k << "x" << form.n
@@ -187,19 +186,10 @@ void HoistInputProjectionsPass::hoist(ScanOp scan,
   }
 
   // The same scan with one more sequence per projection.
-  std::optional<int64_t> length;
-  if (std::optional<uint64_t> explicitLength = scan.getLength())
-    length = static_cast<int64_t>(*explicitLength);
-  auto newScan = ScanOp::create(rewriter, loc, scan.getResultTypes(),
-                                scan.getInitCarries(), sequences,
-                                scan.getReverse(), length);
-  newScan->setDiscardableAttrs(scan->getDiscardableAttrDictionary());
-  Block *newBody = newScan.getBodyBlock();
   unsigned numOldArgs = scan.getBodyBlock()->getNumArguments();
-  rewriter.mergeBlocks(
-      scan.getBodyBlock(), newBody,
-      SmallVector<Value>(newBody->getArguments().take_front(numOldArgs)));
-
+  ScanOp newScan =
+      scan.appendOutputsAndSequences(rewriter, ValueRange(), projected);
+  Block *newBody = newScan.getBodyBlock();
   for (auto [projection, arg] : llvm::zip_equal(
            projections, newBody->getArguments().drop_front(numOldArgs))) {
     Operation *initDef = projection.form.init.getDefiningOp();
@@ -208,7 +198,6 @@ void HoistInputProjectionsPass::hoist(ScanOp scan,
     if (initDef && initDef->getBlock() == newBody)
       eraseDeadOpsAndProducers(rewriter, initDef, newBody);
   }
-  rewriter.replaceOp(scan, newScan.getResults());
 }
 
 void HoistInputProjectionsPass::runOnOperation() {
