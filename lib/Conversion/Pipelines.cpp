@@ -88,6 +88,7 @@ void mlir::scan::registerScanConversionPipelines() {
       "scan-lower-to-cpu",
       "Lower a scan program to the LLVM dialect for CPUs: scan.scan to "
       "scf.for, fused elementwise loops, matmuls as OpenBLAS calls through "
-      "ScanRuntime, memref results as trailing out-params",
+      "ScanRuntime, heap buffers from its buffer cache, memref results as "
+      "trailing out-params",
       buildScanLowerToCPUPipeline);
 }
