@@ -22,8 +22,10 @@
 
 namespace {
 
-constexpr uint64_t kLargeBlock = uint64_t(1) << 20; // cached from here on
-constexpr uint64_t kHugePage = uint64_t(2) << 20;   // x86-64 THP size
+constexpr uint64_t kCachedBlock = uint64_t(64) << 10; // cached from here on
+constexpr uint64_t kHugeBlock = uint64_t(1) << 20;    // on huge pages from here
+constexpr uint64_t kPage = uint64_t(4) << 10;
+constexpr uint64_t kHugePage = uint64_t(2) << 20; // x86-64 THP size
 
 uint64_t roundUp(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 
@@ -41,11 +43,12 @@ public:
   }
 
   void *allocate(uint64_t alignment, uint64_t size) {
-    if (!enabled || size < kLargeBlock || alignment > kHugePage)
+    if (!enabled || size < kCachedBlock || alignment > kPage)
       return alignment <= alignof(std::max_align_t)
                  ? std::malloc(size)
                  : std::aligned_alloc(alignment, roundUp(size, alignment));
-    uint64_t rounded = roundUp(size, kHugePage);
+    bool huge = size >= kHugeBlock;
+    uint64_t rounded = roundUp(size, huge ? kHugePage : kPage);
     std::lock_guard<std::mutex> lock(mutex);
     auto idleIt = idle.find(rounded);
     void *p;
@@ -55,11 +58,12 @@ public:
       idleBytes -= rounded;
       ++hits;
     } else {
-      p = std::aligned_alloc(kHugePage, rounded);
+      p = std::aligned_alloc(huge ? kHugePage : kPage, rounded);
       if (!p)
         return nullptr;
       // Only a hint: without THP support the block is ordinary memory.
-      (void)madvise(p, rounded, MADV_HUGEPAGE);
+      if (huge)
+        (void)madvise(p, rounded, MADV_HUGEPAGE);
       ++misses;
     }
     live.emplace(p, rounded);

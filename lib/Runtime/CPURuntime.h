@@ -39,12 +39,13 @@ int32_t scanrt_get_num_threads(void);
 void scanrt_set_num_threads(int32_t n);
 
 /// Heap allocation for lowered code (memref.alloc / memref.dealloc through
-/// finalize-memref-to-llvm's generic functions). Blocks of at least 1 MiB
-/// come from a buffer cache: rounded up to 2 MiB, backed by transparent huge
-/// pages where the kernel allows (madvise), and kept after
-/// _mlir_memref_to_llvm_free for the next allocation of the same size, so a
-/// function called repeatedly (a training loop) reuses warm memory instead of
-/// faulting in fresh zeroed pages on every call. Smaller blocks go to malloc.
+/// finalize-memref-to-llvm's generic functions). Blocks of at least 64 KiB
+/// come from a buffer cache and are kept after _mlir_memref_to_llvm_free for
+/// the next allocation of the same rounded size, so a function called
+/// repeatedly (a training loop) reuses warm memory instead of faulting in
+/// fresh zeroed pages on every call; blocks of at least 1 MiB are rounded up
+/// to 2 MiB and backed by transparent huge pages where the kernel allows
+/// (madvise). Smaller blocks go to malloc.
 /// SCANRT_BUFFER_CACHE=0 in the environment turns the cache off (malloc and
 /// free for everything); SCANRT_BUFFER_CACHE_MIB caps the bytes kept cached
 /// (default 4096); beyond the cap, freed blocks go back to the system.
