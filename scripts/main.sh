@@ -15,9 +15,11 @@ if [ $# -gt 0 ] && [[ "$1" == --cell=* ]]; then cell="${1#--cell=}"; shift; fi
 "$root/scripts/build.sh" scan-opt scan-run ScanRuntime
 
 echo "== What scan-optimize rewrites in the gradient of examples/$cell.mlir"
-"$build/bin/scan-opt" "$root/examples/$cell.mlir" --scan-differentiate \
-  --scan-optimize --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1 |
-  sed -n 's/^.*remark: /  /p'
+report=$("$build/bin/scan-opt" "$root/examples/$cell.mlir" --scan-differentiate \
+  --scan-optimize=report --mlir-print-op-on-diagnostic=false -o /dev/null 2>&1)
+sed -n 's/^.*remark: /  /p' <<<"$report"
+echo
+sed -n '/^scan-optimize report/,$p' <<<"$report"
 
 echo
 echo "== Plain vs optimised gradient (@${cell}_grad), CPU, inputs normal(0, 1e-4)"

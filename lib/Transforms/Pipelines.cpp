@@ -5,13 +5,18 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "scan/Dialect/Scan/IR/ScanOps.h"
 #include "scan/Transforms/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace mlir::scan {
 #define GEN_PASS_DEF_OPTIMIZEPASS
@@ -42,6 +47,101 @@ void mlir::scan::buildScanOptimizeRound(OpPassManager &pm) {
 }
 
 namespace {
+/// Where one function's matmuls run: per step of each scan (in walk order),
+/// or once, outside every scan.
+struct MatmulCensus {
+  struct Loop {
+    bool reverse = false;
+    int64_t steps = 0;
+    unsigned matmulsPerStep = 0;
+  };
+  SmallVector<Loop> loops;
+  unsigned outsideLoops = 0;
+  double gflop = 0;
+};
+
+MatmulCensus takeCensus(func::FuncOp fn) {
+  MatmulCensus census;
+  llvm::DenseMap<Operation *, unsigned> loopIndex;
+  fn.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (auto scanOp = dyn_cast<scan::ScanOp>(op)) {
+      loopIndex[op] = census.loops.size();
+      census.loops.push_back(
+          {scanOp.getReverse(), scanOp.getTripCount().value_or(0), 0});
+      return;
+    }
+    auto matmul = dyn_cast<linalg::MatmulOp>(op);
+    if (!matmul)
+      return;
+    double flop = 2;
+    for (int64_t size : matmul.getStaticLoopRanges())
+      flop *= ShapedType::isDynamic(size) ? 1 : size;
+    auto parent = op->getParentOfType<scan::ScanOp>();
+    if (parent)
+      ++census.loops[loopIndex.lookup(parent)].matmulsPerStep;
+    else
+      ++census.outsideLoops;
+    for (; parent; parent = parent->getParentOfType<scan::ScanOp>())
+      flop *= static_cast<double>(parent.getTripCount().value_or(1));
+    census.gflop += flop * 1e-9;
+  });
+  return census;
+}
+
+/// Functions by name, in module order.
+SmallVector<std::pair<std::string, MatmulCensus>> takeCensus(ModuleOp module) {
+  SmallVector<std::pair<std::string, MatmulCensus>> result;
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (!fn.isExternal())
+      result.emplace_back(fn.getSymName().str(), takeCensus(fn));
+  return result;
+}
+
+/// The before/after table of `--scan-optimize=report`, for every function
+/// that has a scan or a matmul.
+void printReport(llvm::raw_ostream &os, unsigned rounds,
+                 ArrayRef<std::pair<std::string, MatmulCensus>> before,
+                 ArrayRef<std::pair<std::string, MatmulCensus>> after) {
+  os << "scan-optimize report (" << rounds
+     << (rounds == 1 ? " round" : " rounds") << ")\n";
+  auto row = [&](const Twine &label, const Twine &was, const Twine &now) {
+    os << "  " << llvm::left_justify(label.str(), 38)
+       << llvm::right_justify(was.str(), 10)
+       << llvm::right_justify(now.str(), 10) << "\n";
+  };
+  for (const auto &[name, now] : after) {
+    const auto *was = llvm::find_if(
+        before, [&, &name = name](const auto &entry) { return entry.first == name; });
+    if (was == before.end())
+      continue;
+    const MatmulCensus &old = was->second;
+    if (old.loops.empty() && now.loops.empty() && !old.outsideLoops &&
+        !now.outsideLoops)
+      continue;
+    row("@" + name, "before", "after");
+    auto perStep = [](const MatmulCensus &c, size_t i) -> std::string {
+      if (i >= c.loops.size())
+        return "-";
+      return std::to_string(c.loops[i].matmulsPerStep) + "/step";
+    };
+    for (size_t i = 0, e = std::max(old.loops.size(), now.loops.size());
+         i < e; ++i) {
+      const MatmulCensus::Loop &loop =
+          i < now.loops.size() ? now.loops[i] : old.loops[i];
+      row("  scan " + Twine(i + 1) + " (" +
+              (loop.reverse ? "reverse" : "forward") + ", " +
+              Twine(loop.steps) + " steps) matmuls",
+          perStep(old, i), perStep(now, i));
+    }
+    row("  matmuls outside scans", Twine(old.outsideLoops),
+        Twine(now.outsideLoops));
+    std::string oldFlop, newFlop;
+    llvm::raw_string_ostream(oldFlop) << llvm::format("%.1f", old.gflop);
+    llvm::raw_string_ostream(newFlop) << llvm::format("%.1f", now.gflop);
+    row("  matmul GFLOP per call", oldFlop, newFlop);
+  }
+}
+
 struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
   using Base::Base;
 
@@ -66,14 +166,21 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
       return success(!seenRemarks.insert(key).second);
     });
 
-    for (unsigned i = 0; i < maxIterations; ++i) {
+    SmallVector<std::pair<std::string, MatmulCensus>> census;
+    if (report)
+      census = takeCensus(getOperation());
+    unsigned rounds = 0;
+    while (rounds < maxIterations) {
       OperationFingerPrint before(getOperation());
       if (failed(runPipeline(round, getOperation())))
         return signalPassFailure();
-      ++numRounds;
+      ++rounds;
       if (OperationFingerPrint(getOperation()) == before)
-        return;
+        break;
     }
+    numRounds += rounds;
+    if (report)
+      printReport(llvm::errs(), rounds, census, takeCensus(getOperation()));
   }
 };
 } // namespace
