@@ -104,6 +104,8 @@ def machine_info(args):
             k: os.environ.get("SCAN_BENCH_SAVED_" + k)
             for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
+        "scheduling": ("SCHED_FIFO priority %d" % os.sched_getparam(0).sched_priority
+                       if os.sched_getscheduler(0) == os.SCHED_FIFO else "normal (SCHED_OTHER)"),
         "openblas_env_for_python": {
             k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
     }
@@ -600,6 +602,7 @@ def write_markdown(path, res):
              " ".join("%.2f" % x for x in m["load_average"])),
          "- versions: " + ", ".join("%s %s" % kv for kv in sorted(m["versions"].items())),
          "- threads: " + ", ".join("%s=%s" % (k, v) for k, v in m["thread_env"].items() if v),
+         "- scheduling of every timed process: %s" % m.get("scheduling", "normal"),
          "- memory policy: the Python processes run with GLIBC_TUNABLES=%s (freed memory "
          "kept, huge pages); scan-mlir's lowered code has the same from ScanRuntime's buffer "
          "cache" % (m.get("glibc_tunables") or "unset"),

@@ -12,6 +12,8 @@
 #                perturbed gradients must fail
 #   --threads=N  threads for every system (default 2)
 #   --no-build   do not run scripts/build.sh
+#   --realtime   run every system under SCHED_FIFO (chrt -f 10, needs root):
+#                on a busy machine the timed processes then preempt the rest
 #   --help       every harness option
 set -euo pipefail
 bench=$(cd "$(dirname "$0")" && pwd)
@@ -21,6 +23,7 @@ venv="$bench/.venv"
 
 mode=full
 do_build=1
+realtime=0
 threads=2
 args=()
 for a in "$@"; do
@@ -28,6 +31,7 @@ for a in "$@"; do
     --smoke) mode=smoke; args+=("$a") ;;
     --selftest) mode=selftest ;;
     --no-build) do_build=0 ;;
+    --realtime) realtime=1 ;;
     --threads=*) threads="${a#--threads=}" ;;
     -h|--help) mode=help ;;
     *) args+=("$a") ;;
@@ -103,7 +107,15 @@ for v in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
     unset_env+=(-u "$v")
   fi
 done
-run() { env "${unset_env[@]}" "${pin_cpus[@]}" "$py" "$bench/harness.py" "$@"; }
+sched=()
+if [ "$realtime" = 1 ]; then
+  if ! chrt -f 10 true 2>/dev/null; then
+    echo "peers: --realtime needs chrt and the right to set SCHED_FIFO (root)" >&2
+    exit 2
+  fi
+  sched=(chrt -f 10)
+fi
+run() { env "${unset_env[@]}" "${pin_cpus[@]}" "${sched[@]}" "$py" "$bench/harness.py" "$@"; }
 
 case "$mode" in
   help) run --help ;;
