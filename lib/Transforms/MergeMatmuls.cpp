@@ -10,6 +10,7 @@
 
 #include "scan/Transforms/MatmulUtils.h"
 #include "scan/Transforms/Passes.h"
+#include "scan/Transforms/StackedOutputs.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -272,7 +273,8 @@ static Value createConcat(RewriterBase &rewriter, Operation *anchor,
 
 /// Returns the order in which an existing concatenation along `dim`, available
 /// before `anchor`, holds exactly `inputs` (as indices into `inputs`), if
-/// there is one.
+/// there is one; for stacked outputs of a scan, the order in which the body
+/// concatenates what it yields for them.
 static std::optional<SmallVector<unsigned>>
 findConcatOrder(ArrayRef<Value> inputs, int64_t dim, Operation *anchor) {
   for (Operation *user : inputs.front().getUsers()) {
@@ -295,6 +297,14 @@ findConcatOrder(ArrayRef<Value> inputs, int64_t dim, Operation *anchor) {
     if (order.size() == inputs.size())
       return order;
   }
+  // Stacked outputs of a scan, concatenated per step in its body in some
+  // order: that order lets scan-stack-concatenated-outputs stack the body's
+  // concatenation instead of copying the outputs after the loop.
+  if (std::optional<scan::StackedOutputs> stacked =
+          scan::matchStackedOutputs(inputs, dim);
+      stacked && inputs.size() > 1)
+    return findConcatOrder(stacked->yieldedValues(), stacked->stepDim,
+                           stacked->scan.getYieldOp());
   return std::nullopt;
 }
 

@@ -43,6 +43,7 @@ void mlir::scan::buildScanOptimizeRound(OpPassManager &pm) {
   fn.addPass(createHoistInputProjectionsPass());
   fn.addPass(createHoistAccumulatedMatmulsPass());
   fn.addPass(createMergeMatmulsPass());
+  fn.addPass(createStackConcatenatedOutputsPass());
   addCleanup(pm);
 }
 
