@@ -590,8 +590,12 @@ def write_markdown(path, res):
     L = ["# scan-mlir against its peers: %s" % res["title"], "",
          "Run %s UTC, %s, %.0f s." % (res["started"], "smoke run (tiny shape, no timing claims)"
                                       if o["smoke"] else "full run", res["wall_s"]), "",
-         ] + (["**Warning: the load average at the start (%.1f) exceeded the thread count; "
-                "these timings are not meaningful.**" % m["load_average"][0], ""]
+         ] + ([("**Note: the load average at the start (%.1f) exceeded the thread count; "
+                 "every timed process ran under SCHED_FIFO (--realtime) and preempted that "
+                 "load, but caches and memory bandwidth were shared: expect a few percent of "
+                 "noise.**" if m.get("scheduling", "").startswith("SCHED_FIFO") else
+                 "**Warning: the load average at the start (%.1f) exceeded the thread count; "
+                 "these timings are not meaningful.**") % m["load_average"][0], ""]
               if m["load_average"][0] > int(m["thread_env"].get("SCAN_BENCH_THREADS") or 2)
               else []) + [
          "## Machine", "",
