@@ -71,7 +71,8 @@ struct FuzzState {
 /// rather than rediscovering these crashes:
 /// - the parsers of `permutation = [...]` and `dimensions = [...]`
 ///   (linalg.transpose, linalg.reduce, linalg.broadcast) dereference a null
-///   attribute when the list is malformed, e.g. `permutation = [1, ]0`;
+///   attribute when the list is malformed or missing, e.g.
+///   `permutation = [1, ]0` or `dimensions = :0, 1]`;
 /// - named linalg ops given properties that are not a dictionary, e.g.
 ///   `linalg.matmul<f64>`, read uninitialised memory as a dictionary.
 static bool hitsKnownUpstreamCrash(StringRef text) {
@@ -91,15 +92,21 @@ static bool hitsKnownUpstreamCrash(StringRef text) {
         continue;
       rest = rest.ltrim();
       if (!rest.consume_front("["))
-        continue;
+        return true;
       size_t end = rest.find_first_not_of("0123456789, \t\n-");
       if (end == StringRef::npos || rest[end] != ']')
         return true;
-      // Every comma must separate two integers.
+      // A well-formed list: `[]` or integers separated by commas.
+      StringRef list = rest.take_front(end).trim();
+      if (list.empty())
+        continue;
       SmallVector<StringRef> items;
-      rest.take_front(end).split(items, ',');
-      if (items.size() > 1 &&
-          llvm::any_of(items, [](StringRef i) { return i.trim().empty(); }))
+      list.split(items, ',');
+      if (llvm::any_of(items, [](StringRef item) {
+            item = item.trim();
+            item.consume_front("-");
+            return item.empty() || !llvm::all_of(item, llvm::isDigit);
+          }))
         return true;
     }
   }
