@@ -7,6 +7,10 @@ packages=(
   cmake ninja-build ccache g++ python3 python3-venv
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libopenblas-dev
+  # scripts/fuzz.sh (libFuzzer needs clang; CI runs a short fuzz): clang-22
+  # and its sanitizer/fuzzer runtimes. scripts/sanitize.sh needs only g++'s
+  # libasan/libubsan (libgcc-12-dev, a dependency of g++).
+  clang-22 libclang-rt-22-dev
 )
 # Optional extras (e.g. the fuzzing toolchain), named by the calling script.
 # shellcheck disable=SC2206

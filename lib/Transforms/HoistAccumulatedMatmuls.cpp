@@ -18,6 +18,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir::scan {
@@ -445,6 +446,16 @@ void HoistAccumulatedMatmulsPass::runOnOperation() {
                           << ") not hoisted: trip count " << steps
                           << " is below min-trip-count "
                           << static_cast<int64_t>(minTripCount);
+        continue;
+      }
+      // The hoisted product contracts over T*K: a size int64_t must hold.
+      if (llvm::any_of(analysis.accumulator->terms, [&](const MatmulForm &t) {
+            int64_t folded;
+            return llvm::MulOverflow(steps, t.k, folded);
+          })) {
+        scan.emitRemark() << "accumulator (carry #" << i
+                          << ") not hoisted: trip count " << steps
+                          << " times the contraction size overflows int64_t";
         continue;
       }
       accumulators.push_back(std::move(*analysis.accumulator));

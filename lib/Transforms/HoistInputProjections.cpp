@@ -16,6 +16,7 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace mlir::scan {
 #define GEN_PASS_DEF_HOISTINPUTPROJECTIONSPASS
@@ -221,6 +222,14 @@ void HoistInputProjectionsPass::runOnOperation() {
         op.emitRemark() << "input projection not hoisted: trip count "
                         << steps << " is below min-trip-count "
                         << static_cast<int64_t>(minTripCount);
+        continue;
+      }
+      // The hoisted product has T*M rows: a size int64_t must hold.
+      int64_t rows;
+      if (llvm::MulOverflow(steps, projection->form.m, rows)) {
+        op.emitRemark() << "input projection not hoisted: trip count "
+                        << steps << " times " << projection->form.m
+                        << " rows overflows int64_t";
         continue;
       }
       projections.push_back(*projection);

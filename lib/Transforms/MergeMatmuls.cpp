@@ -22,6 +22,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #define DEBUG_TYPE "scan-merge-matmuls"
@@ -134,6 +135,10 @@ static std::optional<Gemm> getGemm(linalg::MatmulOp op) {
   gemm.m = resultShape[0];
   gemm.n = resultShape[1];
   gemm.k = lhsShape[gemm.lhsKDim()];
+  // Empty products have nothing to share, and concatenations and slices of
+  // zero-sized operands would not bufferize.
+  if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0)
+    return std::nullopt;
   return gemm;
 }
 
@@ -243,13 +248,27 @@ flattenConcatInputs(ValueRange inputs, int64_t dim,
   return flat;
 }
 
-/// Number of elements of the concatenation of `inputs` along `dim`.
+/// `a * b`, or INT64_MAX where that overflows (shapes far beyond memory
+/// are only compared with max-merged-elements).
+static int64_t mulOrMax(int64_t a, int64_t b) {
+  int64_t r;
+  return llvm::MulOverflow(a, b, r) ? INT64_MAX : r;
+}
+
+/// Number of elements of the concatenation of `inputs` along `dim`
+/// (INT64_MAX if that overflows).
 static int64_t getConcatElements(ValueRange inputs, int64_t dim) {
   auto first = cast<RankedTensorType>(inputs.front().getType());
-  int64_t length = 0;
+  int64_t length = 0, others = 1;
   for (Value input : inputs)
-    length += cast<RankedTensorType>(input.getType()).getDimSize(dim);
-  return first.getNumElements() / first.getDimSize(dim) * length;
+    if (llvm::AddOverflow(
+            length, cast<RankedTensorType>(input.getType()).getDimSize(dim),
+            length))
+      return INT64_MAX;
+  for (auto [i, size] : llvm::enumerate(first.getShape()))
+    if (static_cast<int64_t>(i) != dim)
+      others = mulOrMax(others, size);
+  return mulOrMax(others, length);
 }
 
 /// Creates the concatenation of `inputs` along `dim`, above every loop out of
@@ -520,7 +539,7 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
   }
   int64_t largest = std::max({getConcatElements(lhsInputs, first.lhsKDim()),
                               getConcatElements(rhsInputs, first.rhsKDim()),
-                              first.m * first.n});
+                              mulOrMax(first.m, first.n)});
   if (largest > maxMergedElements) {
     first.op->emitRemark() << "not merged: " << group.size()
                            << " summed matmuls would concatenate " << largest
@@ -640,7 +659,8 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
       inputOf, [&](unsigned oldIndex) { return offsetAt[slot[oldIndex]]; });
   int64_t m = sharedLhs ? first.m : stacked;
   int64_t n = sharedLhs ? stacked : first.n;
-  int64_t largest = std::max(getConcatElements(inputs, concatDim), m * n);
+  int64_t largest =
+      std::max(getConcatElements(inputs, concatDim), mulOrMax(m, n));
   StringRef side = sharedLhs ? "lhs" : "rhs";
   if (largest > maxMergedElements) {
     first.op->emitRemark() << "not merged: " << group.size()

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <unistd.h>
 
 using namespace scanrun;
 using llvm::StringRef;
@@ -105,11 +106,28 @@ llvm::Expected<DType> scanrun::dtypeFromMLIR(mlir::Type t) {
   return fail(s);
 }
 
-int64_t ArraySpec::numElements() const {
-  int64_t n = 1;
+std::optional<int64_t> scanrun::denseByteSize(llvm::ArrayRef<int64_t> shape,
+                                              int64_t elementBytes) {
+  int64_t bytes = elementBytes;
   for (int64_t d : shape)
-    n *= d;
-  return n;
+    if (d < 0 || __builtin_mul_overflow(bytes, d, &bytes))
+      return std::nullopt;
+  return bytes;
+}
+
+int64_t scanrun::physicalMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return INT64_MAX;
+  int64_t bytes;
+  if (__builtin_mul_overflow(int64_t(pages), int64_t(pageSize), &bytes))
+    return INT64_MAX;
+  return bytes;
+}
+
+int64_t ArraySpec::numElements() const {
+  // Saturates: callers check denseByteSize() before allocating.
+  return denseByteSize(shape, 1).value_or(INT64_MAX);
 }
 
 static std::string shapeStr(DType t, llvm::ArrayRef<int64_t> shape) {
@@ -129,9 +147,10 @@ void Array::FreeDeleter::operator()(void *p) const { std::free(p); }
 
 Array::Array(DType dtype, llvm::ArrayRef<int64_t> shape)
     : type(dtype), dims(shape.begin(), shape.end()) {
-  count = 1;
-  for (int64_t d : dims)
-    count *= d;
+  std::optional<int64_t> size = denseByteSize(dims, dtypeSize(dtype));
+  if (!size || *size > physicalMemoryBytes())
+    return;
+  count = *size / static_cast<int64_t>(dtypeSize(dtype));
   // aligned_alloc wants a non-zero multiple of the alignment.
   size_t bytes = std::max<size_t>(64, (byteSize() + 63) / 64 * 64);
   storage.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
@@ -189,7 +208,8 @@ void Array::set(int64_t i, double v) {
 
 Array Array::clone() const {
   Array c(type, dims);
-  std::memcpy(c.data(), data(), byteSize());
+  if (c.data())
+    std::memcpy(c.data(), data(), byteSize());
   return c;
 }
 
@@ -343,13 +363,11 @@ static llvm::Expected<Array> parseNpy(StringRef buf) {
   auto dtype = dtypeFromDescr(descr);
   if (!dtype)
     return dtype.takeError();
-  int64_t count = 1;
-  for (int64_t d : shape) {
-    if (d > (int64_t(1) << 40) / std::max<int64_t>(count, 1))
-      return fail("array too large");
-    count *= d;
-  }
-  size_t want = count * dtypeSize(*dtype);
+  std::optional<int64_t> bytes = denseByteSize(shape, dtypeSize(*dtype));
+  if (!bytes)
+    return fail("the header's shape " + shapeStr(*dtype, shape) +
+                " has more than 2^63 bytes");
+  size_t want = *bytes;
   size_t have = buf.size() - prefix - headerLen;
   if (have < want)
     return fail("truncated data: " + llvm::Twine(have) + " bytes, expected " +
@@ -443,6 +461,7 @@ Difference scanrun::compareArrays(const Array &a, const Array &ref,
     bool outside;
     if (std::isnan(x) || std::isnan(r)) {
       sawNaN = true;
+      ++d.numNaN;
       outside = true;
     } else if (x == r) {
       outside = false;
@@ -459,6 +478,21 @@ Difference scanrun::compareArrays(const Array &a, const Array &ref,
   if (sawNaN)
     d.maxAbs = d.maxRel = NAN;
   return d;
+}
+
+NonFinite scanrun::countNonFinite(const Array &a) {
+  NonFinite n;
+  if (!isFloat(a.dtype()))
+    return n;
+  for (int64_t i = 0, e = a.numElements(); i < e; ++i) {
+    double x = a.get(i);
+    if (std::isfinite(x))
+      continue;
+    ++(std::isnan(x) ? n.nan : n.inf);
+    if (n.first < 0)
+      n.first = i;
+  }
+  return n;
 }
 
 MemRefDescriptor::MemRefDescriptor(Array &a)

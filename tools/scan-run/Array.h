@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,13 @@ size_t dtypeSize(DType t);
 llvm::StringRef dtypeName(DType t);
 /// The NumPy descriptor written to .npy files: '<f4', '<f8', '|i1', ...
 llvm::StringRef dtypeDescr(DType t);
+/// Bytes of a dense array of `shape` with elements of `elementBytes` bytes;
+/// nullopt if that exceeds INT64_MAX (or a dimension is negative).
+std::optional<int64_t> denseByteSize(llvm::ArrayRef<int64_t> shape,
+                                     int64_t elementBytes);
+/// The physical memory of this machine in bytes: no single array larger than
+/// this is allocated (an allocation that large would fail or be killed).
+int64_t physicalMemoryBytes();
 /// Maps an MLIR element type (f32, f64, i1, i8, i16, i32, i64) to a DType.
 llvm::Expected<DType> dtypeFromMLIR(mlir::Type t);
 bool isFloat(DType t);
@@ -53,7 +61,8 @@ struct ArraySpec {
 class Array {
 public:
   Array() = default;
-  /// Allocates zero-filled storage; data() is null if that failed.
+  /// Allocates zero-filled storage; data() is null if that failed or if the
+  /// array would be larger than physicalMemoryBytes().
   Array(DType dtype, llvm::ArrayRef<int64_t> shape);
 
   DType dtype() const { return type; }
@@ -69,6 +78,7 @@ public:
   /// Stores `v` converted to the element type (integers truncate toward 0).
   void set(int64_t i, double v);
 
+  /// A copy; its data() is null if the copy could not be allocated.
   Array clone() const;
   std::string specStr() const;
 
@@ -103,7 +113,16 @@ struct Difference {
   double maxRel = 0;
   int64_t numOutside = 0;
   int64_t firstOutside = -1;
+  /// Elements where `a` or `ref` is NaN.
+  int64_t numNaN = 0;
 };
+
+/// NaN and infinite elements of a float array (both 0 for integers).
+struct NonFinite {
+  int64_t nan = 0, inf = 0, first = -1;
+  bool any() const { return nan + inf != 0; }
+};
+NonFinite countNonFinite(const Array &a);
 Difference compareArrays(const Array &a, const Array &ref, double rtol,
                          double atol);
 

@@ -56,11 +56,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <dlfcn.h>
 #include <fstream>
 #include <optional>
 #include <sys/resource.h>
+#include <unistd.h>
 
 using namespace mlir;
 using namespace scanrun;
@@ -183,6 +185,11 @@ static cl::opt<double>
            cl::desc("Finite-difference step relative to max(1,|x|) (default "
                     "1e-6 at f64, 1e-2 at f32)"),
            cl::cat(runCat));
+static cl::opt<bool> allowNonFinite(
+    "allow-non-finite",
+    cl::desc("Run on .npy inputs holding NaN or infinite values (refused "
+             "otherwise)"),
+    cl::cat(runCat));
 static cl::opt<unsigned> fdMaxElements(
     "fd-max-elements",
     cl::desc("Check at most this many evenly spaced elements per gradient "
@@ -210,6 +217,41 @@ static std::string oneLine(StringRef s) {
       out += "\\x" + llvm::utohexstr(static_cast<uint8_t>(c), true, 2);
   }
   return out;
+}
+
+/// Runs `fn` with everything written to stderr (file descriptor 2) captured
+/// and returned: LLVM's option parsers report bad values there directly.
+static std::string captureStderr(llvm::function_ref<void()> fn) {
+  llvm::errs().flush();
+  FILE *capture = std::tmpfile();
+  int saved = capture ? dup(2) : -1;
+  if (saved < 0) {
+    if (capture)
+      std::fclose(capture);
+    fn();
+    return "";
+  }
+  dup2(fileno(capture), 2);
+  fn();
+  llvm::errs().flush();
+  dup2(saved, 2);
+  close(saved);
+  std::string text;
+  std::rewind(capture);
+  char chunk[4096];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), capture)) > 0)
+    text.append(chunk, n);
+  std::fclose(capture);
+  return text;
+}
+
+/// The first non-empty line of `text`, without a leading "scan-run:".
+static std::string firstLine(StringRef text) {
+  StringRef first = text.trim().split('\n').first;
+  if (first.consume_front("scan-run:"))
+    first = first.ltrim();
+  return oneLine(first);
 }
 
 /// Diagnostics of the context, one line each, kept until taken.
@@ -287,7 +329,13 @@ static Expected<OpPassManager> parsePipeline(StringRef pipeline,
                                              StringRef what) {
   std::string parseErr;
   llvm::raw_string_ostream errOs(parseErr);
-  FailureOr<OpPassManager> pm = parsePassPipeline(pipeline, errOs);
+  FailureOr<OpPassManager> pm = failure();
+  std::string direct =
+      captureStderr([&] { pm = parsePassPipeline(pipeline, errOs); });
+  if (failed(pm) && !StringRef(direct).trim().empty())
+    return fail(what + ": " + firstLine(direct));
+  if (!direct.empty())
+    llvm::errs() << direct;
   if (failed(pm)) {
     // The parser prints "<source>:1:N: error: message" then the pipeline and
     // a caret; keep the message.
@@ -366,6 +414,120 @@ static Expected<Signature> signatureOf(func::FuncOp fn) {
     sig.results.push_back(*spec);
   }
   return sig;
+}
+
+/// "40000000000000 bytes (37.3 TB)"-style text for messages.
+static std::string bytesStr(int64_t bytes) {
+  return llvm::formatv("{0} bytes ({1:f1} GiB)", bytes,
+                       static_cast<double>(bytes) / (1 << 30))
+      .str();
+}
+
+/// Refuses an entry whose arguments or results do not fit in memory, before
+/// anything is allocated.
+static Error checkSignatureMemory(const Signature &sig, StringRef fn) {
+  int64_t limit = physicalMemoryBytes(), total = 0;
+  auto check = [&](ArrayRef<ArraySpec> specs, StringRef what) -> Error {
+    for (auto [i, spec] : llvm::enumerate(specs)) {
+      std::optional<int64_t> bytes =
+          denseByteSize(spec.shape, dtypeSize(spec.dtype));
+      if (!bytes)
+        return fail(what + " " + llvm::Twine(i) + " of @" + fn + " (" +
+                    spec.str() + ") has more than 2^63 bytes");
+      if (*bytes > limit)
+        return fail(what + " " + llvm::Twine(i) + " of @" + fn + " (" +
+                    spec.str() + ") needs " + bytesStr(*bytes) +
+                    ", more than the memory of this machine (" +
+                    bytesStr(limit) + ")");
+      if (__builtin_add_overflow(total, *bytes, &total))
+        total = INT64_MAX;
+    }
+    return Error::success();
+  };
+  if (Error e = check(sig.args, "argument"))
+    return e;
+  if (Error e = check(sig.results, "result"))
+    return e;
+  if (total > limit)
+    return fail("the arguments and results of @" + fn + " need " +
+                bytesStr(total) + " together, more than the memory of this "
+                "machine (" + bytesStr(limit) + ")");
+  return Error::success();
+}
+
+/// Refuses an entry that uses (itself or through the functions it refers to)
+/// a statically shaped value larger than memory: compiled code would fail to
+/// allocate it (or overflow the stack) and crash.
+static Error checkValueSizes(ModuleOp module, func::FuncOp entry) {
+  int64_t limit = physicalMemoryBytes();
+  std::optional<std::string> error;
+  auto check = [&](Type type, Location loc) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || !shaped.hasRank() || !shaped.hasStaticShape())
+      return;
+    Type elem = shaped.getElementType();
+    int64_t elemBytes =
+        elem.isIntOrIndexOrFloat()
+            ? (elem.isIndex() ? 8 : (elem.getIntOrFloatBitWidth() + 7) / 8)
+            : 1;
+    std::optional<int64_t> bytes =
+        denseByteSize(shaped.getShape(), std::max<int64_t>(elemBytes, 1));
+    if (bytes && *bytes <= limit)
+      return;
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
+      os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+         << fileLoc.getColumn() << ": ";
+    os << "a value of type " << type << " needs "
+       << (bytes ? bytesStr(*bytes) : std::string("more than 2^63 bytes"))
+       << ", more than the memory of this machine (" << bytesStr(limit)
+       << ")";
+    error = oneLine(s);
+  };
+  SmallVector<Operation *> worklist{entry};
+  llvm::SmallPtrSet<Operation *, 8> seen{entry};
+  while (!worklist.empty() && !error) {
+    Operation *fn = worklist.pop_back_val();
+    fn->walk([&](Operation *op) {
+      for (Value v : op->getResults())
+        check(v.getType(), op->getLoc());
+      for (Region &region : op->getRegions())
+        for (Block &block : region)
+          for (BlockArgument arg : block.getArguments())
+            check(arg.getType(), arg.getLoc());
+      return error ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    if (auto uses = SymbolTable::getSymbolUses(fn))
+      for (const SymbolTable::SymbolUse &use : *uses)
+        if (Operation *callee =
+                SymbolTable::lookupSymbolIn(module, use.getSymbolRef()))
+          if (seen.insert(callee).second)
+            worklist.push_back(callee);
+  }
+  if (error)
+    return fail(*error);
+  return Error::success();
+}
+
+/// Refuses a lowered module that calls a function defined neither in it nor
+/// in the libraries the JIT links (the JIT would report it on stderr and
+/// fail later with a long message).
+static Error checkExternalSymbols(ModuleOp module,
+                                  ArrayRef<std::string> libs) {
+  for (const std::string &lib : libs)
+    dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
+    if (!fn.isExternal() || fn.getName().starts_with("llvm.") ||
+        SymbolTable::symbolKnownUseEmpty(fn, module))
+      continue;
+    std::string name = fn.getName().str();
+    if (!dlsym(RTLD_DEFAULT, name.c_str()))
+      return fail("the program calls @" + name + ", which is defined "
+                  "neither in it nor in the runtime libraries (" +
+                  llvm::join(libs, ", ") + ")");
+  }
+  return Error::success();
 }
 
 static Expected<func::FuncOp> lookupFunc(ModuleOp module, StringRef name,
@@ -631,6 +793,8 @@ static Expected<Jitted> jitCompile(ModuleOp module,
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
   SmallVector<std::string> libs = sharedLibraries();
+  if (Error e = checkExternalSymbols(module, libs))
+    return std::move(e);
   SmallVector<StringRef> libRefs(libs.begin(), libs.end());
   ExecutionEngineOptions options;
   options.transformer = transformer;
@@ -884,6 +1048,8 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
   if (!sameSpecs(newSig->args, sig.args) ||
       !sameSpecs(newSig->results, sig.results))
     return fail(what + " changed the signature of @" + entryName);
+  if (Error e = checkValueSizes(*module, *entry))
+    return std::move(e);
   res.gflop = countFlops(*entry) * 1e-9;
   if (Error e = buildWrapper(*module, *entry))
     return std::move(e);
@@ -914,8 +1080,12 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
   bool onDevice = targetOpt == Target::CUDA;
   std::vector<Array> pristine;
   if (!onDevice)
-    for (const Array &a : inputs)
+    for (const Array &a : inputs) {
       pristine.push_back(a.clone());
+      if (!pristine.back().data())
+        return fail("cannot allocate a copy of an input (" + a.specStr() +
+                    ")");
+    }
   auto outputs = allocate(sig.results);
   if (!outputs)
     return outputs.takeError();
@@ -1125,8 +1295,12 @@ static Expected<std::vector<Array>>
 finiteDifferences(GradSetup &g, std::vector<Array> &inputs) {
   std::vector<Array> point;
   if (g.argsFn.empty()) {
-    for (const Array &a : inputs)
+    for (const Array &a : inputs) {
       point.push_back(a.clone());
+      if (!point.back().data())
+        return fail("cannot allocate a copy of an input (" + a.specStr() +
+                    ")");
+    }
   } else {
     auto p = allocate(g.argsSig.results);
     if (!p)
@@ -1231,6 +1405,13 @@ static Expected<std::vector<Array>> makeInputs(const Signature &sig,
         return fail("'" + inputFiles[i] + "' has shape " + a->specStr() +
                     " but argument " + llvm::Twine(i) + " of @" + entryName +
                     " is " + spec.str());
+      NonFinite nf = countNonFinite(*a);
+      if (nf.any() && !allowNonFinite)
+        return fail("'" + inputFiles[i] + "' holds non-finite values (" +
+                    llvm::Twine(nf.nan) + " NaN, " + llvm::Twine(nf.inf) +
+                    " infinite, the first at flat index " +
+                    llvm::Twine(nf.first) +
+                    "); pass --allow-non-finite to run on them anyway");
       inputs.push_back(std::move(*a));
       src.push_back(inputFiles[i]);
     }
@@ -1241,6 +1422,9 @@ static Expected<std::vector<Array>> makeInputs(const Signature &sig,
     double d;
     if (s.trim().getAsDouble(d))
       return fail("--random-scale: '" + s + "' is not a number");
+    if (!std::isfinite(d) || d < 0)
+      return fail("--random-scale: '" + s +
+                  "' is not a finite non-negative number");
     scales.push_back(d);
   }
   if (scales.size() != 1 && scales.size() != n)
@@ -1290,8 +1474,47 @@ static std::string fmt(double d, const char *f = "%.4g") {
 // main
 //===----------------------------------------------------------------------===//
 
+/// Refuses option values that parse but make no sense.
+static Error checkOptionValues() {
+  auto nonNegative = [](cl::opt<double> &o) -> Error {
+    if (std::isfinite(o) && o >= 0)
+      return Error::success();
+    return fail("--" + o.ArgStr + "=" + fmt(o) +
+                ": must be a finite non-negative number");
+  };
+  auto positive = [](cl::opt<double> &o) -> Error {
+    if (!o.getNumOccurrences() || (std::isfinite(o) && o > 0))
+      return Error::success();
+    return fail("--" + o.ArgStr + "=" + fmt(o) +
+                ": must be a finite positive number");
+  };
+  if (Error e = nonNegative(rtolOpt))
+    return e;
+  if (Error e = nonNegative(atolOpt))
+    return e;
+  if (Error e = positive(fdRtol))
+    return e;
+  if (Error e = positive(fdStep))
+    return e;
+  if (optLevel > 3)
+    return fail("-O" + llvm::Twine(optLevel.getValue()) +
+                ": the optimisation level must be 0, 1, 2 or 3");
+  if (!fdWrt.empty() && fdCallee.empty())
+    return fail("--fd-wrt needs --fd-callee");
+  return Error::success();
+}
+
 static Error run(int &exitCode) {
   auto tStart = Clock::now();
+  if (Error e = checkOptionValues())
+    return e;
+  // The output directory is made first, so a bad one fails before the run.
+  if (!outputDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+      return fail("cannot create '" + outputDir + "': " + ec.message());
+    if (!llvm::sys::fs::is_directory(outputDir))
+      return fail("--output-dir '" + outputDir + "' is not a directory");
+  }
   if (targetOpt == Target::CUDA) {
     if (checkGrad)
       return fail("--check-grad runs on the CPU only (--target=cpu); on "
@@ -1340,6 +1563,10 @@ static Error run(int &exitCode) {
   auto sig = signatureOf(*entry);
   if (!sig)
     return sig.takeError();
+  if (Error e = checkSignatureMemory(*sig, entryName))
+    return e;
+  if (Error e = checkValueSizes(*source, *entry))
+    return e;
 
   // Inputs.
   std::vector<std::string> inputSources;
@@ -1422,7 +1649,16 @@ static Error run(int &exitCode) {
         d.diff = compareArrays(res.outputs[i], results[0].outputs[i], rtolOpt,
                                atolOpt);
         d.checked = compareChecked;
-        if (d.checked && d.diff.numOutside) {
+        if (d.diff.numNaN) {
+          // NaN equals nothing: with or without tolerances, the variants
+          // cannot be said to agree.
+          failed = true;
+          failures.push_back("result " + std::to_string(i) + " of variant '" +
+                             res.name + "' and of variant '" +
+                             results[0].name + "' cannot be compared: " +
+                             std::to_string(d.diff.numNaN) +
+                             " elements are NaN in one of them");
+        } else if (d.checked && d.diff.numOutside) {
           failed = true;
           failures.push_back("result " + std::to_string(i) + " of variant '" +
                              res.name + "' differs from variant '" +
@@ -1454,6 +1690,19 @@ static Error run(int &exitCode) {
                    << "' wrote into its input buffers (restored)\n";
     results.push_back(std::move(res));
   }
+
+  // Non-finite results are reported, except NaNs already named by a failed
+  // comparison.
+  for (const VariantResult &res : results)
+    for (auto [i, a] : llvm::enumerate(res.outputs)) {
+      NonFinite nf = countNonFinite(a);
+      if (!nf.any() || (results.size() > 1 && nf.inf == 0))
+        continue;
+      llvm::errs() << "scan-run: warning: result " << i << " of variant '"
+                   << res.name << "' has non-finite values (" << nf.nan
+                   << " NaN, " << nf.inf << " infinite, of "
+                   << a.numElements() << " elements)\n";
+    }
 
   std::vector<std::vector<GradCheck>> gradChecks;
   if (grad) {
@@ -1513,6 +1762,9 @@ static Error run(int &exitCode) {
                              {"shape", jsonShape(a.shape())}};
         if (a.numElements() == 1)
           o["value"] = jsonNumber(a.get(0));
+        NonFinite nf = countNonFinite(a);
+        o["nan_elements"] = nf.nan;
+        o["inf_elements"] = nf.inf;
         if (vi > 0) {
           o["max_abs_diff"] = jsonNumber(res.vsRef[i].diff.maxAbs);
           o["max_rel_diff"] = jsonNumber(res.vsRef[i].diff.maxRel);
@@ -1667,11 +1919,29 @@ int main(int argc, char **argv) {
   registerDefaultTimingManagerCLOptions();
   registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(runCat);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "scan-run: JIT-compile and run a function of a scan-mlir program\n\n"
-      "  --help-hidden also lists the MLIR options, e.g. --mlir-timing and\n"
-      "  --mlir-print-ir-after-all.\n");
+  // Command-line errors become one `scan-run: error:` line like the others.
+  // The parser reports some errors to the stream given here and bad option
+  // values straight to stderr, sometimes over several lines: both are
+  // captured while parsing.
+  std::string cliErrors;
+  llvm::raw_string_ostream cliErrorStream(cliErrors);
+  bool parsed = false;
+  std::string direct = captureStderr([&] {
+    parsed = cl::ParseCommandLineOptions(
+        argc, argv,
+        "scan-run: JIT-compile and run a function of a scan-mlir program\n\n"
+        "  --help-hidden also lists the MLIR options, e.g. --mlir-timing "
+        "and\n  --mlir-print-ir-after-all.\n",
+        &cliErrorStream);
+  });
+  if (!parsed) {
+    std::string why = firstLine(direct);
+    if (why.empty())
+      why = firstLine(cliErrors);
+    llvm::errs() << "scan-run: error: " << why << "\n";
+    return 1;
+  }
+  llvm::errs() << direct;
   exeDir = llvm::sys::path::parent_path(llvm::sys::fs::getMainExecutable(
                                             argv[0], (void *)&main))
                .str();

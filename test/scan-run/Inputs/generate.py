@@ -48,3 +48,17 @@ save("v.npy", np.array([1, -2, 40], dtype=np.int32))
 # References for @scalars.
 save("scalars.0.npy", np.array(2.5, dtype=np.float64))
 save("scalars.1.npy", np.array([2, -4, 80], dtype=np.int32))
+# Non-finite values (refused unless --allow-non-finite).
+nonfinite = x.copy()
+nonfinite[0, 1] = np.nan
+nonfinite[2, 2] = np.inf
+save("x_nonfinite.npy", nonfinite)
+# Headers claiming shapes far beyond memory, followed by x's 48 bytes.
+for name, shape in [("x_huge_header.npy", (10**9, 10**9)),
+                    ("x_overflow_header.npy", (10**11, 10**11))]:
+    with open(os.path.join(here, name), "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f4", "fortran_order": False, "shape": shape})
+        f.write(x.tobytes())
+# Zero-sized arrays are valid inputs.
+save("empty_0x4.npy", np.zeros((0, 4), dtype=np.float32))

@@ -1,0 +1,6 @@
+
+// Wit2> {
+    scan.yield  {
+    scan.y
+}
+
