@@ -144,6 +144,10 @@ def PrepareBufferizationPass
     * Public functions do not own their arguments: tensor arguments of
       public functions with a body get `bufferization.writable = false`, so
       that no input buffer of an externally called function is written.
+    * One buffer per result: a function returning the same tensor at
+      several positions (a gradient whose zero adjoints CSE merged) returns
+      a `bufferization.alloc_tensor` copy at each repeated position, since
+      `buffer-results-to-out-params` needs a distinct buffer per result.
   }];
   let dependentDialects = [
     "mlir::bufferization::BufferizationDialect",

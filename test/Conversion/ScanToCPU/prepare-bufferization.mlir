@@ -155,3 +155,20 @@ func.func private @private_callee(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
 func.func private @declaration(tensor<4xf32>)
+
+// -----
+
+// A tensor returned twice gets a copy at its second position, so that every
+// result bufferizes to its own buffer (buffer-results-to-out-params needs
+// one per out-param). Other tensors and scalars are left alone.
+// CHECK-LABEL: func.func private @repeated_result
+//  CHECK-SAME:   (%[[A:[^:]*]]: tensor<4xf32>
+//       CHECK:   %[[Z:.*]] = linalg.fill
+//       CHECK:   %[[C:.*]] = bufferization.alloc_tensor() copy(%[[Z]]) : tensor<4xf32>
+//       CHECK:   return %[[Z]], %[[A]], %[[C]], %{{.*}} : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32
+func.func private @repeated_result(%a: tensor<4xf32>, %s: f32) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32) {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  return %z, %a, %z, %s : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32
+}
