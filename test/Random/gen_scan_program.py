@@ -316,7 +316,7 @@ class Generator:
             for o in first["outputs"]:
                 if not seqs or self.chance(0.5):
                     seqs.append((Value(self.fresh("s"), o.shape[1:], True), o))
-        for i in range(rng.randint(0 if first is None else 0, 2)):
+        for i in range(rng.randint(0, 2)):
             e = rng.randint(2, 6)
             x = self.arg("x", (T, B, e))
             seqs.append((Value(self.fresh("xt"), (B, e), True), x))
@@ -474,7 +474,6 @@ class Generator:
         terms = []
         for res in results:
             terms += res["finals"] + res["outputs"]
-        used_later = set()
         if n_scans == 2:
             # The first scan's outputs feed the second scan; its finals may
             # still be part of the cost.
@@ -498,7 +497,6 @@ class Generator:
         out = self.fresh("cost")
         self.emit("%s = tensor.extract %s[] : %s" % (out, acc.name, self.ty(())))
         self.emit("return %s : %s" % (out, self.dt))
-        del used_later
 
         # wrt: every argument, or a random non-empty subset.
         n = len(self.args)
