@@ -3,7 +3,8 @@
 // Chooses tensor destinations before one-shot bufferization so that loop
 // carries are computed into their own buffers, zero-initialised
 // accumulators are filled next to their use, public functions never write
-// into their arguments, and no function returns one tensor twice.
+// into their arguments, loops never start two stacks from one tensor and no
+// function returns one tensor twice.
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,6 +85,23 @@ void sinkFillIntoUse(linalg::LinalgOp op) {
   }
 }
 
+/// Gives every loop init that is a shared tensor.empty its own tensor.empty.
+/// CSE merges the empty stacks of a loop's per-step outputs into one value;
+/// empty-tensor elimination then lets a step value be computed directly in
+/// its stack slice, and one-shot bufferization, which does not see a conflict
+/// between two writes into undefined contents, gives both stacks one buffer:
+/// a value computed into one stack's slice is overwritten by the other
+/// stack's write before it is read again.
+void unshareEmptyInits(scf::ForOp loop) {
+  for (OpOperand &init : loop.getInitArgsMutable()) {
+    auto empty = init.get().getDefiningOp<tensor::EmptyOp>();
+    if (!empty || empty->hasOneUse())
+      continue;
+    OpBuilder builder(loop);
+    init.set(builder.clone(*empty)->getResult(0));
+  }
+}
+
 /// Returns a fresh copy of a tensor at every repeated position of `ret`.
 /// Bufferized, the same buffer would otherwise be returned twice, and
 /// buffer-results-to-out-params (which gives each result its own out-param,
@@ -119,7 +137,10 @@ struct PrepareBufferizationPass final
     });
     for (linalg::LinalgOp op : inLoops)
       sinkFillIntoUse(op);
-    module.walk([](scf::ForOp loop) { useCarriesAsDestinations(loop); });
+    module.walk([](scf::ForOp loop) {
+      useCarriesAsDestinations(loop);
+      unshareEmptyInits(loop);
+    });
     module.walk([](func::ReturnOp ret) { copyRepeatedResults(ret); });
     auto readOnly = BoolAttr::get(&getContext(), false);
     for (auto func : module.getOps<func::FuncOp>()) {

@@ -172,3 +172,24 @@ func.func private @repeated_result(%a: tensor<4xf32>, %s: f32) -> (tensor<4xf32>
   %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
   return %z, %a, %z, %s : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32
 }
+
+// -----
+
+// Two stacks of a loop start from one (CSE'd) tensor.empty: each gets its own
+// tensor.empty, so that bufferization cannot give both stacks one buffer.
+// CHECK-LABEL: func.func private @shared_empty_inits
+//       CHECK:   %[[E1:.*]] = tensor.empty() : tensor<3x4xf32>
+//       CHECK:   %[[E2:.*]] = tensor.empty() : tensor<3x4xf32>
+//       CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[E2]], %{{.*}} = %[[E1]])
+func.func private @shared_empty_inits(%x: tensor<4xf32>) -> (tensor<3x4xf32>, tensor<3x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %e = tensor.empty() : tensor<3x4xf32>
+  %r:2 = scf.for %i = %c0 to %c3 step %c1 iter_args(%a = %e, %b = %e) -> (tensor<3x4xf32>, tensor<3x4xf32>) {
+    %a2 = tensor.insert_slice %x into %a[%i, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<3x4xf32>
+    %b2 = tensor.insert_slice %x into %b[%i, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<3x4xf32>
+    scf.yield %a2, %b2 : tensor<3x4xf32>, tensor<3x4xf32>
+  }
+  return %r#0, %r#1 : tensor<3x4xf32>, tensor<3x4xf32>
+}
