@@ -221,7 +221,8 @@ def main(argv=None):
                           "--seed %d --dtype f64 > p.mlir && scan-run p.mlir "
                           "--entry=grad --compare=%s --random-seed=%d "
                           "--random-scale=%s --check-grad" % (
-                              seed, opts.variants, seed, RANDOM_SCALE))
+                              seed, opts.variants, seed, RANDOM_SCALE),
+                          flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -16,7 +16,9 @@ What varies from seed to seed:
     `indexing_maps` or `linalg.transpose`, left operands transposed, matmuls
     chained through `outs`, invariant `outs` such as a broadcast bias) and
     elementwise chains (add, sub, mul, tanh, sigmoid as 1/(1+exp(-a)), exp of
-    bounded values), finished by tanh, sigmoid or a gated blend;
+    bounded values, log(1 + sigmoid), a / (1 + a^2)), finished by tanh,
+    sigmoid or a gated blend; operands concatenated with tensor.concat and
+    products sliced with tensor.extract_slice;
   * weights shared between matmuls, inside and outside the loops;
   * input projections `x_t . W` (hoistable) next to forms that are not;
   * matrix carries accumulating `a_t^T b_t` (hoistable), sometimes also read
@@ -232,13 +234,20 @@ class Generator:
                 acc = same
                 continue
             a = self.pick(pool)
-            w, tb = self.weight(a.shape[1], width)
+            if self.chance(0.1):
+                a = self.concat(a, self.pick(pool))
+            # A wider product of which only some columns are used.
+            split = self.chance(0.1)
+            n = width * self.rng.randint(2, 3) if split else width
+            w, tb = self.weight(a.shape[1], n)
             ta = False
             if self.chance(0.12):
                 a = self.transpose(a)
                 ta = True
                 self.note("lhs transposed")
-            if acc is not None and acc_is_matmul and self.chance(0.4):
+            if split:
+                out = self.zeros((B, n))
+            elif acc is not None and acc_is_matmul and self.chance(0.4):
                 out = acc
                 self.note("matmuls chained through outs")
             elif acc is None and self.chance(0.15):
@@ -249,6 +258,9 @@ class Generator:
             if a.name in scan["slices"] and not ta:
                 self.note("input projection")
             m = self.matmul(a, w, out, ta=ta, tb=tb)
+            if split:
+                m = self.columns(m, width * self.rng.randint(0, n // width - 1), width)
+                out = None
             if out is acc:
                 acc = m
             elif acc is None:
@@ -257,6 +269,26 @@ class Generator:
                 acc = self.binary("addf" if self.chance(0.8) else "subf", acc, m)
             acc_is_matmul = out is acc or acc is m
         return acc
+
+    def concat(self, a, b):
+        """[a b] along the columns."""
+        self.note("concatenated operands")
+        shape = (a.shape[0], a.shape[1] + b.shape[1])
+        r = self.fresh("cat")
+        self.emit("%s = tensor.concat dim(1) %s, %s : (%s, %s) -> %s"
+                  % (r, a.name, b.name, self.ty(a.shape), self.ty(b.shape),
+                     self.ty(shape)))
+        return Value(r, shape, a.bounded and b.bounded)
+
+    def columns(self, a, offset, width):
+        """Columns [offset, offset + width) of a."""
+        self.note("sliced product")
+        shape = (a.shape[0], width)
+        r = self.fresh("col")
+        self.emit("%s = tensor.extract_slice %s[0, %d] [%d, %d] [1, 1] : %s to %s"
+                  % (r, a.name, offset, shape[0], width, self.ty(a.shape),
+                     self.ty(shape)))
+        return Value(r, shape)
 
     def bias(self, width, B):
         b = self.arg("b", (width,), weight=False)
@@ -373,6 +405,19 @@ class Generator:
             nexts.append(nxt)
         if self.chance(0.3):
             a = self.pick(pool, bounded_only=True)
+            r = rng.random()
+            if r < 0.25:
+                # log(1 + sigmoid(a)): the argument lies in (1, 2).
+                self.note("log")
+                one = self.splat("1.0", a.shape)
+                pool.append(self.unary("math.log", self.binary(
+                    "addf", one, self.sigmoid(a)), bounded=True))
+            elif r < 0.5:
+                # a / (1 + a*a), bounded by 1/2.
+                self.note("division")
+                one = self.splat("1.0", a.shape)
+                d = self.binary("addf", one, self.binary("mulf", a, a))
+                pool.append(self.binary("divf", a, d, bounded=True))
             b = self.pick(pool, a.shape[1], bounded_only=True)
             if b is not None:
                 pool.append(self.binary("mulf", a, b, bounded=True))
