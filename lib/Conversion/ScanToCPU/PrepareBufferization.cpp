@@ -85,7 +85,8 @@ void sinkFillIntoUse(linalg::LinalgOp op) {
   }
 }
 
-/// Gives every loop init that is a shared tensor.empty its own tensor.empty.
+/// Gives every loop init that repeats a tensor.empty of an earlier init of
+/// the same loop its own tensor.empty.
 /// CSE merges the empty stacks of a loop's per-step outputs into one value;
 /// empty-tensor elimination then lets a step value be computed directly in
 /// its stack slice, and one-shot bufferization, which does not see a conflict
@@ -93,9 +94,10 @@ void sinkFillIntoUse(linalg::LinalgOp op) {
 /// a value computed into one stack's slice is overwritten by the other
 /// stack's write before it is read again.
 void unshareEmptyInits(scf::ForOp loop) {
+  llvm::SmallPtrSet<Operation *, 4> seen;
   for (OpOperand &init : loop.getInitArgsMutable()) {
     auto empty = init.get().getDefiningOp<tensor::EmptyOp>();
-    if (!empty || empty->hasOneUse())
+    if (!empty || seen.insert(empty).second)
       continue;
     OpBuilder builder(loop);
     init.set(builder.clone(*empty)->getResult(0));

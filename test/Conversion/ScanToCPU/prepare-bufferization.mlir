@@ -180,7 +180,7 @@ func.func private @repeated_result(%a: tensor<4xf32>, %s: f32) -> (tensor<4xf32>
 // CHECK-LABEL: func.func private @shared_empty_inits
 //       CHECK:   %[[E1:.*]] = tensor.empty() : tensor<3x4xf32>
 //       CHECK:   %[[E2:.*]] = tensor.empty() : tensor<3x4xf32>
-//       CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[E2]], %{{.*}} = %[[E1]])
+//       CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[E1]], %{{.*}} = %[[E2]])
 func.func private @shared_empty_inits(%x: tensor<4xf32>) -> (tensor<3x4xf32>, tensor<3x4xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
