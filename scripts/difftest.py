@@ -70,11 +70,16 @@ RANDOM_SCALE = "0.5"
 TIMEOUT_S = 300
 
 
+# The matrices are tiny and seeds run in parallel: one BLAS thread each, so
+# that OpenBLAS threads do not oversubscribe a loaded machine.
+ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+
+
 def run(cmd):
     """(exit code or "timeout", stdout, stderr)."""
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=TIMEOUT_S)
+                           text=True, timeout=TIMEOUT_S, env=ENV)
         return p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired:
         return "timeout", "", ""
