@@ -201,26 +201,26 @@ ScanOp EliminateRecomputationPass::eliminate(ScanOp earlier, ScanOp &later,
   IRRewriter rewriter(&getContext());
   YieldOp yield = earlier.getYieldOp();
   unsigned numCarries = earlier.getNumCarries();
-  SmallVector<Value> newOutputs, sequenceOf(toStore.size());
-  SmallVector<unsigned> newOutputSlot(toStore.size(), ~0u);
+  // Results are recorded by number: appending outputs replaces `earlier`.
+  SmallVector<Value> newOutputs;
+  SmallVector<unsigned> resultOf(toStore.size());
+  unsigned firstNew = earlier.getNumResults();
   for (auto [i, value] : llvm::enumerate(toStore)) {
-    for (auto [k, out] :
-         llvm::enumerate(yield.getValues().drop_front(numCarries)))
-      if (out == value)
-        sequenceOf[i] = earlier.getOutputResults()[k];
-    if (sequenceOf[i])
+    auto outs = yield.getValues().drop_front(numCarries);
+    if (auto out = llvm::find(outs, value); out != outs.end()) {
+      resultOf[i] = numCarries + (out - outs.begin());
       continue;
+    }
     auto *existing = llvm::find(newOutputs, value);
-    newOutputSlot[i] = existing - newOutputs.begin();
+    resultOf[i] = firstNew + (existing - newOutputs.begin());
     if (existing == newOutputs.end())
       newOutputs.push_back(value);
   }
-  unsigned firstNew = earlier.getNumResults();
   if (!newOutputs.empty())
     earlier = earlier.appendOutputsAndSequences(rewriter, newOutputs, {});
-  for (auto [i, slot] : llvm::enumerate(newOutputSlot))
-    if (slot != ~0u)
-      sequenceOf[i] = earlier.getResult(firstNew + slot);
+  SmallVector<Value> sequenceOf;
+  for (unsigned result : resultOf)
+    sequenceOf.push_back(earlier.getResult(result));
 
   // Read each stored value as a sequence of the later scan (once each).
   SmallVector<Value> newSequences;

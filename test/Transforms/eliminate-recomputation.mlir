@@ -97,6 +97,45 @@ func.func @reuses_existing_output(%x: tensor<3x2x4xf32>, %h0: tensor<2x4xf32>, %
 
 // -----
 
+// Two products: one the forward scan already stacks (output #2), one it
+// must stack as a new output #3. Both are read by the backward scan from the
+// rebuilt forward scan.
+// CHECK-LABEL: func.func @reuses_and_adds_outputs
+//       CHECK:   %[[F:.*]]:4 = scan.scan carries({{.*}}) sequences({{.*}}) -> (tensor<2x4xf32>, tensor<3x2x4xf32>, tensor<3x2x4xf32>, tensor<3x2x4xf32>) {
+//       CHECK:   scan.scan reverse {{.*}} sequences(%{{.*}} = %[[F]]#1 : tensor<3x2x4xf32>, %{{.*}} = %{{.*}} : tensor<3x2x4xf32>, %{{.*}} = %[[F]]#2 : tensor<3x2x4xf32>, %{{.*}} = %[[F]]#3 : tensor<3x2x4xf32>)
+//   CHECK-NOT:     linalg.matmul
+//       CHECK:     scan.yield
+//       CHECK:   return %{{.*}}, %[[F]]#2
+func.func @reuses_and_adds_outputs(%x: tensor<3x2x4xf32>, %h0: tensor<2x4xf32>, %W: tensor<4x4xf32>, %U: tensor<4x4xf32>)
+    -> (tensor<2x4xf32>, tensor<3x2x4xf32>) {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %zero = linalg.fill ins(%c0 : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %hT, %hs, %ws = scan.scan carries(%h = %h0 : tensor<2x4xf32>) sequences(%xt = %x : tensor<3x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<3x2x4xf32>, tensor<3x2x4xf32>) {
+    %hw = linalg.matmul ins(%h, %W : tensor<2x4xf32>, tensor<4x4xf32>) outs(%zero : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %hu = linalg.matmul ins(%h, %U : tensor<2x4xf32>, tensor<4x4xf32>) outs(%zero : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %pre = arith.addf %xt, %hw : tensor<2x4xf32>
+    %pre2 = arith.addf %pre, %hu : tensor<2x4xf32>
+    %y = math.tanh %pre2 : tensor<2x4xf32>
+    scan.yield %y, %h, %hw : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  %d, %ds = scan.scan reverse carries(%dh = %h0 : tensor<2x4xf32>)
+      sequences(%hp = %hs : tensor<3x2x4xf32>, %xt = %x : tensor<3x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<3x2x4xf32>) {
+    %hw = linalg.matmul ins(%hp, %W : tensor<2x4xf32>, tensor<4x4xf32>) outs(%zero : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %hu = linalg.matmul ins(%hp, %U : tensor<2x4xf32>, tensor<4x4xf32>) outs(%zero : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %pre = arith.addf %xt, %hw : tensor<2x4xf32>
+    %pre2 = arith.addf %pre, %hu : tensor<2x4xf32>
+    %y = math.tanh %pre2 : tensor<2x4xf32>
+    %n = arith.mulf %dh, %y : tensor<2x4xf32>
+    scan.yield %n, %n : tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %d, %ws : tensor<2x4xf32>, tensor<3x2x4xf32>
+}
+
+// -----
+
 // Only elementwise work is recomputed (1 - h*h from the stored h): by default
 // it stays, with a remark; store-elementwise=true stores it.
 // CHECK-LABEL: func.func @negative_elementwise_only

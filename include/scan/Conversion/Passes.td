@@ -144,6 +144,16 @@ def PrepareBufferizationPass
     * Public functions do not own their arguments: tensor arguments of
       public functions with a body get `bufferization.writable = false`, so
       that no input buffer of an externally called function is written.
+    * One buffer per stack: an `scf.for` init that repeats the
+      `tensor.empty` of an earlier init (CSE merges the empty stacks of a
+      loop's per-step outputs) gets its own `tensor.empty`. Otherwise, once empty-tensor
+      elimination computes a step value in its stack slice, one-shot
+      bufferization may give two stacks one buffer, and the value is
+      overwritten by the other stack's write before it is read.
+    * One buffer per result: a function returning the same tensor at
+      several positions (a gradient whose zero adjoints CSE merged) returns
+      a `bufferization.alloc_tensor` copy at each repeated position, since
+      `buffer-results-to-out-params` needs a distinct buffer per result.
   }];
   let dependentDialects = [
     "mlir::bufferization::BufferizationDialect",

@@ -2,8 +2,9 @@
 //
 // Chooses tensor destinations before one-shot bufferization so that loop
 // carries are computed into their own buffers, zero-initialised
-// accumulators are filled next to their use, and public functions never
-// write into their arguments.
+// accumulators are filled next to their use, public functions never write
+// into their arguments, loops never start two stacks from one tensor and no
+// function returns one tensor twice.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #define DEBUG_TYPE "scan-prepare-bufferization"
 
@@ -83,6 +85,45 @@ void sinkFillIntoUse(linalg::LinalgOp op) {
   }
 }
 
+/// Gives every loop init that repeats a tensor.empty of an earlier init of
+/// the same loop its own tensor.empty.
+/// CSE merges the empty stacks of a loop's per-step outputs into one value;
+/// empty-tensor elimination then lets a step value be computed directly in
+/// its stack slice, and one-shot bufferization, which does not see a conflict
+/// between two writes into undefined contents, gives both stacks one buffer:
+/// a value computed into one stack's slice is overwritten by the other
+/// stack's write before it is read again.
+void unshareEmptyInits(scf::ForOp loop) {
+  llvm::SmallPtrSet<Operation *, 4> seen;
+  for (OpOperand &init : loop.getInitArgsMutable()) {
+    auto empty = init.get().getDefiningOp<tensor::EmptyOp>();
+    if (!empty || seen.insert(empty).second)
+      continue;
+    OpBuilder builder(loop);
+    init.set(builder.clone(*empty)->getResult(0));
+  }
+}
+
+/// Returns a fresh copy of a tensor at every repeated position of `ret`.
+/// Bufferized, the same buffer would otherwise be returned twice, and
+/// buffer-results-to-out-params (which gives each result its own out-param,
+/// and with hoist-static-allocs replaces the allocation by it) cannot handle
+/// that. A gradient returns the same tensor twice when the zero gradients of
+/// two unused arguments of one type were merged by CSE.
+void copyRepeatedResults(func::ReturnOp ret) {
+  llvm::SmallPtrSet<Value, 8> seen;
+  for (OpOperand &operand : ret->getOpOperands()) {
+    Value value = operand.get();
+    if (!isa<RankedTensorType>(value.getType()) || seen.insert(value).second)
+      continue;
+    OpBuilder builder(ret);
+    auto copy = bufferization::AllocTensorOp::create(
+        builder, ret.getLoc(), cast<RankedTensorType>(value.getType()),
+        /*dynamicSizes=*/ValueRange(), /*copy=*/value);
+    operand.set(copy);
+  }
+}
+
 struct PrepareBufferizationPass final
     : scan::impl::PrepareBufferizationPassBase<PrepareBufferizationPass> {
   using Base::Base;
@@ -98,7 +139,11 @@ struct PrepareBufferizationPass final
     });
     for (linalg::LinalgOp op : inLoops)
       sinkFillIntoUse(op);
-    module.walk([](scf::ForOp loop) { useCarriesAsDestinations(loop); });
+    module.walk([](scf::ForOp loop) {
+      useCarriesAsDestinations(loop);
+      unshareEmptyInits(loop);
+    });
+    module.walk([](func::ReturnOp ret) { copyRepeatedResults(ret); });
     auto readOnly = BoolAttr::get(&getContext(), false);
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal() || !func.isPublic())

@@ -155,3 +155,41 @@ func.func private @private_callee(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
 func.func private @declaration(tensor<4xf32>)
+
+// -----
+
+// A tensor returned twice gets a copy at its second position, so that every
+// result bufferizes to its own buffer (buffer-results-to-out-params needs
+// one per out-param). Other tensors and scalars are left alone.
+// CHECK-LABEL: func.func private @repeated_result
+//  CHECK-SAME:   (%[[A:[^:]*]]: tensor<4xf32>
+//       CHECK:   %[[Z:.*]] = linalg.fill
+//       CHECK:   %[[C:.*]] = bufferization.alloc_tensor() copy(%[[Z]]) : tensor<4xf32>
+//       CHECK:   return %[[Z]], %[[A]], %[[C]], %{{.*}} : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32
+func.func private @repeated_result(%a: tensor<4xf32>, %s: f32) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32) {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  return %z, %a, %z, %s : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, f32
+}
+
+// -----
+
+// Two stacks of a loop start from one (CSE'd) tensor.empty: each gets its own
+// tensor.empty, so that bufferization cannot give both stacks one buffer.
+// CHECK-LABEL: func.func private @shared_empty_inits
+//       CHECK:   %[[E1:.*]] = tensor.empty() : tensor<3x4xf32>
+//       CHECK:   %[[E2:.*]] = tensor.empty() : tensor<3x4xf32>
+//       CHECK:   scf.for {{.*}} iter_args(%{{.*}} = %[[E1]], %{{.*}} = %[[E2]])
+func.func private @shared_empty_inits(%x: tensor<4xf32>) -> (tensor<3x4xf32>, tensor<3x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %e = tensor.empty() : tensor<3x4xf32>
+  %r:2 = scf.for %i = %c0 to %c3 step %c1 iter_args(%a = %e, %b = %e) -> (tensor<3x4xf32>, tensor<3x4xf32>) {
+    %a2 = tensor.insert_slice %x into %a[%i, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<3x4xf32>
+    %b2 = tensor.insert_slice %x into %b[%i, 0] [1, 4] [1, 1] : tensor<4xf32> into tensor<3x4xf32>
+    scf.yield %a2, %b2 : tensor<3x4xf32>, tensor<3x4xf32>
+  }
+  return %r#0, %r#1 : tensor<3x4xf32>, tensor<3x4xf32>
+}

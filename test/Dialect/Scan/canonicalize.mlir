@@ -121,6 +121,25 @@ func.func @inlines_single_step_rank0(%c0: tensor<f64>, %xs: tensor<1xf64>) -> (t
 
 // -----
 
+// A single-step scan that yields its own block arguments (the slice as the
+// next carry, the carry as the stacked output) is inlined with the values
+// those arguments stand for.
+// CHECK-LABEL: func.func @inlines_single_step_yielding_block_args
+//  CHECK-SAME:   (%[[H0:[^:]*]]: tensor<4xf32>, %[[XS:[^:]*]]: tensor<1x4xf32>)
+//   CHECK-NOT:   scan.scan
+//   CHECK-DAG:   %[[X:.*]] = tensor.collapse_shape %[[XS]] {{\[\[}}0, 1]] : tensor<1x4xf32> into tensor<4xf32>
+//   CHECK-DAG:   %[[S:.*]] = tensor.expand_shape %[[H0]] {{\[\[}}0, 1]] output_shape [1, 4] : tensor<4xf32> into tensor<1x4xf32>
+//       CHECK:   return %[[X]], %[[S]]
+func.func @inlines_single_step_yielding_block_args(%h0: tensor<4xf32>, %xs: tensor<1x4xf32>) -> (tensor<4xf32>, tensor<1x4xf32>) {
+  %h, %hs = scan.scan carries(%h = %h0 : tensor<4xf32>) sequences(%x = %xs : tensor<1x4xf32>)
+      -> (tensor<4xf32>, tensor<1x4xf32>) {
+    scan.yield %x, %h : tensor<4xf32>, tensor<4xf32>
+  }
+  return %h, %hs : tensor<4xf32>, tensor<1x4xf32>
+}
+
+// -----
+
 // Everything is live and the trip count is 3: nothing changes.
 // CHECK-LABEL: func.func @negative_all_live
 //       CHECK:   %{{.*}}:2 = scan.scan carries(%{{.*}} = %{{.*}} : tensor<4xf32>) sequences(%{{.*}} = %{{.*}} : tensor<3x4xf32>) -> (tensor<4xf32>, tensor<3x4xf32>) {

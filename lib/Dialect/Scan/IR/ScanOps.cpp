@@ -596,8 +596,17 @@ struct InlineSingleStepScan final : OpRewritePattern<ScanOp> {
           leadingUnitDimReassociation(slice.getRank())));
     }
     YieldOp yield = op.getYieldOp();
-    SmallVector<Value> yielded(yield.getValues());
-    rewriter.inlineBlockBefore(op.getBodyBlock(), op, args);
+    // A yielded block argument (a carry passed through, a slice stored as
+    // an output) dies with the block: take the value it stands for.
+    Block *body = op.getBodyBlock();
+    SmallVector<Value> yielded;
+    for (Value value : yield.getValues()) {
+      auto arg = dyn_cast<BlockArgument>(value);
+      yielded.push_back(arg && arg.getOwner() == body
+                            ? args[arg.getArgNumber()]
+                            : value);
+    }
+    rewriter.inlineBlockBefore(body, op, args);
     rewriter.eraseOp(yield);
 
     SmallVector<Value> replacements(
