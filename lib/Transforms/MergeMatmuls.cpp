@@ -22,6 +22,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -361,11 +362,15 @@ static linalg::MatmulOp createMatmulLike(RewriterBase &rewriter, Location loc,
   return matmul;
 }
 
-/// Erases the op defining `value` if it is dead, and the producers that
-/// only fed it.
-static void eraseIfDead(RewriterBase &rewriter, Value value) {
-  if (Operation *def = value.getDefiningOp())
-    scan::eraseDeadOpsAndProducers(rewriter, def);
+/// Erases the ops defining `values` that are dead, and the producers that
+/// only fed them. All in one go: one of those ops may be a producer of
+/// another, and erasing them one value at a time would revisit it erased.
+static void eraseIfDead(RewriterBase &rewriter, ValueRange values) {
+  SetVector<Operation *> defs;
+  for (Value value : values)
+    if (Operation *def = value.getDefiningOp())
+      defs.insert(def);
+  scan::eraseDeadOpsAndProducers(rewriter, defs.getArrayRef());
 }
 
 static std::string formatShape(const Gemm &gemm) {
@@ -712,8 +717,7 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
   for (auto [gemm, slice] : llvm::zip_equal(group, slices)) {
     SmallVector<Value> oldOperands(gemm.op->getOperands());
     rewriter.replaceOp(gemm.op, slice);
-    for (Value operand : oldOperands)
-      eraseIfDead(rewriter, operand);
+    eraseIfDead(rewriter, oldOperands);
   }
   numMerged += group.size();
   ++numMergedOps;
@@ -770,6 +774,8 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
       it->push_back(gemm);
   }
 
+  // Near misses first: merging a class erases its matmuls, which `all`
+  // still lists.
   for (SmallVector<Gemm> &cls : classes) {
     if (cls.size() < 2) {
       // A product and its adjoint share a weight, once transposed: that is
@@ -784,9 +790,22 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
       if (hasNearPeer)
         lone.op->emitRemark() << "not merged with matmuls sharing its " << side
                               << ": element types or cast differ";
-      continue;
     }
-    SmallVector<Gemm> remaining = cls;
+  }
+
+  // A merge erases the ops that only fed the merged matmuls, which may
+  // include a matmul of a later class or group: skip those.
+  auto alive = [&](ArrayRef<Gemm> gemms) {
+    SmallVector<Gemm> kept;
+    for (const Gemm &gemm : gemms)
+      if (!erased.contains(gemm.op))
+        kept.push_back(gemm);
+    return kept;
+  };
+  for (SmallVector<Gemm> &cls : classes) {
+    if (cls.size() < 2)
+      continue;
+    SmallVector<Gemm> remaining = alive(cls);
     bool mergedAny = false;
     while (remaining.size() >= 2) {
       // Prefer placing the merged op at the first matmul: possible for every
@@ -824,7 +843,7 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
       }
       mergeSharedGroup(rewriter, group, position, insertBefore);
       mergedAny = true;
-      remaining = std::move(rest);
+      remaining = alive(rest);
     }
     if (remaining.size() == 1 && mergedAny)
       remaining.front().op->emitRemark()

@@ -65,7 +65,10 @@ bool isZeroTensor(Value value);
 /// Erases each of `ops` that is trivially dead, in the order given (users
 /// before their operands), then every producer that this leaves trivially
 /// dead, transitively: what only fed a rewritten op goes with it. With
-/// `scope`, producers outside that block are left alone.
+/// `scope`, producers outside that block are left alone. `ops` may repeat an
+/// op or hold one that erasing another erases (a producer, a nested op):
+/// each is visited while it exists only. Pass every root in one call: an op
+/// erased by an earlier call must not be passed again.
 void eraseDeadOpsAndProducers(RewriterBase &rewriter, ArrayRef<Operation *> ops,
                               Block *scope = nullptr);
 
