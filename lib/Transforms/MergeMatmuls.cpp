@@ -893,9 +893,16 @@ void MergeMatmulsPass::runOnOperation() {
     }
   }
 
-  for (Operation *concat : spliced)
-    if (!erased.contains(concat) && concat->use_empty())
-      eraseIfDead(rewriter, concat->getResult(0));
+  // Spliced concatenations left without users go, found by a walk: the
+  // recorded pointers may name ops erased since (or new ops at their
+  // addresses).
+  llvm::SmallPtrSet<Operation *, 8> splicedSet(spliced.begin(), spliced.end());
+  SmallVector<Value> deadConcats;
+  func.walk([&](tensor::ConcatOp concat) {
+    if (splicedSet.contains(concat) && concat->use_empty())
+      deadConcats.push_back(concat.getResult());
+  });
+  eraseIfDead(rewriter, deadConcats);
 }
 
 } // namespace
