@@ -24,7 +24,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.scan_tools_dir, config.llvm_tools_dir]
-tools = ["scan-opt", "scan-run", "split-file", "mlir-opt", "mlir-runner"]
+tools = ["scan-opt", "scan-run", "scanrt-gemm-check", "split-file", "mlir-opt", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # GPU hardware is never detected: CUDA integration tests run only when asked

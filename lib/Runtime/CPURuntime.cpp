@@ -1,15 +1,21 @@
 //===- CPURuntime.cpp - BLAS calls for lowered CPU code ---------*- C++ -*-===//
 //
-// Implements the scanrt_* GEMM entry points on top of OpenBLAS's CBLAS
-// interface, with a reference loop nest for views BLAS cannot express.
+// Implements the scanrt_* GEMM entry points: the runtime's own AVX-512
+// kernel (GemmKernel.h) on its own threads where the CPU has AVX-512F,
+// OpenBLAS's CBLAS interface for small products and other CPUs, and a
+// reference loop nest for views BLAS cannot express.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CPURuntime.h"
+#include "GemmKernel.h"
+#include "ThreadPool.h"
 
 #include <cblas.h>
 
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 
 #define SCANRT_EXPORT __attribute__((visibility("default")))
 
@@ -22,6 +28,108 @@ bool fitsInt(int64_t v) { return v >= 0 && v <= INT_MAX; }
 bool blasView(int64_t rows, int64_t cols, int64_t ld) {
   (void)rows;
   return fitsInt(ld) && ld >= (cols > 1 ? cols : 1);
+}
+
+/// When the runtime's GEMM kernel runs (SCANRT_GEMM_KERNEL in the
+/// environment): 0 = never (OpenBLAS for every product), 1 = for every
+/// product, unset = for the products with a packed operand (the kernel's
+/// gain is the packing saved; a product that must pack its operand first
+/// runs better in OpenBLAS, which packs as it goes).
+enum class KernelMode { Never, Always, Packed };
+
+/// Products smaller than this run on the calling thread only.
+constexpr int64_t kParallelMinWork = int64_t(1) << 21;
+
+KernelMode readKernelMode() {
+  if (!__builtin_cpu_supports("avx512f"))
+    return KernelMode::Never;
+  const char *text = std::getenv("SCANRT_GEMM_KERNEL");
+  if (text && std::strcmp(text, "0") == 0)
+    return KernelMode::Never;
+  if (text && std::strcmp(text, "1") == 0)
+    return KernelMode::Always;
+  return KernelMode::Packed;
+}
+
+KernelMode kernelMode() {
+  static const KernelMode mode = readKernelMode();
+  return mode;
+}
+
+int partsFor(int64_t m, int64_t n, int64_t k) {
+  return double(m) * double(n) * double(k) >= double(kParallelMinWork)
+             ? scanrt::threadCount()
+             : 1;
+}
+
+template <typename T>
+void runPackB(bool transB, int64_t n, int64_t k, const T *b, int64_t ldb,
+              T *packed) {
+  struct Job {
+    bool transB;
+    int64_t n, k;
+    const T *b;
+    int64_t ldb;
+    T *packed;
+  } job{transB, n, k, b, ldb, packed};
+  int64_t panels = scanrt::GemmKernel<T>::panelCount(n);
+  int parts = partsFor(1, n, k);
+  if (parts > panels)
+    parts = static_cast<int>(panels);
+  scanrt::runParallel(
+      [](void *context, int part, int parts) {
+        auto &j = *static_cast<Job *>(context);
+        int64_t panels = scanrt::GemmKernel<T>::panelCount(j.n);
+        scanrt::GemmKernel<T>::packB(j.transB, j.n, j.k, j.b, j.ldb, j.packed,
+                                     panels * part / parts,
+                                     panels * (part + 1) / parts);
+      },
+      &job, parts);
+}
+
+template <typename T>
+void runPackedGemm(const scanrt::PackedGemmArgs<T> &args) {
+  scanrt::runParallel(
+      [](void *context, int part, int parts) {
+        scanrt::GemmKernel<T>::multiply(
+            *static_cast<const scanrt::PackedGemmArgs<T> *>(context), part,
+            parts);
+      },
+      const_cast<scanrt::PackedGemmArgs<T> *>(&args),
+      partsFor(args.m, args.n, args.k));
+}
+
+/// C = beta * C, for products with an empty inner dimension.
+template <typename T>
+void scaleRows(int64_t m, int64_t n, T beta, T *c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+}
+
+void *allocatePacked(int64_t bytes) {
+  return _mlir_memref_to_llvm_aligned_alloc(64, static_cast<uint64_t>(bytes));
+}
+
+/// The kernel path of scanrt_*gemm: packs op(B) for this call only.
+template <typename T>
+bool kernelGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
+                const T *a, int64_t lda, const T *b, int64_t ldb, T beta,
+                T *c, int64_t ldc) {
+  if (kernelMode() != KernelMode::Always)
+    return false;
+  if (k <= 0) {
+    scaleRows(m, n, beta, c, ldc);
+    return true;
+  }
+  int64_t bytes = scanrt::GemmKernel<T>::packedSize(n, k) * int64_t(sizeof(T));
+  T *packed = static_cast<T *>(allocatePacked(bytes));
+  if (!packed)
+    return false;
+  runPackB<T>(tb, n, k, b, ldb, packed);
+  runPackedGemm<T>({ta, m, n, k, alpha, a, lda, packed, beta, c, ldc});
+  _mlir_memref_to_llvm_free(packed);
+  return true;
 }
 
 /// The loop nest used when BLAS cannot take the views: same semantics as
@@ -55,6 +163,8 @@ void gemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
   b += bOffset;
   c += cOffset;
   bool ta = transA != 0, tb = transB != 0;
+  if (kernelGemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+    return;
   bool ok = fitsInt(m) && fitsInt(n) && fitsInt(k) &&
             blasView(ta ? k : m, ta ? m : k, lda) &&
             blasView(tb ? n : k, tb ? k : n, ldb) && blasView(m, n, ldc);
@@ -89,11 +199,106 @@ scanrt_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
                ldb, beta, c, cOffset, ldc, cblas_dgemm);
 }
 
+namespace {
+
+/// A right operand packed once for many products (scanrt_*gemm_pack_b).
+/// Without the kernel it only remembers the operand, and the products go
+/// to BLAS.
+struct PackedOperand {
+  bool transB;
+  int64_t n, k;
+  const void *b;
+  int64_t ldb;
+  /// The packed panels, or null when the products go to BLAS.
+  void *panels;
+};
+
+template <typename T>
+PackedOperand *packOperand(int32_t transB, int64_t n, int64_t k, const T *b,
+                           int64_t bOffset, int64_t ldb) {
+  auto *operand =
+      new PackedOperand{transB != 0, n, k, b + bOffset, ldb, nullptr};
+  if (kernelMode() == KernelMode::Never || n <= 0 || k <= 0)
+    return operand;
+  int64_t bytes = scanrt::GemmKernel<T>::packedSize(n, k) * int64_t(sizeof(T));
+  operand->panels = allocatePacked(bytes);
+  if (operand->panels)
+    runPackB<T>(operand->transB, n, k, b + bOffset, ldb,
+                static_cast<T *>(operand->panels));
+  return operand;
+}
+
+template <typename T, typename Blas>
+void packedGemm(int32_t transA, int64_t m, int64_t n, int64_t k, T alpha,
+                const T *a, int64_t aOffset, int64_t lda, void *handle,
+                T beta, T *c, int64_t cOffset, int64_t ldc, Blas blas) {
+  auto *operand = static_cast<PackedOperand *>(handle);
+  if (m <= 0 || n <= 0)
+    return;
+  if (!operand->panels || operand->n != n || operand->k != k) {
+    // Not packed (no kernel, an empty operand, or an allocation failure):
+    // the operand was not written since, so BLAS can read it.
+    gemm<T>(transA, operand->transB, m, n, k, alpha, a, aOffset, lda,
+            static_cast<const T *>(operand->b), 0, operand->ldb, beta, c,
+            cOffset, ldc, blas);
+    return;
+  }
+  runPackedGemm<T>({transA != 0, m, n, k, alpha, a + aOffset, lda,
+                    static_cast<const T *>(operand->panels), beta, c + cOffset,
+                    ldc});
+}
+
+} // namespace
+
+extern "C" SCANRT_EXPORT void *
+scanrt_sgemm_pack_b(int32_t transB, int64_t n, int64_t k, const float *b,
+                    int64_t bOffset, int64_t ldb) {
+  return packOperand<float>(transB, n, k, b, bOffset, ldb);
+}
+
+extern "C" SCANRT_EXPORT void *
+scanrt_dgemm_pack_b(int32_t transB, int64_t n, int64_t k, const double *b,
+                    int64_t bOffset, int64_t ldb) {
+  return packOperand<double>(transB, n, k, b, bOffset, ldb);
+}
+
+extern "C" SCANRT_EXPORT void
+scanrt_sgemm_packed(int32_t transA, int64_t m, int64_t n, int64_t k,
+                    float alpha, const float *a, int64_t aOffset, int64_t lda,
+                    void *packedB, float beta, float *c, int64_t cOffset,
+                    int64_t ldc) {
+  packedGemm<float>(transA, m, n, k, alpha, a, aOffset, lda, packedB, beta, c,
+                    cOffset, ldc, cblas_sgemm);
+}
+
+extern "C" SCANRT_EXPORT void
+scanrt_dgemm_packed(int32_t transA, int64_t m, int64_t n, int64_t k,
+                    double alpha, const double *a, int64_t aOffset,
+                    int64_t lda, void *packedB, double beta, double *c,
+                    int64_t cOffset, int64_t ldc) {
+  packedGemm<double>(transA, m, n, k, alpha, a, aOffset, lda, packedB, beta,
+                     c, cOffset, ldc, cblas_dgemm);
+}
+
+extern "C" SCANRT_EXPORT void scanrt_gemm_pack_free(void *packedB) {
+  auto *operand = static_cast<PackedOperand *>(packedB);
+  if (!operand)
+    return;
+  if (operand->panels)
+    _mlir_memref_to_llvm_free(operand->panels);
+  delete operand;
+}
+
 extern "C" SCANRT_EXPORT int32_t scanrt_get_num_threads(void) {
-  return openblas_get_num_threads();
+  if (kernelMode() == KernelMode::Never)
+    return openblas_get_num_threads();
+  return scanrt::threadCount();
 }
 
 extern "C" SCANRT_EXPORT void scanrt_set_num_threads(int32_t n) {
-  if (n > 0)
-    openblas_set_num_threads(n);
+  if (n <= 0)
+    return;
+  openblas_set_num_threads(n);
+  if (kernelMode() != KernelMode::Never)
+    scanrt::setThreadCount(n);
 }

@@ -19,9 +19,13 @@ extern "C" {
 
 /// C[m x n] = alpha * op(A) * op(B) + beta * C, row-major, where op(A) is
 /// m x k (A stored k x m when transA != 0) and op(B) is k x n (B stored
-/// n x k when transB != 0). With beta == 0, C is not read. Views that BLAS
+/// n x k when transB != 0). With beta == 0, C is not read.
+///
+/// The product runs in OpenBLAS; with SCANRT_GEMM_KERNEL=1 in the
+/// environment (and a CPU with AVX-512F) it runs on the runtime's own kernel
+/// and threads instead, with op(B) packed for the call. Views that BLAS
 /// cannot take (a leading dimension smaller than the row length, sizes over
-/// INT_MAX) are computed by a plain loop nest instead.
+/// INT_MAX) are computed by a plain loop nest.
 void scanrt_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n,
                   int64_t k, float alpha, const float *a, int64_t aOffset,
                   int64_t lda, const float *b, int64_t bOffset, int64_t ldb,
@@ -33,8 +37,35 @@ void scanrt_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n,
                   int64_t lda, const double *b, int64_t bOffset, int64_t ldb,
                   double beta, double *c, int64_t cOffset, int64_t ldc);
 
-/// Number of threads BLAS calls use; `scanrt_set_num_threads(n)` with n <= 0
-/// leaves the BLAS default (every core, or OPENBLAS_NUM_THREADS).
+/// A right operand op(B) (k x n, as in scanrt_sgemm) packed once for many
+/// products, for a weight that a loop multiplies by on every step; the
+/// products run on the runtime's AVX-512 kernel and threads. The caller
+/// must not write B until scanrt_gemm_pack_free: without AVX-512F, with
+/// SCANRT_GEMM_KERNEL=0, or when n or k is 0, the handle only remembers B
+/// and the products read it through OpenBLAS. Never returns null.
+void *scanrt_sgemm_pack_b(int32_t transB, int64_t n, int64_t k,
+                          const float *b, int64_t bOffset, int64_t ldb);
+void *scanrt_dgemm_pack_b(int32_t transB, int64_t n, int64_t k,
+                          const double *b, int64_t bOffset, int64_t ldb);
+
+/// C = alpha * op(A) * B + beta * C with B from scanrt_*gemm_pack_b of the
+/// same n and k; the other arguments as in scanrt_sgemm.
+void scanrt_sgemm_packed(int32_t transA, int64_t m, int64_t n, int64_t k,
+                         float alpha, const float *a, int64_t aOffset,
+                         int64_t lda, void *packedB, float beta, float *c,
+                         int64_t cOffset, int64_t ldc);
+void scanrt_dgemm_packed(int32_t transA, int64_t m, int64_t n, int64_t k,
+                         double alpha, const double *a, int64_t aOffset,
+                         int64_t lda, void *packedB, double beta, double *c,
+                         int64_t cOffset, int64_t ldc);
+
+/// Releases a packed operand (null is allowed).
+void scanrt_gemm_pack_free(void *packedB);
+
+/// Threads the kernel's products use (SCANRT_NUM_THREADS, else
+/// OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else every CPU this process
+/// may use), or OpenBLAS's where the kernel never runs.
+/// `scanrt_set_num_threads(n)` sets both; n <= 0 changes nothing.
 int32_t scanrt_get_num_threads(void);
 void scanrt_set_num_threads(int32_t n);
 

@@ -1,0 +1,33 @@
+//===- ThreadPool.h - Fork-join threads for runtime kernels -----*- C++ -*-===//
+//
+// A small fork-join pool for the GEMM kernel: the calling thread runs part
+// 0 of a job and parked workers run the others. Workers spin briefly after
+// a job before sleeping on a futex, because the per-step GEMMs of a scan
+// come every few hundred microseconds and a wake-up from sleep costs tens.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SCAN_RUNTIME_THREADPOOL_H
+#define SCAN_RUNTIME_THREADPOOL_H
+
+namespace scanrt {
+
+/// A job part: `part` of `parts`, with the caller's context.
+using JobPart = void (*)(void *context, int part, int parts);
+
+/// Runs job(context, p, parts) for every p in [0, parts) concurrently, on at
+/// most threadCount() threads, and returns when all parts are done.
+/// `parts` is clamped to [1, threadCount()]. Not reentrant: call it from
+/// one thread at a time (lowered code is single-threaded).
+void runParallel(JobPart job, void *context, int parts);
+
+/// Threads runParallel uses: SCANRT_NUM_THREADS, else OPENBLAS_NUM_THREADS,
+/// else OMP_NUM_THREADS, else the CPUs this process may run on.
+int threadCount();
+
+/// Sets the thread count (n >= 1); the workers are started again.
+void setThreadCount(int n);
+
+} // namespace scanrt
+
+#endif // SCAN_RUNTIME_THREADPOOL_H
