@@ -3,7 +3,10 @@
 // Rewrites linalg.matmul on strided memrefs into calls of scanrt_sgemm /
 // scanrt_dgemm. Every operand is passed as (aligned base pointer, offset,
 // leading dimension); transposed operands, from indexing_maps or from a
-// column-major layout, become BLAS transpose flags, never copies.
+// column-major layout, become BLAS transpose flags, never copies. A right
+// operand that an enclosing scf.for neither defines nor writes is packed
+// once before the loop (scanrt_?gemm_pack_b), and the matmuls in the loop
+// call scanrt_?gemm_packed with that handle.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,12 +19,15 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include "llvm/ADT/MapVector.h"
 
 #define DEBUG_TYPE "convert-linalg-matmul-to-blas"
 
@@ -332,6 +338,45 @@ FailureOr<func::FuncOp> getOrDeclareGemm(OpBuilder &builder, ModuleOp module,
       type);
 }
 
+/// The runtime entry points of a GEMM with a prepacked right operand.
+struct PackedGemmFuncs {
+  func::FuncOp packB, gemm, free;
+};
+
+/// `scanrt_?gemm_pack_b`, `scanrt_?gemm_packed` and `scanrt_gemm_pack_free`.
+/// Declares none of them when one clashes with an existing symbol.
+FailureOr<PackedGemmFuncs>
+getOrDeclarePackedGemm(OpBuilder &builder, ModuleOp module, Type elementType) {
+  MLIRContext *ctx = builder.getContext();
+  Type i32 = builder.getI32Type(), i64 = builder.getI64Type();
+  Type ptr = LLVM::LLVMPointerType::get(ctx);
+  bool f32 = elementType.isF32();
+  std::pair<StringRef, FunctionType> decls[] = {
+      {f32 ? "scanrt_sgemm_pack_b" : "scanrt_dgemm_pack_b",
+       FunctionType::get(ctx, {i32, i64, i64, ptr, i64, i64}, {ptr})},
+      {f32 ? "scanrt_sgemm_packed" : "scanrt_dgemm_packed",
+       FunctionType::get(ctx,
+                         {i32, i64, i64, i64, elementType, ptr, i64, i64, ptr,
+                          elementType, ptr, i64, i64},
+                         {})},
+      {"scanrt_gemm_pack_free", FunctionType::get(ctx, {ptr}, {})}};
+  for (auto [name, type] : decls) {
+    Operation *existing = module.lookupSymbol(name);
+    auto func = dyn_cast_or_null<func::FuncOp>(existing);
+    if (existing && (!func || func.getFunctionType() != type))
+      return failure();
+  }
+  SmallVector<func::FuncOp, 3> funcs;
+  for (auto [name, type] : decls) {
+    FailureOr<func::FuncOp> func =
+        getOrDeclareRuntimeFunc(builder, module, name, type);
+    if (failed(func))
+      return failure();
+    funcs.push_back(*func);
+  }
+  return PackedGemmFuncs{funcs[0], funcs[1], funcs[2]};
+}
+
 struct MatmulToBLAS final : OpRewritePattern<linalg::MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -362,6 +407,115 @@ struct MatmulToBLAS final : OpRewritePattern<linalg::MatmulOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Prepacked right operands
+//===----------------------------------------------------------------------===//
+
+/// Allocation-like roots: fresh memory, or a global.
+bool isAllocation(Value root) {
+  return root.getDefiningOp<memref::AllocOp>() ||
+         root.getDefiningOp<memref::AllocaOp>() ||
+         root.getDefiningOp<memref::GetGlobalOp>();
+}
+
+bool isFunctionArgument(Value root) {
+  auto arg = dyn_cast<BlockArgument>(root);
+  return arg && arg.getOwner()->isEntryBlock() &&
+         isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+}
+
+/// True for a memref.get_global of a constant global, which no defined
+/// program writes or frees.
+bool isConstantGlobal(Value root) {
+  auto get = root.getDefiningOp<memref::GetGlobalOp>();
+  if (!get)
+    return false;
+  auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+      get, get.getNameAttr());
+  return global && global.getConstant();
+}
+
+/// May the buffers rooted at `a` and `b` (results of getRootBuffer) share
+/// memory? See the pass description for the rule.
+bool mayOverlap(Value a, Value b) {
+  if (a == b)
+    return true;
+  auto getA = a.getDefiningOp<memref::GetGlobalOp>();
+  auto getB = b.getDefiningOp<memref::GetGlobalOp>();
+  if (getA && getB)
+    return getA.getName() == getB.getName();
+  if (isConstantGlobal(a) || isConstantGlobal(b))
+    return false;
+  // A caller may pass a (mutable) global as an argument.
+  if ((getA && isFunctionArgument(b)) || (getB && isFunctionArgument(a)))
+    return true;
+  bool knownA = isAllocation(a) || isFunctionArgument(a);
+  bool knownB = isAllocation(b) || isFunctionArgument(b);
+  return !knownA || !knownB;
+}
+
+/// True when `op`, or an op nested in it, may write or free memory that
+/// overlaps the buffer rooted at `root`, or has effects that cannot be told.
+bool mayClobber(Operation *op, Value root) {
+  bool recursive = op->hasTrait<OpTrait::HasRecursiveMemoryEffects>();
+  if (auto iface = dyn_cast<MemoryEffectOpInterface>(op)) {
+    SmallVector<MemoryEffects::EffectInstance> effects;
+    iface.getEffects(effects);
+    for (const MemoryEffects::EffectInstance &effect : effects) {
+      if (!isa<MemoryEffects::Write, MemoryEffects::Free>(effect.getEffect()))
+        continue;
+      Value value = effect.getValue();
+      if (!value || mayOverlap(getRootBuffer(value), root))
+        return true;
+    }
+  } else if (!recursive) {
+    return true;
+  }
+  if (recursive)
+    for (Region &region : op->getRegions())
+      for (Block &block : region)
+        for (Operation &nested : block)
+          if (mayClobber(&nested, root))
+            return true;
+  return false;
+}
+
+/// The outermost scf.for around `op` before which its right operand `rhs`
+/// can be packed once: `rhs` is defined outside the loop and nothing in the
+/// loop may write or free memory it may share. Only scf.for and scf.if may
+/// lie between `op` and that loop. Null when there is none. `clobbers`
+/// caches mayClobber per (loop, root).
+scf::ForOp
+findPackLoop(Operation *op, Value rhs,
+             DenseMap<std::pair<Operation *, Value>, bool> &clobbers) {
+  Value root = getRootBuffer(rhs);
+  scf::ForOp chosen;
+  for (Operation *parent = op->getParentOp(); parent;
+       parent = parent->getParentOp()) {
+    if (isa<scf::IfOp>(parent))
+      continue;
+    auto loop = dyn_cast<scf::ForOp>(parent);
+    if (!loop || !loop.isDefinedOutsideOfLoop(rhs))
+      break;
+    auto [it, inserted] = clobbers.try_emplace({loop, root}, false);
+    if (inserted)
+      it->second =
+          llvm::any_of(loop.getBody()->getOperations(), [&](Operation &nested) {
+            return mayClobber(&nested, root);
+          });
+    if (it->second)
+      break;
+    chosen = loop;
+  }
+  return chosen;
+}
+
+/// A matmul whose right operand is packed before `loop`.
+struct PackCandidate {
+  linalg::MatmulOp op;
+  GemmPlan plan;
+};
+
 struct ConvertLinalgMatmulToBLASPass final
     : scan::impl::ConvertLinalgMatmulToBLASPassBase<
           ConvertLinalgMatmulToBLASPass> {
@@ -381,6 +535,8 @@ struct ConvertLinalgMatmulToBLASPass final
       return n;
     };
     unsigned matmulsBefore = countMatmuls(), fillsBefore = countFills();
+    if (prepackWeights)
+      prepack();
     RewritePatternSet patterns(&getContext());
     scan::populateLinalgMatmulToBLASPatterns(patterns);
     GreedyRewriteConfig config;
@@ -393,6 +549,60 @@ struct ConvertLinalgMatmulToBLASPass final
     numZeroBeta += fillsBefore - countFills();
   }
 
+  /// Rewrites the matmuls in loops whose right operand can be packed once
+  /// before the loop. Every decision is taken on the unchanged IR first.
+  void prepack() {
+    ModuleOp module = getOperation();
+    // (loop, right operand, transB) -> the matmuls sharing that pack, in
+    // program order.
+    using PackKey = std::tuple<Operation *, Value, unsigned>;
+    llvm::MapVector<PackKey, SmallVector<PackCandidate>> packs;
+    DenseMap<std::pair<Operation *, Value>, bool> clobbers;
+    module.walk([&](linalg::MatmulOp op) {
+      StringRef why;
+      FailureOr<GemmPlan> plan = matchGemm(op, why);
+      if (failed(plan))
+        return;
+      scf::ForOp loop = findPackLoop(op, plan->rhs.memref, clobbers);
+      if (!loop)
+        return;
+      packs[{loop, plan->rhs.memref, plan->transR}].push_back({op, *plan});
+    });
+
+    IRRewriter rewriter(&getContext());
+    for (auto &[key, candidates] : packs) {
+      Operation *loop = std::get<0>(key);
+      const GemmPlan &first = candidates.front().plan;
+      FailureOr<PackedGemmFuncs> funcs =
+          getOrDeclarePackedGemm(rewriter, module, first.elementType);
+      if (failed(funcs))
+        continue; // A clashing symbol: these matmuls get plain calls.
+
+      Location packLoc = candidates.front().op.getLoc();
+      rewriter.setInsertionPoint(loop);
+      GemmArgBuilder packArgs(rewriter, packLoc, first.elementType);
+      Value packed = func::CallOp::create(rewriter, packLoc, funcs->packB,
+                                          packArgs.packArgs(first))
+                         .getResult(0);
+      rewriter.setInsertionPointAfter(loop);
+      func::CallOp::create(rewriter, packLoc, funcs->free, packed);
+      ++numPacks;
+
+      for (PackCandidate &candidate : candidates) {
+        linalg::MatmulOp op = candidate.op;
+        linalg::FillOp zeroFill = findZeroFill(op, candidate.plan.out.memref);
+        rewriter.setInsertionPoint(op);
+        GemmArgBuilder args(rewriter, op.getLoc(), candidate.plan.elementType);
+        func::CallOp::create(
+            rewriter, op.getLoc(), funcs->gemm,
+            args.gemmArgs(candidate.plan, /*zeroBeta=*/zeroFill, packed));
+        rewriter.eraseOp(op);
+        if (zeroFill)
+          rewriter.eraseOp(zeroFill);
+        ++numPrepacked;
+      }
+    }
+  }
 };
 
 } // namespace
