@@ -85,6 +85,20 @@ Value getRootBuffer(Value v) {
   return v;
 }
 
+/// Allocation-like roots: fresh memory, or a global.
+bool isAllocation(Value root) {
+  return root.getDefiningOp<memref::AllocOp>() ||
+         root.getDefiningOp<memref::AllocaOp>() ||
+         root.getDefiningOp<memref::GetGlobalOp>();
+}
+
+/// True for an argument of the enclosing function (its entry block).
+bool isFunctionArgument(Value root) {
+  auto arg = dyn_cast<BlockArgument>(root);
+  return arg && arg.getOwner()->isEntryBlock() &&
+         isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+}
+
 /// True when `input` provably never shares memory with `allocated`, a buffer
 /// allocated by this function: `input` is rooted in another allocation or a
 /// global, or in an argument of the enclosing function (which exists before
@@ -94,13 +108,7 @@ bool isDistinctFrom(Value input, Value allocated) {
   Value root = getRootBuffer(input);
   if (root == allocated)
     return false;
-  if (root.getDefiningOp<memref::AllocOp>() ||
-      root.getDefiningOp<memref::AllocaOp>() ||
-      root.getDefiningOp<memref::GetGlobalOp>())
-    return true;
-  auto arg = dyn_cast<BlockArgument>(root);
-  return arg && arg.getOwner()->isEntryBlock() &&
-         isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  return isAllocation(root) || isFunctionArgument(root);
 }
 
 /// Returns the linalg.fill that zeroes the output `c` of `op` right before it
@@ -411,19 +419,6 @@ struct MatmulToBLAS final : OpRewritePattern<linalg::MatmulOp> {
 // Prepacked right operands
 //===----------------------------------------------------------------------===//
 
-/// Allocation-like roots: fresh memory, or a global.
-bool isAllocation(Value root) {
-  return root.getDefiningOp<memref::AllocOp>() ||
-         root.getDefiningOp<memref::AllocaOp>() ||
-         root.getDefiningOp<memref::GetGlobalOp>();
-}
-
-bool isFunctionArgument(Value root) {
-  auto arg = dyn_cast<BlockArgument>(root);
-  return arg && arg.getOwner()->isEntryBlock() &&
-         isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
-}
-
 /// True for a memref.get_global of a constant global, which no defined
 /// program writes or frees.
 bool isConstantGlobal(Value root) {
@@ -510,7 +505,7 @@ findPackLoop(Operation *op, Value rhs,
   return chosen;
 }
 
-/// A matmul whose right operand is packed before `loop`.
+/// A matmul whose right operand is packed before an enclosing loop.
 struct PackCandidate {
   linalg::MatmulOp op;
   GemmPlan plan;
