@@ -268,6 +268,33 @@ func.func @nested_loops(%a: memref<4x8xf32>, %w: memref<8x16xf32>, %ws: memref<3
 
 // -----
 
+// Buffers allocated, written and freed inside the loop (what bufferization
+// makes of per-step temporaries) are fresh memory, never the weight.
+// CHECK-LABEL: func.func @loop_local_temporaries
+//       CHECK:   %[[P:.*]] = call @scanrt_sgemm_pack_b(
+//  CHECK-NEXT:   scf.for
+//       CHECK:     memref.alloc
+//       CHECK:     func.call @scanrt_sgemm_packed({{.*}}, %[[P]],
+//       CHECK:     memref.dealloc
+//       CHECK:   }
+//  CHECK-NEXT:   call @scanrt_gemm_pack_free(%[[P]])
+func.func @loop_local_temporaries(%a: memref<4x8xf32>, %w: memref<8x16xf32>, %c: memref<4x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c5 = arith.constant 5 : index
+  %zero = arith.constant 0.0 : f32
+  scf.for %i = %c0 to %c5 step %c1 {
+    %t = memref.alloc() : memref<4x16xf32>
+    linalg.fill ins(%zero : f32) outs(%t : memref<4x16xf32>)
+    linalg.matmul ins(%a, %w : memref<4x8xf32>, memref<8x16xf32>) outs(%t : memref<4x16xf32>)
+    memref.copy %t, %c : memref<4x16xf32> to memref<4x16xf32>
+    memref.dealloc %t : memref<4x16xf32>
+  }
+  return
+}
+
+// -----
+
 // A constant global weight is never written, whatever the loop writes.
 // CHECK-LABEL: func.func @constant_global_weight
 //       CHECK:   %[[G:.*]] = memref.get_global @weight
