@@ -104,7 +104,64 @@ def ConvertLinalgMatmulToBLASPass
     and operands with no statically unit stride (both strides dynamic).
     The runtime itself falls back to a loop nest if a leading dimension turns
     out smaller than the row length at run time.
+
+    With `prepack-weights` (the default), a matmul inside an `scf.for` whose
+    right operand (BLAS's B, after the `C^T` swap) stays the same on every
+    iteration, typically a recurrent weight, has that operand packed once
+    into the GEMM kernel's layout before the loop, instead of on every step:
+
+    ```
+    ptr  scanrt_sgemm_pack_b(i32 transB, i64 n, i64 k,
+                             ptr b, i64 bOffset, i64 ldb)
+    void scanrt_sgemm_packed(i32 transA, i64 m, i64 n, i64 k,
+                             f32 alpha, ptr a, i64 aOffset, i64 lda,
+                             ptr packedB, f32 beta,
+                             ptr c, i64 cOffset, i64 ldc)
+    void scanrt_gemm_pack_free(ptr packedB)
+    ```
+
+    (`scanrt_dgemm_pack_b`/`scanrt_dgemm_packed` for f64). The pack call
+    goes right before the loop, each matmul in the loop becomes a
+    `scanrt_sgemm_packed` call (with the same `beta` rule as above), and
+    `scanrt_gemm_pack_free` follows the loop. Matmuls in one loop with the
+    same right operand value and transpose flag share one pack.
+
+    The operand is packed before the outermost enclosing `scf.for` (only
+    `scf.for` and `scf.if` may lie in between) such that:
+    * the operand's memref value is defined outside the loop (its sizes,
+      offset and strides are read from that value before the loop);
+    * nothing in the loop may write or free memory the operand may share.
+      Every op in the loop must have no memory effects, implement
+      `MemoryEffectOpInterface` (each write or free names a value, which is
+      checked below; one without a value blocks packing), or have
+      `RecursiveMemoryEffects` (its nested ops are checked). Any other op,
+      such as `func.call`, blocks packing.
+
+    Whether a written buffer may share memory with the operand is decided on
+    the root buffers, found by following view-like ops (subview, cast,
+    extract_strided_metadata, ...):
+    * the same root value may overlap;
+    * two `memref.get_global` roots overlap exactly when they name the same
+      global; a constant global overlaps nothing else (writing it is
+      undefined), while a mutable one may overlap a function argument (the
+      caller may pass it);
+    * `memref.alloc`/`memref.alloca` roots never overlap another root that
+      is an allocation, a global or an argument of the function;
+    * distinct arguments of the function are assumed not to overlap. This is
+      the calling convention of the code `scan-lower-to-cpu` produces: after
+      one-shot bufferization of function boundaries an input the callee
+      writes in place is not passed for another argument as well, and
+      `buffer-results-to-out-params` makes results fresh out-parameter
+      buffers. Code that may be called with overlapping arguments must run
+      this pass with `prepack-weights=false`;
+    * any other root (a loop `iter_args` value, the result of an unknown op)
+      may overlap anything.
   }];
+  let options = [
+    Option<"prepackWeights", "prepack-weights", "bool", /*default=*/"true",
+           "Pack a loop-invariant right operand once before its scf.for "
+           "and call the packed GEMM in the loop">
+  ];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
     "mlir::func::FuncDialect",
@@ -114,7 +171,11 @@ def ConvertLinalgMatmulToBLASPass
   let statistics = [
     Statistic<"numConverted", "num-converted", "Matmuls turned into BLAS calls">,
     Statistic<"numZeroBeta", "num-zero-beta",
-              "Zero fills folded into beta = 0">
+              "Zero fills folded into beta = 0">,
+    Statistic<"numPrepacked", "num-prepacked",
+              "Matmuls turned into calls with a prepacked right operand">,
+    Statistic<"numPacks", "num-packs",
+              "Right operands packed once before a loop">
   ];
 }
 

@@ -238,12 +238,14 @@ func.func @negative_fill_aliases_input(%b: memref<16x16xf32>) -> memref<16x16xf3
 // -----
 
 // A loop-carried input may be the very buffer the fill zeroes (here it is,
-// from the second iteration on): the fill stays and beta = 1.
+// from the second iteration on): the fill stays and beta = 1. (The weight %b
+// is packed before the loop, see matmul-to-blas-prepack.mlir; the packed
+// call takes beta as its tenth argument.)
 // CHECK-LABEL: func.func @negative_fill_input_loop_carried
 //   CHECK-DAG:   %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 //       CHECK:   scf.for
 //       CHECK:     linalg.fill
-//       CHECK:     call @scanrt_sgemm(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[ONE]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[ONE]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}})
+//       CHECK:     call @scanrt_sgemm_packed(%{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[ONE]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}}, %[[ONE]], %{{[^,]+}}, %{{[^,]+}}, %{{[^,]+}})
 func.func @negative_fill_input_loop_carried(%a0: memref<4x4xf32>, %b: memref<4x4xf32>) -> memref<4x4xf32> {
   %zero = arith.constant 0.0 : f32
   %c0 = arith.constant 0 : index

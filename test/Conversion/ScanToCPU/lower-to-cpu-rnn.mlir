@@ -14,10 +14,13 @@
 
 // Everything is in the LLVM dialect. Memref results became trailing
 // out-params: the C interface of the wrapper takes three input descriptors and
-// three output descriptors and returns nothing. The matmul is a BLAS call.
-//       IR: llvm.func @scanrt_sgemm(i32, i32, i64, i64, i64, f32, !llvm.ptr, i64, i64, !llvm.ptr, i64, i64, f32, !llvm.ptr, i64, i64)
+// three output descriptors and returns nothing. The matmul is a BLAS call on
+// the weight packed once before the loop.
+//       IR: llvm.func @scanrt_sgemm_pack_b(i32, i64, i64, !llvm.ptr, i64, i64) -> !llvm.ptr
 //       IR: llvm.func @rnn(
-//       IR:   llvm.call @scanrt_sgemm
+//       IR:   %[[P:.*]] = llvm.call @scanrt_sgemm_pack_b(
+//       IR:   llvm.call @scanrt_sgemm_packed({{.*}}, %[[P]],
+//       IR:   llvm.call @scanrt_gemm_pack_free(%[[P]])
 //       IR: llvm.func @_scan_run_rnn(
 //       IR: llvm.func @_mlir_ciface__scan_run_rnn(%{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr) attributes {{.*}}llvm.emit_c_interface
 //   IR-NOT:   llvm.return %
