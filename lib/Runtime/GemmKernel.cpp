@@ -80,30 +80,36 @@ typename Vec<T>::Mask firstLanes(int64_t count) {
   return static_cast<typename Vec<T>::Mask>((1u << count) - 1);
 }
 
-/// C tile (rows x cols of kTileRows x NR) = alpha * Ap * Bp + beta * C, where
-/// Ap is depth x kTileRows and Bp depth x NR, both packed.
+/// C tile (rows x cols of kTileRows x NR) = alpha * A * Bp + beta * C, where
+/// Bp is a packed depth x NR panel and A is read in place: row i, depth d at
+/// a[i * rowStride + d * depthStride] (a packed A tile has strides 1 and
+/// kTileRows). Rows past `rows` repeat the last row and are not stored.
 template <typename T>
-void microKernel(int64_t depth, const T *ap, const T *bp, T *c, int64_t ldc,
+void microKernel(int64_t depth, const T *a, int64_t rowStride,
+                 int64_t depthStride, const T *bp, T *c, int64_t ldc,
                  int rows, int64_t cols, T alpha, T beta) {
   using V = Vec<T>;
   using Reg = typename V::Reg;
   constexpr int L = V::lanes;
+  const T *rowA[kTileRows];
+#pragma GCC unroll 8
+  for (int i = 0; i < kTileRows; ++i)
+    rowA[i] = a + (i < rows ? i : rows - 1) * rowStride;
   Reg acc[kTileRows][kTileVectors];
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
 #pragma GCC unroll 3
     for (int v = 0; v < kTileVectors; ++v)
       acc[i][v] = V::zero();
-  for (int64_t d = 0; d < depth; ++d) {
+  for (int64_t d = 0, offset = 0; d < depth; ++d, offset += depthStride) {
     Reg b0 = V::load(bp), b1 = V::load(bp + L), b2 = V::load(bp + 2 * L);
 #pragma GCC unroll 8
     for (int i = 0; i < kTileRows; ++i) {
-      Reg a = V::broadcast(ap[i]);
-      acc[i][0] = V::fma(a, b0, acc[i][0]);
-      acc[i][1] = V::fma(a, b1, acc[i][1]);
-      acc[i][2] = V::fma(a, b2, acc[i][2]);
+      Reg x = V::broadcast(rowA[i][offset]);
+      acc[i][0] = V::fma(x, b0, acc[i][0]);
+      acc[i][1] = V::fma(x, b1, acc[i][1]);
+      acc[i][2] = V::fma(x, b2, acc[i][2]);
     }
-    ap += kTileRows;
     bp += tileCols<T>();
   }
   typename V::Mask masks[kTileVectors];
@@ -238,9 +244,11 @@ void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
   const int64_t rowTiles = ceilDiv(g.m, kTileRows);
   // Each depth block after the first adds to what the earlier ones wrote.
   auto blockScale = [&](int64_t block) { return block ? T(1) : g.beta; };
-  auto tile = [&](const T *ap, const T *blockB, int64_t depth, int64_t row,
-                  int64_t panel, T beta) {
-    microKernel<T>(depth, ap, blockB + panel * depth * NR,
+  auto tile = [&](const T *ap, int64_t rowStride, int64_t depthStride,
+                  const T *blockB, int64_t depth, int64_t row, int64_t panel,
+                  T beta) {
+    microKernel<T>(depth, ap, rowStride, depthStride,
+                   blockB + panel * depth * NR,
                    g.c + row * g.ldc + panel * NR, g.ldc,
                    static_cast<int>(std::min<int64_t>(kTileRows, g.m - row)),
                    std::min(NR, g.n - panel * NR), g.alpha, beta);
@@ -265,29 +273,28 @@ void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
         packA<T>(g.transA, g.a, g.lda, chunk, chunkEnd, block, depth, ap);
         for (int64_t p = 0; p < panels; ++p)
           for (int64_t row = chunk; row < chunkEnd; row += kTileRows)
-            tile(ap + (row - chunk) * depth, blockB, depth, row, p,
-                 blockScale(block));
+            tile(ap + (row - chunk) * depth, 1, kTileRows, blockB, depth, row,
+                 p, blockScale(block));
       }
     }
     return;
   }
 
-  // Few rows (one step of a batch): every part packs all of A, and the
-  // (panel, row tile) pairs are split evenly between the parts.
+  // Few rows (one step of a batch): A is read in place, and the (panel,
+  // row tile) pairs are split evenly between the parts.
   int64_t tiles = panels * rowTiles;
   int64_t firstPair = tiles * part / parts;
   int64_t endPair = tiles * (part + 1) / parts;
-  if (firstPair == endPair)
-    return;
-  T *ap = scratch<T>(rowTiles * kTileRows * std::min(kBlockDepth, g.k));
+  int64_t rowStride = g.transA ? 1 : g.lda;
+  int64_t depthStride = g.transA ? g.lda : 1;
   for (int64_t block = 0; block < g.k; block += kBlockDepth) {
     int64_t depth = std::min(kBlockDepth, g.k - block);
     const T *blockB = g.packedB + block * panels * NR;
-    packA<T>(g.transA, g.a, g.lda, 0, g.m, block, depth, ap);
+    const T *blockA = g.a + block * depthStride;
     for (int64_t pair = firstPair; pair < endPair; ++pair) {
-      int64_t p = pair / rowTiles, rowTile = pair % rowTiles;
-      tile(ap + rowTile * kTileRows * depth, blockB, depth,
-           rowTile * kTileRows, p, blockScale(block));
+      int64_t p = pair / rowTiles, row = pair % rowTiles * kTileRows;
+      tile(blockA + row * rowStride, rowStride, depthStride, blockB, depth,
+           row, p, blockScale(block));
     }
   }
 }
