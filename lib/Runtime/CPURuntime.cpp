@@ -99,34 +99,30 @@ void runPackedGemm(const scanrt::PackedGemmArgs<T> &args) {
       partsFor(args.m, args.n, args.k));
 }
 
-/// C = beta * C, for products with an empty inner dimension.
+/// op(B) (k x n, k and n >= 1) packed into a new buffer from the buffer
+/// cache (release it with _mlir_memref_to_llvm_free), or null when the
+/// allocation fails.
 template <typename T>
-void scaleRows(int64_t m, int64_t n, T beta, T *c, int64_t ldc) {
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+T *packNew(bool transB, int64_t n, int64_t k, const T *b, int64_t ldb) {
+  int64_t bytes = scanrt::GemmKernel<T>::packedSize(n, k) * int64_t(sizeof(T));
+  auto *packed = static_cast<T *>(
+      _mlir_memref_to_llvm_aligned_alloc(64, static_cast<uint64_t>(bytes)));
+  if (packed)
+    runPackB<T>(transB, n, k, b, ldb, packed);
+  return packed;
 }
 
-void *allocatePacked(int64_t bytes) {
-  return _mlir_memref_to_llvm_aligned_alloc(64, static_cast<uint64_t>(bytes));
-}
-
-/// The kernel path of scanrt_*gemm: packs op(B) for this call only.
+/// The kernel path of scanrt_*gemm: packs op(B) for this call only. An empty
+/// inner dimension (C = beta * C) is left to BLAS.
 template <typename T>
 bool kernelGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
                 const T *a, int64_t lda, const T *b, int64_t ldb, T beta,
                 T *c, int64_t ldc) {
-  if (kernelMode() != KernelMode::Always)
+  if (kernelMode() != KernelMode::Always || k <= 0)
     return false;
-  if (k <= 0) {
-    scaleRows(m, n, beta, c, ldc);
-    return true;
-  }
-  int64_t bytes = scanrt::GemmKernel<T>::packedSize(n, k) * int64_t(sizeof(T));
-  T *packed = static_cast<T *>(allocatePacked(bytes));
+  T *packed = packNew<T>(tb, n, k, b, ldb);
   if (!packed)
     return false;
-  runPackB<T>(tb, n, k, b, ldb, packed);
   runPackedGemm<T>({ta, m, n, k, alpha, a, lda, packed, beta, c, ldc});
   _mlir_memref_to_llvm_free(packed);
   return true;
@@ -218,13 +214,8 @@ PackedOperand *packOperand(int32_t transB, int64_t n, int64_t k, const T *b,
                            int64_t bOffset, int64_t ldb) {
   auto *operand =
       new PackedOperand{transB != 0, n, k, b + bOffset, ldb, nullptr};
-  if (kernelMode() == KernelMode::Never || n <= 0 || k <= 0)
-    return operand;
-  int64_t bytes = scanrt::GemmKernel<T>::packedSize(n, k) * int64_t(sizeof(T));
-  operand->panels = allocatePacked(bytes);
-  if (operand->panels)
-    runPackB<T>(operand->transB, n, k, b + bOffset, ldb,
-                static_cast<T *>(operand->panels));
+  if (kernelMode() != KernelMode::Never && n > 0 && k > 0)
+    operand->panels = packNew<T>(operand->transB, n, k, b + bOffset, ldb);
   return operand;
 }
 
