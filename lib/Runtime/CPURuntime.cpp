@@ -13,6 +13,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -32,13 +33,31 @@ bool blasView(int64_t rows, int64_t cols, int64_t ld) {
 
 /// When the runtime's GEMM kernel runs (SCANRT_GEMM_KERNEL in the
 /// environment): 0 = never (OpenBLAS for every product), 1 = for every
-/// product, unset = for the products with a packed operand (the kernel's
-/// gain is the packing saved; a product that must pack its operand first
-/// runs better in OpenBLAS, which packs as it goes).
-enum class KernelMode { Never, Always, Packed };
+/// product, unset = Auto: for every product with a packed operand, and for
+/// the other products where the kernel measured faster (kernelPays). Keeping
+/// big products on the kernel too means that one set of threads serves
+/// every product: BLAS's own threads spin for a while after each call, and
+/// on a machine with few cores they take time from the kernel's.
+enum class KernelMode { Never, Always, Auto };
 
-/// Products smaller than this run on the calling thread only.
+/// Products smaller than this (m * n * k) run on the calling thread only.
 constexpr int64_t kParallelMinWork = int64_t(1) << 21;
+/// Operands smaller than this (n * k) are packed on the calling thread only.
+constexpr int64_t kParallelMinPack = int64_t(1) << 16;
+
+/// Whether Auto sends a product without a packed operand to the kernel.
+/// Measured at n = k = 1000 on two cores: reading B in place, the kernel
+/// beats OpenBLAS from 2 rows on (8 rows: 216 against 84 GFLOP/s); packing
+/// B^T for the call, from 32 rows on. One row is a matrix-vector product,
+/// and small products are left to BLAS's lower call overhead.
+template <typename T>
+bool kernelPays(bool tb, int64_t m, int64_t n, int64_t k) {
+  if (double(m) * double(n) * double(k) < double(kParallelMinWork))
+    return false;
+  if (!tb && scanrt::GemmKernel<T>::readBInPlace(m))
+    return m >= 2;
+  return m >= 32;
+}
 
 KernelMode readKernelMode() {
   if (!__builtin_cpu_supports("avx512f"))
@@ -48,7 +67,7 @@ KernelMode readKernelMode() {
     return KernelMode::Never;
   if (text && std::strcmp(text, "1") == 0)
     return KernelMode::Always;
-  return KernelMode::Packed;
+  return KernelMode::Auto;
 }
 
 KernelMode kernelMode() {
@@ -73,7 +92,7 @@ void runPackB(bool transB, int64_t n, int64_t k, const T *b, int64_t ldb,
     T *packed;
   } job{transB, n, k, b, ldb, packed};
   int64_t panels = scanrt::GemmKernel<T>::panelCount(n);
-  int parts = partsFor(1, n, k);
+  int parts = n * k >= kParallelMinPack ? scanrt::threadCount() : 1;
   if (parts > panels)
     parts = static_cast<int>(panels);
   scanrt::runParallel(
@@ -112,18 +131,41 @@ T *packNew(bool transB, int64_t n, int64_t k, const T *b, int64_t ldb) {
   return packed;
 }
 
-/// The kernel path of scanrt_*gemm: packs op(B) for this call only. An empty
-/// inner dimension (C = beta * C) is left to BLAS.
+/// The kernel path of scanrt_*gemm. B is read in place where the kernel
+/// prefers that; otherwise op(B) is packed for this call one depth block at
+/// a time, each block multiplied right after it is packed: a packed block
+/// stays in the cache while every row of C uses it, where packing all of a
+/// large B first would write it to memory and read it back once per chunk
+/// of rows. An empty inner dimension (C = beta * C) is left to BLAS.
 template <typename T>
 bool kernelGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
                 const T *a, int64_t lda, const T *b, int64_t ldb, T beta,
                 T *c, int64_t ldc) {
-  if (kernelMode() != KernelMode::Always || k <= 0)
+  KernelMode mode = kernelMode();
+  if (mode == KernelMode::Never || k <= 0 ||
+      (mode == KernelMode::Auto && !kernelPays<T>(tb, m, n, k)))
     return false;
-  T *packed = packNew<T>(tb, n, k, b, ldb);
+  if (!tb && scanrt::GemmKernel<T>::readBInPlace(m)) {
+    runPackedGemm<T>(
+        {ta, m, n, k, alpha, a, lda, nullptr, b, ldb, beta, c, ldc});
+    return true;
+  }
+  const int64_t blockDepth = scanrt::GemmKernel<T>::blockDepth();
+  int64_t bytes =
+      scanrt::GemmKernel<T>::packedSize(n, std::min(k, blockDepth)) *
+      int64_t(sizeof(T));
+  auto *packed = static_cast<T *>(
+      _mlir_memref_to_llvm_aligned_alloc(64, static_cast<uint64_t>(bytes)));
   if (!packed)
     return false;
-  runPackedGemm<T>({ta, m, n, k, alpha, a, lda, packed, beta, c, ldc});
+  for (int64_t block = 0; block < k; block += blockDepth) {
+    int64_t depth = std::min(blockDepth, k - block);
+    // Rows [block, block + depth) of op(B), columns of op(A).
+    runPackB<T>(tb, n, depth, tb ? b + block : b + block * ldb, ldb, packed);
+    runPackedGemm<T>({ta, m, n, depth, alpha,
+                      ta ? a + block * lda : a + block, lda, packed, nullptr,
+                      0, block ? T(1) : beta, c, ldc});
+  }
   _mlir_memref_to_llvm_free(packed);
   return true;
 }
@@ -235,8 +277,8 @@ void packedGemm(int32_t transA, int64_t m, int64_t n, int64_t k, T alpha,
     return;
   }
   runPackedGemm<T>({transA != 0, m, n, k, alpha, a + aOffset, lda,
-                    static_cast<const T *>(operand->panels), beta, c + cOffset,
-                    ldc});
+                    static_cast<const T *>(operand->panels), nullptr, 0, beta,
+                    c + cOffset, ldc});
 }
 
 } // namespace

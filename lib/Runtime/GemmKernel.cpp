@@ -12,7 +12,6 @@
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 namespace scanrt {
@@ -28,6 +27,8 @@ struct Vec<float> {
   static constexpr int lanes = 16;
   static Reg zero() { return _mm512_setzero_ps(); }
   static Reg load(const float *p) { return _mm512_load_ps(p); }
+  static Reg loadu(const float *p) { return _mm512_loadu_ps(p); }
+  static void store(float *p, Reg v) { _mm512_store_ps(p, v); }
   static Reg broadcast(float x) { return _mm512_set1_ps(x); }
   static Reg fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm512_mul_ps(a, b); }
@@ -46,6 +47,8 @@ struct Vec<double> {
   static constexpr int lanes = 8;
   static Reg zero() { return _mm512_setzero_pd(); }
   static Reg load(const double *p) { return _mm512_load_pd(p); }
+  static Reg loadu(const double *p) { return _mm512_loadu_pd(p); }
+  static void store(double *p, Reg v) { _mm512_store_pd(p, v); }
   static Reg broadcast(double x) { return _mm512_set1_pd(x); }
   static Reg fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_pd(a, b, c); }
   static Reg mul(Reg a, Reg b) { return _mm512_mul_pd(a, b); }
@@ -63,12 +66,20 @@ constexpr int kTileRows = 8;
 constexpr int kTileVectors = 3;
 /// Depth of a block: a B panel of a block (kBlockDepth x NR) stays in L2.
 constexpr int64_t kBlockDepth = 512;
-/// Bytes of A packed at once when C's rows are split between threads.
+/// Bytes of A (a chunk of rows, one depth block deep) that each core keeps
+/// in its L2 while it sweeps its B panels.
 constexpr int64_t kRowChunkBytes = 384 * 1024;
 
 template <typename T>
 constexpr int64_t tileCols() {
   return Vec<T>::lanes * kTileVectors;
+}
+
+/// Rows of C taken at a time (a multiple of kTileRows).
+template <typename T>
+constexpr int64_t rowChunk() {
+  return std::max<int64_t>(kTileRows, kRowChunkBytes / int64_t(sizeof(T)) /
+                                          kBlockDepth / kTileRows * kTileRows);
 }
 
 template <typename T>
@@ -81,16 +92,21 @@ typename Vec<T>::Mask firstLanes(int64_t count) {
 }
 
 /// C tile (rows x cols of kTileRows x NR) = alpha * A * Bp + beta * C, where
-/// Bp is a packed depth x NR panel and A is read in place: row i, depth d at
-/// a[i * rowStride + d * depthStride] (a packed A tile has strides 1 and
-/// kTileRows). Rows past `rows` repeat the last row and are not stored.
-template <typename T>
+/// Bp is a depth x NR panel, row d at bp + d * bStride (packed: bStride = NR,
+/// zero-padded past `cols`; in place: B's leading dimension), and A is read
+/// in place: row i, depth d at a[i * rowStride + d * depthStride]. Rows past
+/// `rows` repeat the last row and are not stored. kMaskB: read only the
+/// first `cols` columns of each B row (an in-place panel at B's edge).
+template <typename T, bool kMaskB>
 void microKernel(int64_t depth, const T *a, int64_t rowStride,
-                 int64_t depthStride, const T *bp, T *c, int64_t ldc,
-                 int rows, int64_t cols, T alpha, T beta) {
+                 int64_t depthStride, const T *bp, int64_t bStride, T *c,
+                 int64_t ldc, int rows, int64_t cols, T alpha, T beta) {
   using V = Vec<T>;
   using Reg = typename V::Reg;
   constexpr int L = V::lanes;
+  typename V::Mask masks[kTileVectors];
+  for (int v = 0; v < kTileVectors; ++v)
+    masks[v] = firstLanes<T>(cols - int64_t(v) * L);
   const T *rowA[kTileRows];
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
@@ -102,7 +118,16 @@ void microKernel(int64_t depth, const T *a, int64_t rowStride,
     for (int v = 0; v < kTileVectors; ++v)
       acc[i][v] = V::zero();
   for (int64_t d = 0, offset = 0; d < depth; ++d, offset += depthStride) {
-    Reg b0 = V::load(bp), b1 = V::load(bp + L), b2 = V::load(bp + 2 * L);
+    Reg b0, b1, b2;
+    if constexpr (kMaskB) {
+      b0 = V::maskedLoad(masks[0], bp);
+      b1 = V::maskedLoad(masks[1], bp + L);
+      b2 = V::maskedLoad(masks[2], bp + 2 * L);
+    } else {
+      b0 = V::loadu(bp);
+      b1 = V::loadu(bp + L);
+      b2 = V::loadu(bp + 2 * L);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < kTileRows; ++i) {
       Reg x = V::broadcast(rowA[i][offset]);
@@ -110,11 +135,8 @@ void microKernel(int64_t depth, const T *a, int64_t rowStride,
       acc[i][1] = V::fma(x, b1, acc[i][1]);
       acc[i][2] = V::fma(x, b2, acc[i][2]);
     }
-    bp += tileCols<T>();
+    bp += bStride;
   }
-  typename V::Mask masks[kTileVectors];
-  for (int v = 0; v < kTileVectors; ++v)
-    masks[v] = firstLanes<T>(cols - int64_t(v) * L);
   Reg alphaV = V::broadcast(alpha), betaV = V::broadcast(beta);
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i) {
@@ -133,59 +155,6 @@ void microKernel(int64_t depth, const T *a, int64_t rowStride,
   }
 }
 
-/// Packs rows [firstRow, endRow) x columns [col, col + depth) of op(A) into
-/// tiles of kTileRows rows, each stored depth-major; rows past endRow are 0.
-template <typename T>
-void packA(bool transA, const T *a, int64_t lda, int64_t firstRow,
-           int64_t endRow, int64_t col, int64_t depth, T *dst) {
-  for (int64_t tile = firstRow; tile < endRow; tile += kTileRows) {
-    int64_t rows = std::min<int64_t>(kTileRows, endRow - tile);
-    if (transA) {
-      // op(A)(r, c) = a[c * lda + r]: the tile's rows are contiguous.
-      for (int64_t d = 0; d < depth; ++d) {
-        const T *src = a + (col + d) * lda + tile;
-        T *out = dst + d * kTileRows;
-        int64_t i = 0;
-        for (; i < rows; ++i)
-          out[i] = src[i];
-        for (; i < kTileRows; ++i)
-          out[i] = T(0);
-      }
-    } else {
-      for (int64_t i = 0; i < kTileRows; ++i) {
-        if (i >= rows) {
-          for (int64_t d = 0; d < depth; ++d)
-            dst[d * kTileRows + i] = T(0);
-          continue;
-        }
-        const T *src = a + (tile + i) * lda + col;
-        for (int64_t d = 0; d < depth; ++d)
-          dst[d * kTileRows + i] = src[d];
-      }
-    }
-    dst += depth * kTileRows;
-  }
-}
-
-/// Scratch for packed A tiles, one per thread, kept between calls.
-template <typename T>
-T *scratch(int64_t elements) {
-  struct Buffer {
-    void *data = nullptr;
-    int64_t bytes = 0;
-    ~Buffer() { std::free(data); }
-  };
-  thread_local Buffer buffer;
-  int64_t bytes = elements * int64_t(sizeof(T));
-  if (bytes > buffer.bytes) {
-    std::free(buffer.data);
-    int64_t rounded = (bytes + 4095) / 4096 * 4096;
-    buffer.data = std::aligned_alloc(64, rounded);
-    buffer.bytes = buffer.data ? rounded : 0;
-  }
-  return static_cast<T *>(buffer.data);
-}
-
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 } // namespace
@@ -196,9 +165,103 @@ int64_t GemmKernel<T>::panelCount(int64_t n) {
 }
 
 template <typename T>
+int64_t GemmKernel<T>::blockDepth() {
+  return kBlockDepth;
+}
+
+template <typename T>
+bool GemmKernel<T>::readBInPlace(int64_t m) {
+  return m <= rowChunk<T>();
+}
+
+template <typename T>
 int64_t GemmKernel<T>::packedSize(int64_t n, int64_t k) {
   return panelCount(n) * tileCols<T>() * k;
 }
+
+namespace {
+
+/// Copies `depth` rows of `cols` (<= NR) elements, row d at src + d * ldb,
+/// into a panel of NR-element rows, zero-padding each row past `cols`.
+template <typename T>
+void packRows(const T *src, int64_t ldb, int64_t depth, int64_t cols,
+              T *dst) {
+  using V = Vec<T>;
+  constexpr int L = V::lanes;
+  typename V::Mask masks[kTileVectors];
+  for (int v = 0; v < kTileVectors; ++v)
+    masks[v] = firstLanes<T>(cols - int64_t(v) * L);
+  for (int64_t d = 0; d < depth; ++d, src += ldb, dst += tileCols<T>())
+#pragma GCC unroll 3
+    for (int v = 0; v < kTileVectors; ++v)
+      V::store(dst + v * L, V::maskedLoad(masks[v], src + v * L));
+}
+
+// GCC 12 warns that the unpack and shuffle intrinsics read an undefined
+// pass-through operand, which they never do.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+/// Transposes a 16 x 16 float tile: row r of `out` is column r of `in`.
+void transpose16(__m512 in[16], __m512 out[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(in[i], in[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(in[i], in[i + 1]);
+  }
+  // Pairs of 64-bit elements (two columns of two rows) between row pairs.
+  for (int i = 0; i < 16; i += 4) {
+    __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+    __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+    in[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    in[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    in[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    in[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  // Now in[4q + s] holds, in each 128-bit lane l, column 4l + s of rows
+  // 4q..4q+3. Gather the lanes: first pairs of quads, then the halves.
+  for (int s = 0; s < 4; ++s) {
+    __m512 q0 = in[s], q1 = in[4 + s], q2 = in[8 + s], q3 = in[12 + s];
+    __m512 lo01 = _mm512_shuffle_f32x4(q0, q1, 0x88); // lanes 0,2 | 0,2
+    __m512 hi01 = _mm512_shuffle_f32x4(q0, q1, 0xdd); // lanes 1,3 | 1,3
+    __m512 lo23 = _mm512_shuffle_f32x4(q2, q3, 0x88);
+    __m512 hi23 = _mm512_shuffle_f32x4(q2, q3, 0xdd);
+    out[s] = _mm512_shuffle_f32x4(lo01, lo23, 0x88);      // lane 0
+    out[8 + s] = _mm512_shuffle_f32x4(lo01, lo23, 0xdd);  // lane 2
+    out[4 + s] = _mm512_shuffle_f32x4(hi01, hi23, 0x88);  // lane 1
+    out[12 + s] = _mm512_shuffle_f32x4(hi01, hi23, 0xdd); // lane 3
+  }
+}
+
+#pragma GCC diagnostic pop
+
+/// Packs `cols` (<= NR) columns of op(B) = B^T, column j contiguous at
+/// src + j * ldb, `depth` deep, into a panel (zero-padded past `cols`).
+template <typename T>
+void packColumns(const T *src, int64_t ldb, int64_t depth, int64_t cols,
+                 T *dst) {
+  constexpr int64_t NR = tileCols<T>();
+  int64_t d = 0;
+  if constexpr (sizeof(T) == sizeof(float)) {
+    // 16 x 16 tiles through registers: 16 columns, 16 deep at a time.
+    for (; d + 16 <= depth; d += 16) {
+      for (int64_t j0 = 0; j0 < NR; j0 += 16) {
+        __m512 in[16], out[16];
+        for (int j = 0; j < 16; ++j)
+          in[j] = j0 + j < cols ? _mm512_loadu_ps(src + (j0 + j) * ldb + d)
+                                : _mm512_setzero_ps();
+        transpose16(in, out);
+        for (int r = 0; r < 16; ++r)
+          _mm512_store_ps(dst + (d + r) * NR + j0, out[r]);
+      }
+    }
+  }
+  for (; d < depth; ++d)
+    for (int64_t j = 0; j < NR; ++j)
+      dst[d * NR + j] = j < cols ? src[j * ldb + d] : T(0);
+}
+
+} // namespace
 
 template <typename T>
 void GemmKernel<T>::packB(bool transB, int64_t n, int64_t k, const T *b,
@@ -210,28 +273,13 @@ void GemmKernel<T>::packB(bool transB, int64_t n, int64_t k, const T *b,
     int64_t depth = std::min(kBlockDepth, k - block);
     T *blockStart = packed + block * panels * NR;
     for (int64_t p = firstPanel; p < lastPanel; ++p) {
-      T *dst = blockStart + p * depth * NR;
       int64_t col = p * NR;
       int64_t cols = std::min(NR, n - col);
-      if (transB) {
-        // op(B)(r, c) = b[c * ldb + r]: each column is contiguous.
-        for (int64_t j = 0; j < NR; ++j) {
-          if (j >= cols) {
-            for (int64_t d = 0; d < depth; ++d)
-              dst[d * NR + j] = T(0);
-            continue;
-          }
-          const T *src = b + (col + j) * ldb + block;
-          for (int64_t d = 0; d < depth; ++d)
-            dst[d * NR + j] = src[d];
-        }
-      } else {
-        for (int64_t d = 0; d < depth; ++d) {
-          const T *src = b + (block + d) * ldb + col;
-          std::memcpy(dst + d * NR, src, cols * sizeof(T));
-          std::fill(dst + d * NR + cols, dst + (d + 1) * NR, T(0));
-        }
-      }
+      T *dst = blockStart + p * depth * NR;
+      if (transB)
+        packColumns<T>(b + col * ldb + block, ldb, depth, cols, dst);
+      else
+        packRows<T>(b + block * ldb + col, ldb, depth, cols, dst);
     }
   }
 }
@@ -241,60 +289,44 @@ void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
                              int parts) {
   constexpr int64_t NR = tileCols<T>();
   const int64_t panels = panelCount(g.n);
-  const int64_t rowTiles = ceilDiv(g.m, kTileRows);
-  // Each depth block after the first adds to what the earlier ones wrote.
-  auto blockScale = [&](int64_t block) { return block ? T(1) : g.beta; };
-  auto tile = [&](const T *ap, int64_t rowStride, int64_t depthStride,
-                  const T *blockB, int64_t depth, int64_t row, int64_t panel,
-                  T beta) {
-    microKernel<T>(depth, ap, rowStride, depthStride,
-                   blockB + panel * depth * NR,
-                   g.c + row * g.ldc + panel * NR, g.ldc,
-                   static_cast<int>(std::min<int64_t>(kTileRows, g.m - row)),
-                   std::min(NR, g.n - panel * NR), g.alpha, beta);
-  };
-
-  const int64_t chunkRows = std::max<int64_t>(
-      kTileRows, kRowChunkBytes / int64_t(sizeof(T)) / kBlockDepth /
-                     kTileRows * kTileRows);
-  if (g.m > chunkRows) {
-    // Many rows (a product over all steps): each part takes a band of rows,
-    // packed a chunk at a time, against every panel.
-    int64_t firstTile = rowTiles * part / parts;
-    int64_t endTile = rowTiles * (part + 1) / parts;
-    int64_t firstRow = firstTile * kTileRows;
-    int64_t endRow = std::min(g.m, endTile * kTileRows);
-    T *ap = scratch<T>(chunkRows * kBlockDepth);
+  // Row i, depth d of op(A) is at a[i * rowStride + d * depthStride].
+  const int64_t rowStride = g.transA ? 1 : g.lda;
+  const int64_t depthStride = g.transA ? g.lda : 1;
+  const int64_t chunkRows = rowChunk<T>();
+  // Rows are taken a chunk at a time; within a chunk, the (panel, row tile)
+  // pairs are split evenly between the parts, panel-major, so that a part
+  // streams each of its B panels once per chunk and depth block.
+  for (int64_t chunk = 0; chunk < g.m; chunk += chunkRows) {
+    int64_t chunkTiles = ceilDiv(std::min(chunkRows, g.m - chunk), kTileRows);
+    int64_t pairs = panels * chunkTiles;
+    int64_t firstPair = pairs * part / parts;
+    int64_t endPair = pairs * (part + 1) / parts;
     for (int64_t block = 0; block < g.k; block += kBlockDepth) {
       int64_t depth = std::min(kBlockDepth, g.k - block);
-      const T *blockB = g.packedB + block * panels * NR;
-      for (int64_t chunk = firstRow; chunk < endRow; chunk += chunkRows) {
-        int64_t chunkEnd = std::min(endRow, chunk + chunkRows);
-        packA<T>(g.transA, g.a, g.lda, chunk, chunkEnd, block, depth, ap);
-        for (int64_t p = 0; p < panels; ++p)
-          for (int64_t row = chunk; row < chunkEnd; row += kTileRows)
-            tile(ap + (row - chunk) * depth, 1, kTileRows, blockB, depth, row,
-                 p, blockScale(block));
+      const T *blockA = g.a + block * depthStride;
+      // Each depth block after the first adds to what the earlier ones wrote.
+      T beta = block ? T(1) : g.beta;
+      for (int64_t pair = firstPair; pair < endPair; ++pair) {
+        int64_t p = pair / chunkTiles;
+        int64_t row = chunk + pair % chunkTiles * kTileRows;
+        int rows = static_cast<int>(std::min<int64_t>(kTileRows, g.m - row));
+        int64_t cols = std::min(NR, g.n - p * NR);
+        const T *a = blockA + row * rowStride;
+        T *c = g.c + row * g.ldc + p * NR;
+        if (g.packedB)
+          microKernel<T, false>(depth, a, rowStride, depthStride,
+                                g.packedB + block * panels * NR +
+                                    p * depth * NR,
+                                NR, c, g.ldc, rows, cols, g.alpha, beta);
+        else if (cols == NR)
+          microKernel<T, false>(depth, a, rowStride, depthStride,
+                                g.b + block * g.ldb + p * NR, g.ldb, c, g.ldc,
+                                rows, cols, g.alpha, beta);
+        else
+          microKernel<T, true>(depth, a, rowStride, depthStride,
+                               g.b + block * g.ldb + p * NR, g.ldb, c, g.ldc,
+                               rows, cols, g.alpha, beta);
       }
-    }
-    return;
-  }
-
-  // Few rows (one step of a batch): A is read in place, and the (panel,
-  // row tile) pairs are split evenly between the parts.
-  int64_t tiles = panels * rowTiles;
-  int64_t firstPair = tiles * part / parts;
-  int64_t endPair = tiles * (part + 1) / parts;
-  int64_t rowStride = g.transA ? 1 : g.lda;
-  int64_t depthStride = g.transA ? g.lda : 1;
-  for (int64_t block = 0; block < g.k; block += kBlockDepth) {
-    int64_t depth = std::min(kBlockDepth, g.k - block);
-    const T *blockB = g.packedB + block * panels * NR;
-    const T *blockA = g.a + block * depthStride;
-    for (int64_t pair = firstPair; pair < endPair; ++pair) {
-      int64_t p = pair / rowTiles, row = pair % rowTiles * kTileRows;
-      tile(blockA + row * rowStride, rowStride, depthStride, blockB, depth,
-           row, p, blockScale(block));
     }
   }
 }

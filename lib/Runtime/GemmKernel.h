@@ -22,7 +22,9 @@
 
 namespace scanrt {
 
-/// C[m x n] = alpha * op(A) * B + beta * C, row-major, B packed.
+/// C[m x n] = alpha * op(A) * B + beta * C, row-major. B is packed
+/// (packedB), or, when packedB is null, read in place: B itself (not
+/// transposed) at b with leading dimension ldb.
 template <typename T>
 struct PackedGemmArgs {
   bool transA;
@@ -31,6 +33,8 @@ struct PackedGemmArgs {
   const T *a;
   int64_t lda;
   const T *packedB;
+  const T *b;
+  int64_t ldb;
   T beta;
   T *c;
   int64_t ldc;
@@ -38,6 +42,14 @@ struct PackedGemmArgs {
 
 template <typename T>
 struct GemmKernel {
+  /// Whether a product with m rows that would pack op(B) just for itself
+  /// runs faster reading B in place (possible when B is not transposed):
+  /// with few rows each part reads every B panel once, so packing only adds
+  /// a pass over B; with many rows the packed panels are read again for
+  /// each chunk of rows.
+  static bool readBInPlace(int64_t m);
+  /// Depth of the blocks of a packed op(B).
+  static int64_t blockDepth();
   /// Elements a packed op(B) of k x n takes.
   static int64_t packedSize(int64_t n, int64_t k);
   /// Column panels of a packed op(B) with n columns.
