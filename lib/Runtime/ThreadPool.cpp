@@ -17,6 +17,10 @@
 #include <omp.h>
 #include <sched.h>
 
+// libomp's own extension (g++'s omp.h does not declare it): applies
+// settings written as in the environment, e.g. "KMP_BLOCKTIME=300us".
+extern "C" void kmp_set_defaults(const char *settings);
+
 namespace scanrt {
 namespace {
 
@@ -25,8 +29,9 @@ namespace {
 /// sooner than that, and a wake-up from sleep costs tens of microseconds;
 /// but a worker that spins for libomp's default 200 ms takes a core from
 /// OpenBLAS's own threads, which run the products without a packed operand.
-/// Set only when the user has not set KMP_BLOCKTIME.
-constexpr const char *kBlockTime = "300us";
+/// Set only when the user has not set KMP_BLOCKTIME, as a libomp default
+/// (kmp_set_defaults), which leaves the process environment alone.
+constexpr const char *kBlockTimeSetting = "KMP_BLOCKTIME=300us";
 
 int positiveEnv(const char *name) {
   const char *text = std::getenv(name);
@@ -61,11 +66,11 @@ void setTeamSize(int n) {
   omp_set_num_threads(n);
 }
 
-/// Runs when the library is loaded, before any parallel region: libomp reads
-/// its environment when it first initialises, which omp_set_num_threads
-/// does here.
+/// Runs when the library is loaded, before any parallel region (libomp
+/// gives the settings to the team it creates for the first one).
 __attribute__((constructor)) void configureOpenMP() {
-  setenv("KMP_BLOCKTIME", kBlockTime, /*overwrite=*/0);
+  if (!std::getenv("KMP_BLOCKTIME"))
+    kmp_set_defaults(kBlockTimeSetting);
   setTeamSize(defaultThreadCount());
 }
 
