@@ -266,11 +266,13 @@ def ParallelizeElementwisePass
     `min-elements` iterations, and it is not already inside a parallel
     loop or region. Each qualifying op is tiled over its leading loops:
 
-    * rank >= 2: tiles of size 1 along the fewest leading loops that give
-      at least 32 tiles, never the innermost loop, which stays a sequential
+    * when the loops other than the innermost have at least 32 iterations
+      together: tiles of size 1 along the fewest leading loops that give at
+      least 32 tiles, never the innermost loop, which stays a sequential
       loop that LLVM vectorises;
-    * rank 1: tiles of `ceil(n / 64)` iterations rounded up to a multiple
-      of 16.
+    * otherwise (rank 1, or few rows such as 2 x 10000): size 1 along every
+      leading loop and chunks of the innermost loop, `ceil(N / 64)`
+      iterations for the op's N rounded up to a multiple of 16.
 
     The tiles run in an `omp.parallel` region: thread `t` of `n`
     (`omp_get_thread_num`, `omp_get_num_threads` from libomp) runs tiles

@@ -18,6 +18,8 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <algorithm>
+
 #define DEBUG_TYPE "scan-parallelize-elementwise"
 
 namespace mlir::scan {
@@ -32,8 +34,8 @@ namespace {
 /// Parallel iterations wanted over the leading loops of an op of rank >= 2
 /// (enough to split evenly between a few threads).
 constexpr int64_t kMinParallelIterations = 32;
-/// Tiles a rank-1 op is cut into, and the multiple of iterations a tile is
-/// rounded up to (a whole number of vectors).
+/// Tiles an op with too few rows is cut into, and the multiple of
+/// innermost iterations a tile is rounded up to (a whole number of vectors).
 constexpr int64_t kRankOneTiles = 64;
 constexpr int64_t kRankOneTileMultiple = 16;
 
@@ -54,9 +56,17 @@ SmallVector<int64_t> qualifyingRanges(linalg::LinalgOp op) {
 /// Tile sizes for `ranges` (see the pass description).
 SmallVector<int64_t> tileSizesFor(ArrayRef<int64_t> ranges) {
   SmallVector<int64_t> sizes(ranges.size(), 0);
-  if (ranges.size() == 1) {
-    int64_t tile = llvm::divideCeil(ranges[0], kRankOneTiles);
-    sizes[0] = llvm::alignTo(tile, kRankOneTileMultiple);
+  int64_t leading = 1;
+  for (int64_t r : ranges.drop_back())
+    leading *= r;
+  if (leading < kMinParallelIterations) {
+    // Too few rows: every leading loop by 1 and the innermost in chunks,
+    // about kRankOneTiles tiles in all.
+    for (size_t d = 0; d + 1 < ranges.size(); ++d)
+      sizes[d] = 1;
+    int64_t chunk = llvm::divideCeil(ranges.back() * leading, kRankOneTiles);
+    sizes.back() = std::min(llvm::alignTo(chunk, kRankOneTileMultiple),
+                            static_cast<uint64_t>(ranges.back()));
     return sizes;
   }
   int64_t iterations = 1;

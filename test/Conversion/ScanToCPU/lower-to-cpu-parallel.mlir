@@ -5,7 +5,8 @@
 // with v the element's row-major position, which also checks that
 // linalg.index sees the tile's offset. Shapes: 2-D (one loop split), 3-D
 // (two leading loops linearised), 1-D (tiles of 320, the last one partial),
-// and a small 2-D op that stays serial.
+// two long rows (each cut into chunks), and a small 2-D op that stays
+// serial.
 //
 // RUN: scan-opt %s --scan-lower-to-cpu | FileCheck %s --check-prefix=IR
 // RUN: scan-opt %s '--scan-lower-to-cpu=parallel-elementwise=false' \
@@ -38,6 +39,8 @@
 //      IR:   omp.parallel {
 //      IR-LABEL: llvm.func @big1d(
 //      IR:   omp.parallel {
+//      IR-LABEL: llvm.func @long_rows(
+//      IR:   omp.parallel {
 //      IR-LABEL: llvm.func @small(
 //  IR-NOT:   omp.parallel
 //      IR-LABEL: llvm.func @main(
@@ -49,8 +52,9 @@
 // MIN-LABEL: llvm.func @small(
 //       MIN:   omp.parallel {
 
-// Mismatches of big2d, big3d, big1d, small:
+// Mismatches of big2d, big3d, big1d, long_rows, small:
 //      CHECK: {{^0$}}
+// CHECK-NEXT: {{^0$}}
 // CHECK-NEXT: {{^0$}}
 // CHECK-NEXT: {{^0$}}
 // CHECK-NEXT: {{^0$}}
@@ -105,6 +109,22 @@ func.func private @big1d() -> tensor<20000xf32> {
     linalg.yield %v : f32
   } -> tensor<20000xf32>
   return %y : tensor<20000xf32>
+}
+
+func.func private @long_rows() -> tensor<2x10000xf32> {
+  %e = tensor.empty() : tensor<2x10000xf32>
+  %y = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]}
+      outs(%e : tensor<2x10000xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %c10000 = arith.constant 10000 : index
+    %r = arith.muli %i, %c10000 : index
+    %p = arith.addi %r, %j : index
+    %v = func.call @value(%p) : (index) -> f32
+    linalg.yield %v : f32
+  } -> tensor<2x10000xf32>
+  return %y : tensor<2x10000xf32>
 }
 
 func.func private @small() -> tensor<10x100xf32> {
@@ -169,6 +189,10 @@ func.func @main() {
   %c = call @big1d() : () -> tensor<20000xf32>
   %cd = tensor.cast %c : tensor<20000xf32> to tensor<?xf32>
   call @report(%cd) : (tensor<?xf32>) -> ()
+  %e = call @long_rows() : () -> tensor<2x10000xf32>
+  %ef = tensor.collapse_shape %e [[0, 1]] : tensor<2x10000xf32> into tensor<20000xf32>
+  %ed = tensor.cast %ef : tensor<20000xf32> to tensor<?xf32>
+  call @report(%ed) : (tensor<?xf32>) -> ()
   %d = call @small() : () -> tensor<10x100xf32>
   %df = tensor.collapse_shape %d [[0, 1]] : tensor<10x100xf32> into tensor<1000xf32>
   %dd = tensor.cast %df : tensor<1000xf32> to tensor<?xf32>

@@ -76,6 +76,30 @@ func.func @rank_one(%a: memref<20000xf32>, %b: memref<20000xf32>) {
 
 // -----
 
+// Two rows of 10000: too few rows to share out, so each row is cut into
+// chunks of ceil(2 * 10000 / 64) = 313 rounded up to 320 (32 per row, the
+// last partial): 64 tiles, row q / 32, chunk q % 32.
+// CHECK-LABEL: func.func @few_rows
+//       CHECK:   omp.parallel {
+//       CHECK:     %[[C64:.*]] = arith.constant 64 : index
+//       CHECK:     arith.muli %[[C64]], %{{.*}} : index
+//       CHECK:     scf.for %[[Q:.*]] = %{{.*}} to %{{.*}} step
+//       CHECK:       %[[C32:.*]] = arith.constant 32 : index
+//       CHECK:       %[[I:.*]] = arith.divui %[[Q]], %[[C32]] : index
+//       CHECK:       %[[J:.*]] = arith.remui %[[Q]], %{{.*}} : index
+//       CHECK:       %[[C320:.*]] = arith.constant 320 : index
+//       CHECK:       %[[OFF:.*]] = arith.muli %[[J]], %[[C320]] : index
+//       CHECK:       %[[SIZE:.*]] = affine.min #{{.*}}(%[[OFF]])
+//       CHECK:       %[[S:.*]] = memref.subview %{{.*}}[%[[I]], %[[OFF]]] [1, %[[SIZE]]] [1, 1]
+//       CHECK:       linalg.fill ins(%{{.*}} : f32) outs(%[[S]] :
+func.func @few_rows(%a: memref<2x10000xf32>) {
+  %c = arith.constant 1.0 : f32
+  linalg.fill ins(%c : f32) outs(%a : memref<2x10000xf32>)
+  return
+}
+
+// -----
+
 // Stay serial: fewer than 16384 iterations, a reduction, a dynamic shape, an
 // op on tensors. No libomp function is declared when nothing runs in
 // parallel.
