@@ -7,6 +7,9 @@ packages=(
   cmake ninja-build ccache g++ python3 python3-venv
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
   libopenblas-dev
+  # LLVM's OpenMP runtime (libomp): the runtime's thread team, and the
+  # omp.parallel loops of lowered elementwise code.
+  libomp-22-dev
   # scripts/fuzz.sh (libFuzzer needs clang; CI runs a short fuzz): clang-22
   # and its sanitizer/fuzzer runtimes. scripts/sanitize.sh needs only g++'s
   # libasan/libubsan (libgcc-12-dev, a dependency of g++).

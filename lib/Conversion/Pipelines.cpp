@@ -45,6 +45,11 @@ void mlir::scan::addScanBufferizationPasses(OpPassManager &pm) {
 }
 
 void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
+  buildScanLowerToCPUPipeline(pm, ScanLowerToCPUOptions());
+}
+
+void mlir::scan::buildScanLowerToCPUPipeline(
+    OpPassManager &pm, const ScanLowerToCPUOptions &options) {
   // scan.scan -> scf.for over tensors; elementwise tensor ops -> one fused
   // linalg.generic per chain.
   pm.addPass(createConvertScanToSCFPass());
@@ -56,9 +61,16 @@ void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
 
   addScanBufferizationPasses(pm);
 
-  // Matmuls -> BLAS; everything else -> loops that LLVM vectorises.
+  // Matmuls -> BLAS; everything else -> loops that LLVM vectorises, the
+  // large elementwise ones as OpenMP loops on libomp's thread team (the
+  // one libScanRuntime.so's GEMM kernel runs on).
   pm.addPass(createConvertLinalgMatmulToBLASPass());
   pm.addPass(createLowerStridedCopiesPass());
+  if (options.parallelElementwise) {
+    ParallelizeElementwisePassOptions parallel;
+    parallel.minElements = options.parallelMinElements;
+    pm.addPass(createParallelizeElementwisePass(parallel));
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createApproximateMathPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -80,15 +92,19 @@ void mlir::scan::buildScanLowerToCPUPipeline(OpPassManager &pm) {
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
+  if (options.parallelElementwise)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
 void mlir::scan::registerScanConversionPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<ScanLowerToCPUOptions>(
       "scan-lower-to-cpu",
       "Lower a scan program to the LLVM dialect for CPUs: scan.scan to "
-      "scf.for, fused elementwise loops, matmuls as OpenBLAS calls through "
-      "ScanRuntime, heap buffers from its buffer cache, memref results as "
-      "trailing out-params",
-      buildScanLowerToCPUPipeline);
+      "scf.for, fused elementwise loops (the large ones as OpenMP loops), "
+      "matmuls as OpenBLAS calls through ScanRuntime, heap buffers from its "
+      "buffer cache, memref results as trailing out-params",
+      [](OpPassManager &pm, const ScanLowerToCPUOptions &options) {
+        buildScanLowerToCPUPipeline(pm, options);
+      });
 }

@@ -331,7 +331,8 @@ extern "C" SCANRT_EXPORT int32_t scanrt_get_num_threads(void) {
 extern "C" SCANRT_EXPORT void scanrt_set_num_threads(int32_t n) {
   if (n <= 0)
     return;
+  // The team runs the elementwise loops of lowered code even when no
+  // product goes to the kernel.
   openblas_set_num_threads(n);
-  if (kernelMode() != KernelMode::Never)
-    scanrt::setThreadCount(n);
+  scanrt::setThreadCount(n);
 }

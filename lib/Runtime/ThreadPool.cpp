@@ -1,40 +1,37 @@
 //===- ThreadPool.cpp - Fork-join threads for runtime kernels ---*- C++ -*-===//
+//
+// The fork-join threads are libomp's: runParallel opens an OpenMP parallel
+// region, and the elementwise loops that scan-lower-to-cpu turns into
+// omp.parallel fork the same team, so the process has one set of threads.
+// This file alone is compiled with -fopenmp; the library links libomp
+// (which also provides the GOMP_* entry points g++ emits), never libgomp.
+//
+//===----------------------------------------------------------------------===//
 
 #include "ThreadPool.h"
 
-#include <atomic>
-#include <chrono>
-#include <climits>
 #include <cstdlib>
+#include <initializer_list>
 #include <thread>
-#include <vector>
 
-#include <linux/futex.h>
+#include <omp.h>
 #include <sched.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+
+// libomp's own extension (g++'s omp.h does not declare it): applies
+// settings written as in the environment, e.g. "KMP_BLOCKTIME=300us".
+extern "C" void kmp_set_defaults(const char *settings);
 
 namespace scanrt {
 namespace {
 
-/// How long a worker spins for the next job before it sleeps.
-constexpr auto kSpinTime = std::chrono::microseconds(300);
-
-void cpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-void futexWait(std::atomic<unsigned> *word, unsigned expected) {
-  syscall(SYS_futex, reinterpret_cast<unsigned *>(word), FUTEX_WAIT_PRIVATE,
-          expected, nullptr, nullptr, 0);
-}
-
-void futexWakeAll(std::atomic<unsigned> *word) {
-  syscall(SYS_futex, reinterpret_cast<unsigned *>(word), FUTEX_WAKE_PRIVATE,
-          INT_MAX, nullptr, nullptr, 0);
-}
+/// How long libomp's workers spin after a parallel region before they
+/// sleep: the next per-step GEMM or elementwise loop of a scan usually comes
+/// sooner than that, and a wake-up from sleep costs tens of microseconds;
+/// but a worker that spins for libomp's default 200 ms takes a core from
+/// OpenBLAS's own threads, which run the products without a packed operand.
+/// Set only when the user has not set KMP_BLOCKTIME, as a libomp default
+/// (kmp_set_defaults), which leaves the process environment alone.
+constexpr const char *kBlockTimeSetting = "KMP_BLOCKTIME=300us";
 
 int positiveEnv(const char *name) {
   const char *text = std::getenv(name);
@@ -59,116 +56,54 @@ int defaultThreadCount() {
   return n ? static_cast<int>(n) : 1;
 }
 
-/// Workers 1..size-1; the caller is worker 0. A job is published by bumping
-/// `epoch` (release); workers that see a new epoch run their part and count
-/// `remaining` down.
-class Pool {
-public:
-  explicit Pool(int size) : size(size) {
-    // A worker may start after the first job is out: it must compare with
-    // the epoch before any job, not with what it finds when it starts.
-    unsigned start = epoch.load(std::memory_order_relaxed);
-    for (int i = 1; i < size; ++i)
-      workers.emplace_back([this, i, start] { workerLoop(i, start); });
-  }
+/// The team size; 0 until the library is loaded.
+int teamSize = 0;
 
-  ~Pool() {
-    stopping.store(true, std::memory_order_relaxed);
-    epoch.fetch_add(1, std::memory_order_seq_cst);
-    futexWakeAll(&epoch);
-    for (std::thread &worker : workers)
-      worker.join();
-  }
+void setTeamSize(int n) {
+  teamSize = n;
+  // The parallel regions of lowered code name no thread count: they take
+  // this one (an ICV of the calling thread, the one that runs lowered code).
+  omp_set_num_threads(n);
+}
 
-  int threads() const { return size; }
-
-  void run(JobPart job, void *context, int parts) {
-    currentJob = job;
-    currentContext = context;
-    currentParts = parts;
-    // Every worker acknowledges every job, taking part or not, so that no
-    // worker can still be looking at this job when the next one is set up.
-    remaining.store(size - 1, std::memory_order_relaxed);
-    epoch.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers.load(std::memory_order_seq_cst) > 0)
-      futexWakeAll(&epoch);
-    job(context, 0, parts);
-    // The workers started with this thread; wait for all of them.
-    unsigned spins = 0;
-    while (remaining.load(std::memory_order_acquire) > 0)
-      if (++spins < (1u << 20))
-        cpuRelax();
-      else
-        sched_yield();
-  }
-
-private:
-  void workerLoop(int index, unsigned seen) {
-    for (;;) {
-      auto spinStart = std::chrono::steady_clock::now();
-      unsigned now;
-      unsigned spins = 0;
-      while ((now = epoch.load(std::memory_order_acquire)) == seen) {
-        cpuRelax();
-        if (++spins % 64 != 0 ||
-            std::chrono::steady_clock::now() - spinStart < kSpinTime)
-          continue;
-        sleepers.fetch_add(1, std::memory_order_seq_cst);
-        futexWait(&epoch, seen);
-        sleepers.fetch_sub(1, std::memory_order_seq_cst);
-        spinStart = std::chrono::steady_clock::now();
-      }
-      seen = now;
-      if (stopping.load(std::memory_order_relaxed))
-        return;
-      if (index < currentParts)
-        currentJob(currentContext, index, currentParts);
-      remaining.fetch_sub(1, std::memory_order_release);
-    }
-  }
-
-  const int size;
-  std::vector<std::thread> workers;
-  std::atomic<unsigned> epoch{0};
-  std::atomic<int> remaining{0};
-  std::atomic<int> sleepers{0};
-  std::atomic<bool> stopping{false};
-  JobPart currentJob = nullptr;
-  void *currentContext = nullptr;
-  int currentParts = 0;
-};
-
-/// Created on first use and kept for the life of the process: its workers
-/// sleep when idle, and joining them from a static destructor could race
-/// with code still running at exit.
-Pool *pool = nullptr;
-
-Pool &getPool() {
-  if (!pool)
-    pool = new Pool(defaultThreadCount());
-  return *pool;
+/// Runs when the library is loaded, before any parallel region (libomp
+/// gives the settings to the team it creates for the first one).
+__attribute__((constructor)) void configureOpenMP() {
+  if (!std::getenv("KMP_BLOCKTIME"))
+    kmp_set_defaults(kBlockTimeSetting);
+  setTeamSize(defaultThreadCount());
 }
 
 } // namespace
 
 void runParallel(JobPart job, void *context, int parts) {
-  Pool &p = getPool();
-  if (parts > p.threads())
-    parts = p.threads();
+  int team = threadCount();
+  if (parts > team)
+    parts = team;
   if (parts <= 1) {
     job(context, 0, 1);
     return;
   }
-  p.run(job, context, parts);
+  // Always the whole team, so that libomp keeps one team of threads for the
+  // GEMM kernel and the elementwise loops; a team smaller than asked (a
+  // region nested in another runs on one thread) still runs every part.
+#pragma omp parallel num_threads(team)
+  {
+    int size = omp_get_num_threads();
+    for (int part = omp_get_thread_num(); part < parts; part += size)
+      job(context, part, parts);
+  }
 }
 
-int threadCount() { return getPool().threads(); }
+int threadCount() {
+  if (teamSize == 0)
+    setTeamSize(defaultThreadCount());
+  return teamSize;
+}
 
 void setThreadCount(int n) {
-  if (n < 1 || (pool && pool->threads() == n))
-    return;
-  delete pool;
-  pool = new Pool(n);
+  if (n >= 1)
+    setTeamSize(n);
 }
 
 } // namespace scanrt

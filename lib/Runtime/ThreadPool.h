@@ -1,9 +1,11 @@
 //===- ThreadPool.h - Fork-join threads for runtime kernels -----*- C++ -*-===//
 //
-// A small fork-join pool for the GEMM kernel: the calling thread runs part
-// 0 of a job and parked workers run the others. Workers spin briefly after
-// a job before sleeping on a futex, because the per-step GEMMs of a scan
-// come every few hundred microseconds and a wake-up from sleep costs tens.
+// Fork-join parallelism for the GEMM kernel on libomp's thread team, the
+// team that the OpenMP loops of lowered code use too: the calling thread
+// runs part 0 of a job and the team's workers the others. Workers spin
+// 300 us after a region before sleeping (KMP_BLOCKTIME, unless the user set
+// it), because the per-step GEMMs and elementwise loops of a scan come
+// every few hundred microseconds and a wake-up from sleep costs tens.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,10 +24,13 @@ using JobPart = void (*)(void *context, int part, int parts);
 void runParallel(JobPart job, void *context, int parts);
 
 /// Threads runParallel uses: SCANRT_NUM_THREADS, else OPENBLAS_NUM_THREADS,
-/// else OMP_NUM_THREADS, else the CPUs this process may run on.
+/// else OMP_NUM_THREADS, else the CPUs this process may run on. The same
+/// count is libomp's default team size for the thread that loads the
+/// library.
 int threadCount();
 
-/// Sets the thread count (n >= 1); the workers are started again.
+/// Sets the thread count (n >= 1), also for the OpenMP loops of lowered
+/// code run by the calling thread (omp_set_num_threads).
 void setThreadCount(int n);
 
 } // namespace scanrt
