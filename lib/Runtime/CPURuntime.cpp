@@ -1,9 +1,9 @@
 //===- CPURuntime.cpp - BLAS calls for lowered CPU code ---------*- C++ -*-===//
 //
 // Implements the scanrt_* GEMM entry points: the runtime's own AVX-512
-// kernel (GemmKernel.h) on its own threads where the CPU has AVX-512F,
-// OpenBLAS's CBLAS interface for small products and other CPUs, and a
-// reference loop nest for views BLAS cannot express.
+// kernel (GemmKernel.h) on the runtime's thread team (ThreadPool.h) where
+// the CPU has AVX-512F, OpenBLAS's CBLAS interface for small products and
+// other CPUs, and a reference loop nest for views BLAS cannot express.
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,14 +118,20 @@ void runPackedGemm(const scanrt::PackedGemmArgs<T> &args) {
       partsFor(args.m, args.n, args.k));
 }
 
-/// op(B) (k x n, k and n >= 1) packed into a new buffer from the buffer
-/// cache (release it with _mlir_memref_to_llvm_free), or null when the
-/// allocation fails.
+/// A buffer from the buffer cache for a packed op(B) of k x n (release it
+/// with _mlir_memref_to_llvm_free), or null when the allocation fails.
+template <typename T>
+T *allocatePacked(int64_t n, int64_t k) {
+  int64_t bytes = scanrt::GemmKernel<T>::packedSize(n, k) * int64_t(sizeof(T));
+  return static_cast<T *>(
+      _mlir_memref_to_llvm_aligned_alloc(64, static_cast<uint64_t>(bytes)));
+}
+
+/// op(B) (k x n, k and n >= 1) packed into a new buffer (allocatePacked),
+/// or null when the allocation fails.
 template <typename T>
 T *packNew(bool transB, int64_t n, int64_t k, const T *b, int64_t ldb) {
-  int64_t bytes = scanrt::GemmKernel<T>::packedSize(n, k) * int64_t(sizeof(T));
-  auto *packed = static_cast<T *>(
-      _mlir_memref_to_llvm_aligned_alloc(64, static_cast<uint64_t>(bytes)));
+  T *packed = allocatePacked<T>(n, k);
   if (packed)
     runPackB<T>(transB, n, k, b, ldb, packed);
   return packed;
@@ -151,11 +157,7 @@ bool kernelGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
     return true;
   }
   const int64_t blockDepth = scanrt::GemmKernel<T>::blockDepth();
-  int64_t bytes =
-      scanrt::GemmKernel<T>::packedSize(n, std::min(k, blockDepth)) *
-      int64_t(sizeof(T));
-  auto *packed = static_cast<T *>(
-      _mlir_memref_to_llvm_aligned_alloc(64, static_cast<uint64_t>(bytes)));
+  T *packed = allocatePacked<T>(n, std::min(k, blockDepth));
   if (!packed)
     return false;
   for (int64_t block = 0; block < k; block += blockDepth) {

@@ -311,21 +311,17 @@ void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
         int64_t row = chunk + pair % chunkTiles * kTileRows;
         int rows = static_cast<int>(std::min<int64_t>(kTileRows, g.m - row));
         int64_t cols = std::min(NR, g.n - p * NR);
-        const T *a = blockA + row * rowStride;
-        T *c = g.c + row * g.ldc + p * NR;
-        if (g.packedB)
-          microKernel<T, false>(depth, a, rowStride, depthStride,
-                                g.packedB + block * panels * NR +
-                                    p * depth * NR,
-                                NR, c, g.ldc, rows, cols, g.alpha, beta);
-        else if (cols == NR)
-          microKernel<T, false>(depth, a, rowStride, depthStride,
-                                g.b + block * g.ldb + p * NR, g.ldb, c, g.ldc,
-                                rows, cols, g.alpha, beta);
-        else
-          microKernel<T, true>(depth, a, rowStride, depthStride,
-                               g.b + block * g.ldb + p * NR, g.ldb, c, g.ldc,
-                               rows, cols, g.alpha, beta);
+        // The panel: packed (zero-padded), or B's own rows, of which an
+        // edge panel may read only the first `cols` columns.
+        const T *bp = g.packedB
+                          ? g.packedB + block * panels * NR + p * depth * NR
+                          : g.b + block * g.ldb + p * NR;
+        int64_t bStride = g.packedB ? NR : g.ldb;
+        auto *kernel = !g.packedB && cols < NR ? microKernel<T, true>
+                                               : microKernel<T, false>;
+        kernel(depth, blockA + row * rowStride, rowStride, depthStride, bp,
+               bStride, g.c + row * g.ldc + p * NR, g.ldc, rows, cols,
+               g.alpha, beta);
       }
     }
   }
