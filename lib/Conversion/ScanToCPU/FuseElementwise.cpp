@@ -99,8 +99,9 @@ struct Group {
 };
 
 /// Replaces the members of `group` (two or more) by one linalg.generic
-/// that yields the members' results used outside the group.
-void mergeGroup(RewriterBase &rewriter, Group &group) {
+/// that yields the members' results used outside the group; returns false,
+/// changing nothing, when no result is used outside (the group is dead).
+bool mergeGroup(RewriterBase &rewriter, Group &group) {
   linalg::GenericOp last = group.members.back();
   llvm::SmallPtrSet<Operation *, 16> memberOps;
   for (linalg::GenericOp member : group.members)
@@ -127,7 +128,7 @@ void mergeGroup(RewriterBase &rewriter, Group &group) {
         inits.push_back(member.getDpsInits()[result.getResultNumber()]);
       }
   if (kept.empty())
-    return;
+    return false;
 
   SmallVector<Value> inputs;
   SmallVector<AffineMap> maps;
@@ -182,6 +183,7 @@ void mergeGroup(RewriterBase &rewriter, Group &group) {
     rewriter.replaceAllUsesWith(result, replacement);
   for (linalg::GenericOp member : llvm::reverse(group.members))
     rewriter.eraseOp(member);
+  return true;
 }
 
 /// Merges the elementwise ops of `block` group by group; returns how many
@@ -190,11 +192,8 @@ unsigned mergeBlock(RewriterBase &rewriter, Block &block) {
   unsigned mergedAway = 0;
   Group group;
   auto flush = [&] {
-    if (group.members.size() >= 2) {
-      size_t before = group.members.size();
-      mergeGroup(rewriter, group);
-      mergedAway += before - 1;
-    }
+    if (group.members.size() >= 2 && mergeGroup(rewriter, group))
+      mergedAway += group.members.size() - 1;
     group = Group();
   };
   for (Operation &op : llvm::make_early_inc_range(block)) {
