@@ -102,7 +102,7 @@ void mlir::scan::registerScanConversionPipelines() {
       "scan-lower-to-cpu",
       "Lower a scan program to the LLVM dialect for CPUs: scan.scan to "
       "scf.for, fused elementwise loops (the large ones as OpenMP loops), "
-      "matmuls as OpenBLAS calls through ScanRuntime, heap buffers from its "
+      "matmuls as GEMM calls into ScanRuntime, heap buffers from its "
       "buffer cache, memref results as trailing out-params",
       [](OpPassManager &pm, const ScanLowerToCPUOptions &options) {
         buildScanLowerToCPUPipeline(pm, options);

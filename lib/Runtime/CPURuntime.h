@@ -21,9 +21,11 @@ extern "C" {
 /// m x k (A stored k x m when transA != 0) and op(B) is k x n (B stored
 /// n x k when transB != 0). With beta == 0, C is not read.
 ///
-/// The product runs in OpenBLAS; with SCANRT_GEMM_KERNEL=1 in the
-/// environment (and a CPU with AVX-512F) it runs on the runtime's own kernel
-/// and threads instead, with op(B) packed for the call. Views that BLAS
+/// On a CPU with AVX-512F the product runs on the runtime's own kernel and
+/// threads where that measured faster than OpenBLAS (every product but
+/// small ones and matrix-vector products), otherwise in OpenBLAS;
+/// SCANRT_GEMM_KERNEL=0 / =1 in the environment sends every product to
+/// OpenBLAS / to the kernel (docs/Runtime.md). Views that BLAS
 /// cannot take (a leading dimension smaller than the row length, sizes over
 /// INT_MAX) are computed by a plain loop nest.
 void scanrt_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n,

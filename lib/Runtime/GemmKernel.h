@@ -3,15 +3,16 @@
 // The runtime's own GEMM for the shapes of recurrent networks: a few dozen
 // rows (the batch) times a weight matrix that stays the same on every step
 // of a loop. BLAS packs the weight into its cache-friendly layout on every
-// call; here the weight is packed once (scanrt_*gemm_pack_b) and each step
-// only packs its small left operand.
+// call; here the weight is packed once (scanrt_*gemm_pack_b) and the left
+// operand is never packed. Products without a packed operand read B in
+// place or have it packed per call (CPURuntime.cpp).
 //
 // Layout of a packed op(B) (k x n): depth blocks of kBlockDepth rows; each
 // block holds the column panels of NR columns one after another, a panel
 // being its rows of NR elements (zero-padded past n).
 //
 // Everything declared here uses AVX-512F: call it only where the CPU has it
-// (see gemmKernelAvailable in CPURuntime.cpp).
+// (see readKernelMode in CPURuntime.cpp).
 //
 //===----------------------------------------------------------------------===//
 

@@ -28,7 +28,7 @@ namespace {
 /// sleep: the next per-step GEMM or elementwise loop of a scan usually comes
 /// sooner than that, and a wake-up from sleep costs tens of microseconds;
 /// but a worker that spins for libomp's default 200 ms takes a core from
-/// OpenBLAS's own threads, which run the products without a packed operand.
+/// OpenBLAS's own threads, which run the small products.
 /// Set only when the user has not set KMP_BLOCKTIME, as a libomp default
 /// (kmp_set_defaults), which leaves the process environment alone.
 constexpr const char *kBlockTimeSetting = "KMP_BLOCKTIME=300us";
