@@ -40,6 +40,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/CommandLine.h"
@@ -131,6 +132,19 @@ static cl::opt<bool> cudaWithoutDevice(
              "lowering and JIT compilation can be tested without a GPU (the "
              "run then stops at the runtime's first recorded error)"),
     cl::Hidden, cl::cat(runCat));
+static cl::opt<bool> cudaGraphs(
+    "cuda-graphs",
+    cl::desc("With --target=cuda: capture one call into a CUDA graph and "
+             "time its replays (one launch per call instead of one per "
+             "kernel and GEMM); a call that cannot be captured runs directly, "
+             "and the report says which mode ran (default on)"),
+    cl::init(true), cl::cat(runCat));
+static cl::opt<bool> cudaGemmTime(
+    "cuda-gemm-time",
+    cl::desc("With --target=cuda: also time the cuBLAS GEMMs of one call "
+             "alone (same shapes, scratch operands, replayed as one graph), "
+             "the floor that the call's time is measured against"),
+    cl::init(false), cl::cat(runCat));
 
 /// The lowering pipeline: --lowering when given, else the target's.
 static std::string loweringName() {
@@ -638,6 +652,16 @@ struct CUDARuntime {
   void (*eventRecord)(void *) = nullptr;
   float (*eventElapsedMs)(void *, void *) = nullptr;
   void (*eventDestroy)(void *) = nullptr;
+  void (*clearError)() = nullptr;
+  int (*driverVersion)() = nullptr;
+  int (*memoryPools)() = nullptr;
+  int (*captureBegin)(char *, size_t) = nullptr;
+  void *(*captureEnd)(char *, size_t) = nullptr;
+  int (*graphLaunch)(void *) = nullptr;
+  void (*graphDestroy)(void *) = nullptr;
+  void (*gemmLogBegin)() = nullptr;
+  int (*gemmLogEnd)() = nullptr;
+  float (*gemmLogReplayMs)(int) = nullptr;
   /// Name of the device, "" without one.
   std::string device;
 
@@ -681,6 +705,16 @@ static Error openCUDARuntime() {
   bind(rt.eventRecord, "scancuda_event_record");
   bind(rt.eventElapsedMs, "scancuda_event_elapsed_ms");
   bind(rt.eventDestroy, "scancuda_event_destroy");
+  bind(rt.clearError, "scancuda_clear_error");
+  bind(rt.driverVersion, "scancuda_driver_version");
+  bind(rt.memoryPools, "scancuda_memory_pools");
+  bind(rt.captureBegin, "scancuda_capture_begin");
+  bind(rt.captureEnd, "scancuda_capture_end");
+  bind(rt.graphLaunch, "scancuda_graph_launch");
+  bind(rt.graphDestroy, "scancuda_graph_destroy");
+  bind(rt.gemmLogBegin, "scancuda_gemm_log_begin");
+  bind(rt.gemmLogEnd, "scancuda_gemm_log_end");
+  bind(rt.gemmLogReplayMs, "scancuda_gemm_log_replay_ms");
   if (!missing.empty())
     return fail("'" + path + "' does not define " + missing);
   char err[1024] = {0};
@@ -919,6 +953,14 @@ struct VariantResult {
   double variantSec = 0, loweringSec = 0, jitSec = 0;
   double gflop = 0;
   std::vector<double> times; // seconds, sorted
+  /// --target=cuda: how the calls ran ("graph", or "direct" with why), the
+  /// time between CUDA events recorded on the stream around each call
+  /// (seconds, sorted; the device's busy time plus any gaps in which it
+  /// waited for the host), and the call's cuBLAS GEMMs alone.
+  std::string cudaMode, cudaDirectWhy;
+  std::vector<double> streamSpans;
+  int gemmCount = -1;
+  double gemmSec = -1;
   double peakRssMiB = 0, callExtraMiB = 0;
   bool peakIsPerVariant = false;
   std::vector<Array> outputs;
@@ -932,6 +974,12 @@ struct VariantResult {
     return n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
   }
 };
+
+/// The median of sorted, non-empty `v`.
+static double medianOf(const std::vector<double> &v) {
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 using Clock = std::chrono::steady_clock;
 static double since(Clock::time_point t0) {
@@ -974,7 +1022,10 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
     return fail(what + " failed on the device (" + when + "): " + err);
   };
 
-  for (unsigned i = 0; i < warmup; ++i) {
+  // Direct warm-up calls first (at least one before a capture: the first
+  // call pays for the memory pool and cuBLAS's first use).
+  unsigned directWarmup = std::max(warmup.getValue(), cudaGraphs ? 1u : 0u);
+  for (unsigned i = 0; i < directWarmup; ++i) {
     call();
     if (Error e = check("warm-up call"))
       return e;
@@ -982,17 +1033,81 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
   if (cuda->synchronize() != 0)
     if (Error e = check("synchronising after the warm-up calls"))
       return e;
+
+  // One call captured into a graph, whose replays are then timed.
+  void *graph = nullptr;
+  res.cudaMode = "direct";
+  if (!cudaGraphs) {
+    res.cudaDirectWhy = "--cuda-graphs=false";
+  } else {
+    char why[512] = {0};
+    if (cuda->captureBegin(why, sizeof(why)) == 0) {
+      call();
+      graph = cuda->captureEnd(why, sizeof(why));
+    }
+    if (graph) {
+      res.cudaMode = "graph";
+    } else {
+      res.cudaDirectWhy = oneLine(why);
+      // What the refused capture recorded is not an error of the call,
+      // which runs directly from here on.
+      cuda->clearError();
+      cuda->synchronize();
+      cuda->clearError();
+    }
+  }
+  llvm::scope_exit graphGuard([&] {
+    if (graph)
+      cuda->graphDestroy(graph);
+  });
+  auto callOnce = [&] {
+    if (graph)
+      cuda->graphLaunch(graph);
+    else
+      call();
+  };
+  if (graph) {
+    callOnce(); // the graph's first launch uploads it
+    if (cuda->synchronize() != 0)
+      if (Error e = check("first launch of the captured graph"))
+        return e;
+  }
+
+  // Each timed call: host latency (the call issued until the stream is idle)
+  // and the span between CUDA events recorded around it on the stream.
   DeviceEvent start, stop;
   for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
+    auto t0 = Clock::now();
     start.record();
-    call();
+    callOnce();
     stop.record();
     float ms = cuda->eventElapsedMs(start.get(), stop.get());
+    double latency = since(t0);
     if (Error e = check("timed call"))
       return e;
     if (ms < 0)
       return fail(what + ": timing with CUDA events failed");
-    res.times.push_back(ms * 1e-3);
+    res.times.push_back(latency);
+    res.streamSpans.push_back(ms * 1e-3);
+  }
+  llvm::sort(res.streamSpans);
+
+  // The call's GEMMs alone: one direct call with GEMM logging on, then the
+  // logged GEMMs replayed by the runtime.
+  if (cudaGemmTime) {
+    cuda->gemmLogBegin();
+    call();
+    res.gemmCount = cuda->gemmLogEnd();
+    if (Error e = check("call logging its GEMMs"))
+      return e;
+    if (res.gemmCount > 0) {
+      float ms = cuda->gemmLogReplayMs(std::max(3u, repeat.getValue()));
+      if (Error e = check("replaying the call's GEMMs"))
+        return e;
+      res.gemmSec = ms >= 0 ? ms * 1e-3 : -1;
+    } else {
+      res.gemmSec = 0;
+    }
   }
 
   for (auto [i, a] : llvm::enumerate(res.outputs))
@@ -1799,6 +1914,24 @@ static Error run(int &exitCode) {
           {"call_extra_mib", res.callExtraMiB},
           {"inputs_modified", res.inputsModified},
           {"outputs", std::move(outs)}};
+      if (!res.cudaMode.empty()) {
+        llvm::json::Array spans;
+        for (double t : res.streamSpans)
+          spans.push_back(t);
+        llvm::json::Object c{
+            {"mode", res.cudaMode},
+            {"stream_span_s",
+             llvm::json::Object{{"min", res.streamSpans.front()},
+                                {"median", medianOf(res.streamSpans)},
+                                {"all", std::move(spans)}}}};
+        if (!res.cudaDirectWhy.empty())
+          c["direct_because"] = res.cudaDirectWhy;
+        if (res.gemmCount >= 0) {
+          c["gemms"] = res.gemmCount;
+          c["gemms_alone_s"] = jsonNumber(res.gemmSec);
+        }
+        var["cuda"] = std::move(c);
+      }
       if (grad) {
         llvm::json::Array gs;
         for (const GradCheck &c : gradChecks[vi])
@@ -1839,7 +1972,8 @@ static Error run(int &exitCode) {
     if (targetOpt == Target::CUDA)
       os << ", CUDA device "
          << (cuda->device.empty() ? std::string("(none)") : cuda->device)
-         << " (times from CUDA events)";
+         << " (times: call latency on the host, the call issued until its "
+            "stream is idle)";
     os << "\n";
     size_t width = 8;
     for (const VariantResult &res : results)
@@ -1863,6 +1997,19 @@ static Error run(int &exitCode) {
            fmt(res.gflop), fmt(res.gflop / res.median()),
            fmt(refMedian / res.median(), "%.3fx"), fmt(res.peakRssMiB, "%.1f"),
            fmt(res.callExtraMiB, "%.1f")});
+    for (const VariantResult &res : results) {
+      if (res.cudaMode.empty())
+        continue;
+      os << "  " << res.name << " on CUDA: " << res.cudaMode;
+      if (!res.cudaDirectWhy.empty())
+        os << " (" << res.cudaDirectWhy << ")";
+      os << ", stream span median " << fmt(medianOf(res.streamSpans) * 1e3, "%.5g")
+         << " ms (events around the call on the stream)";
+      if (res.gemmCount >= 0)
+        os << ", its " << res.gemmCount << " GEMMs alone "
+           << fmt(res.gemmSec * 1e3, "%.5g") << " ms";
+      os << "\n";
+    }
     for (const VariantResult &res : results)
       if (res.name != res.pipeline)
         os << "  " << res.name << " = "

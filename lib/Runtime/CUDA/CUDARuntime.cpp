@@ -15,8 +15,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #ifndef SCANCUDA_TOOLKIT_LIB_DIR
 #define SCANCUDA_TOOLKIT_LIB_DIR "/usr/local/cuda/lib64"
@@ -92,6 +95,23 @@ struct Driver {
   CUresult (*cuEventRecord)(CUevent, CUstream);
   CUresult (*cuEventSynchronize)(CUevent);
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+  CUresult (*cuDeviceGetAttribute)(int *, CUdevice_attribute, CUdevice);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuPointerGetAttribute)(void *, CUpointer_attribute, CUdeviceptr);
+  CUresult (*cuMemAllocHost)(void **, size_t);
+  CUresult (*cuMemFreeHost)(void *);
+  // Optional: memory pools and graphs. A driver without them still runs,
+  // with synchronous allocations and direct launches.
+  CUresult (*cuDeviceGetDefaultMemPool)(CUmemoryPool *, CUdevice);
+  CUresult (*cuMemPoolSetAttribute)(CUmemoryPool, CUmemPool_attribute, void *);
+  CUresult (*cuStreamBeginCapture)(CUstream, CUstreamCaptureMode);
+  CUresult (*cuStreamEndCapture)(CUstream, CUgraph *);
+  CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *, CUgraph,
+                                          unsigned long long);
+  CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
+  CUresult (*cuGraphExecDestroy)(CUgraphExec);
+  CUresult (*cuGraphDestroy)(CUgraph);
 };
 
 struct Blas {
@@ -104,6 +124,25 @@ struct Blas {
                           int, int, int, const double *, const double *, int,
                           const double *, int, const double *, double *, int);
   const char *(*statusString)(cublasStatus_t);
+  // Optional (cuBLAS 11+): a fixed workspace, so that cuBLAS allocates
+  // nothing while a graph is captured.
+  cublasStatus_t (*setWorkspace)(cublasHandle_t, void *, size_t);
+};
+
+/// An instantiated graph of one captured call, with the pinned host buffers
+/// its copies read.
+struct CapturedCall {
+  CUgraphExec exec;
+  std::vector<void *> staging;
+};
+
+/// One cuBLAS GEMM as lowered code asked for it, kept while GEMM logging is
+/// on (scancuda_gemm_log_begin) to time the GEMMs of a call alone.
+struct LoggedGemm {
+  bool isDouble;
+  cublasOperation_t transa, transb;
+  int m, n, k, lda, ldb, ldc;
+  double alpha, beta;
 };
 
 struct State {
@@ -116,6 +155,29 @@ struct State {
   char deviceName[256] = "";
   std::string initError;
   bool ready = false;
+  /// The driver's CUDA version (e.g. 12040) and the one asked of
+  /// cuGetProcAddress: the lower of it and the headers' CUDA_VERSION.
+  int driverVersion = 0, apiVersion = 0;
+  /// Stream-ordered allocation (cuMemAllocAsync) works on this device.
+  bool memoryPools = false;
+  void *blasWorkspace = nullptr;
+  /// Graph capture of the runtime's stream (scancuda_capture_*).
+  bool capturing = false;
+  std::string captureBroken; // why the capture in progress cannot be used
+  /// A broken capture leaves the rest of the call with addresses of
+  /// allocations that were recorded but never made: everything the call does
+  /// after the break is skipped (scancuda_capture_end reports why).
+  bool captureAbandoned = false;
+  /// Allocations made while capturing: their addresses are mapped only when
+  /// the graph runs, so the driver cannot classify them yet.
+  std::vector<std::pair<CUdeviceptr, uint64_t>> capturedAllocations;
+  /// Pinned host copies of what the captured call copied from host memory
+  /// to the device (constants, host-computed scalars): a replay copies from
+  /// these, since the call's own host buffers are gone by then.
+  std::vector<void *> capturedStaging;
+  /// GEMM logging (scancuda_gemm_log_*).
+  bool loggingGemms = false;
+  std::vector<LoggedGemm> gemmLog;
 };
 
 State state;
@@ -152,37 +214,73 @@ bool checkBlas(cublasStatus_t status, const char *what) {
   return false;
 }
 
-/// Loads every driver function through cuGetProcAddress, which resolves the
-/// versioned symbol matching the headers we were compiled against.
+/// The driver library: $SCANCUDA_LIBCUDA if set (tests point it at a fake
+/// driver, or at nothing to act as a machine without one), else libcuda.so.1.
+const char *driverLibrary() {
+  const char *env = getenv("SCANCUDA_LIBCUDA");
+  return env && *env ? env : "libcuda.so.1";
+}
+
+std::string versionString(int version) {
+  return std::to_string(version / 1000) + "." +
+         std::to_string(version % 1000 / 10);
+}
+
+/// Loads every driver function through cuGetProcAddress, asking for the
+/// lower of the driver's CUDA version and the headers' (CUDA_VERSION): a
+/// driver older than the headers still resolves each function, at the ABI
+/// version it has.
 bool loadDriver(std::string &why) {
-  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
+  const char *name = driverLibrary();
+  void *lib = dlopen(name, RTLD_NOW | RTLD_GLOBAL);
   if (!lib) {
     const char *err = dlerror();
-    why = std::string("no CUDA device: the CUDA driver (libcuda.so.1) "
-                      "cannot be loaded: ") +
-          (err ? err : "unknown dlopen error");
+    why = std::string("no CUDA device: the CUDA driver (") + name +
+          ") cannot be loaded: " + (err ? err : "unknown dlopen error");
     return false;
   }
+  auto getVersion =
+      reinterpret_cast<CUresult (*)(int *)>(dlsym(lib, "cuDriverGetVersion"));
+  int driverVersion = 0;
+  if (!getVersion || getVersion(&driverVersion) != CUDA_SUCCESS ||
+      driverVersion <= 0) {
+    why = std::string("no CUDA device: the CUDA driver (") + name +
+          ") does not report its version (cuDriverGetVersion)";
+    return false;
+  }
+  state.driverVersion = driverVersion;
+  state.apiVersion = std::min(driverVersion, CUDA_VERSION);
+  const int oldestSupported = 12000;
   auto getProc =
       reinterpret_cast<GetProcAddressFn>(dlsym(lib, "cuGetProcAddress_v2"));
-  if (!getProc) {
-    why = "no CUDA device: the CUDA driver is too old (no "
-          "cuGetProcAddress_v2; CUDA 12 or newer is needed)";
+  if (driverVersion < oldestSupported || !getProc) {
+    why = "no CUDA device: the CUDA driver supports CUDA " +
+          versionString(driverVersion) + ", older than the CUDA " +
+          versionString(oldestSupported) +
+          " this runtime needs (it was built with CUDA " +
+          versionString(CUDA_VERSION) + " headers)";
     return false;
   }
   bool ok = true;
-  auto load = [&](auto &fn, const char *name) {
+  auto resolve = [&](auto &fn, const char *symbol, bool required) {
     void *p = nullptr;
     CUdriverProcAddressQueryResult found;
-    if (getProc(name, &p, CUDA_VERSION, CU_GET_PROC_ADDRESS_DEFAULT, &found) !=
-            CUDA_SUCCESS ||
+    if (getProc(symbol, &p, state.apiVersion, CU_GET_PROC_ADDRESS_DEFAULT,
+                &found) != CUDA_SUCCESS ||
         !p) {
-      if (ok)
-        why = std::string("the CUDA driver lacks ") + name;
-      ok = false;
-      return;
+      p = nullptr;
+      if (required && ok)
+        why = std::string("the CUDA driver (CUDA ") +
+              versionString(driverVersion) + ", asked for version " +
+              versionString(state.apiVersion) + ") lacks " + symbol;
+      if (required)
+        ok = false;
     }
     fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
+  };
+  auto load = [&](auto &fn, const char *symbol) { resolve(fn, symbol, true); };
+  auto loadOptional = [&](auto &fn, const char *symbol) {
+    resolve(fn, symbol, false);
   };
   Driver &d = state.cu;
   load(d.cuInit, "cuInit");
@@ -191,6 +289,7 @@ bool loadDriver(std::string &why) {
   load(d.cuDeviceGetCount, "cuDeviceGetCount");
   load(d.cuDeviceGet, "cuDeviceGet");
   load(d.cuDeviceGetName, "cuDeviceGetName");
+  load(d.cuDeviceGetAttribute, "cuDeviceGetAttribute");
   load(d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
   load(d.cuCtxSetCurrent, "cuCtxSetCurrent");
   load(d.cuStreamCreate, "cuStreamCreate");
@@ -201,8 +300,8 @@ bool loadDriver(std::string &why) {
   load(d.cuModuleUnload, "cuModuleUnload");
   load(d.cuModuleGetFunction, "cuModuleGetFunction");
   load(d.cuLaunchKernel, "cuLaunchKernel");
-  load(d.cuMemAllocAsync, "cuMemAllocAsync");
-  load(d.cuMemFreeAsync, "cuMemFreeAsync");
+  load(d.cuMemAlloc, "cuMemAlloc");
+  load(d.cuMemFree, "cuMemFree");
   load(d.cuMemAllocManaged, "cuMemAllocManaged");
   load(d.cuMemcpyAsync, "cuMemcpyAsync");
   load(d.cuMemsetD32Async, "cuMemsetD32Async");
@@ -213,18 +312,45 @@ bool loadDriver(std::string &why) {
   load(d.cuEventRecord, "cuEventRecord");
   load(d.cuEventSynchronize, "cuEventSynchronize");
   load(d.cuEventElapsedTime, "cuEventElapsedTime");
+  load(d.cuPointerGetAttribute, "cuPointerGetAttribute");
+  load(d.cuMemAllocHost, "cuMemAllocHost");
+  load(d.cuMemFreeHost, "cuMemFreeHost");
+  loadOptional(d.cuMemAllocAsync, "cuMemAllocAsync");
+  loadOptional(d.cuMemFreeAsync, "cuMemFreeAsync");
+  loadOptional(d.cuDeviceGetDefaultMemPool, "cuDeviceGetDefaultMemPool");
+  loadOptional(d.cuMemPoolSetAttribute, "cuMemPoolSetAttribute");
+  loadOptional(d.cuStreamBeginCapture, "cuStreamBeginCapture");
+  loadOptional(d.cuStreamEndCapture, "cuStreamEndCapture");
+  loadOptional(d.cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags");
+  loadOptional(d.cuGraphLaunch, "cuGraphLaunch");
+  loadOptional(d.cuGraphExecDestroy, "cuGraphExecDestroy");
+  loadOptional(d.cuGraphDestroy, "cuGraphDestroy");
   return ok;
 }
 
+/// cuBLAS: $SCANCUDA_LIBCUBLAS if set, else libcublas.so.13, then .so.12
+/// (the same C ABI for what we call), each from the loader's path and then
+/// from the toolkit the runtime was built with.
 bool loadBlas(std::string &why) {
-  void *lib = dlopen("libcublas.so.13", RTLD_NOW | RTLD_GLOBAL);
-  if (!lib)
-    lib = dlopen(SCANCUDA_TOOLKIT_LIB_DIR "/libcublas.so.13",
-                 RTLD_NOW | RTLD_GLOBAL);
-  if (!lib) {
+  std::vector<std::string> candidates;
+  if (const char *env = getenv("SCANCUDA_LIBCUBLAS"); env && *env)
+    candidates.push_back(env);
+  else
+    for (const char *soname : {"libcublas.so.13", "libcublas.so.12"}) {
+      candidates.push_back(soname);
+      candidates.push_back(std::string(SCANCUDA_TOOLKIT_LIB_DIR "/") + soname);
+    }
+  void *lib = nullptr;
+  std::string tried;
+  for (const std::string &candidate : candidates) {
+    if ((lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_GLOBAL)))
+      break;
     const char *err = dlerror();
-    why = std::string("cuBLAS (libcublas.so.13) cannot be loaded: ") +
-          (err ? err : "unknown dlopen error");
+    tried += std::string(tried.empty() ? "" : "; ") +
+             (err ? err : candidate + ": unknown dlopen error");
+  }
+  if (!lib) {
+    why = "cuBLAS cannot be loaded: " + tried;
     return false;
   }
   bool ok = true;
@@ -243,6 +369,8 @@ bool loadBlas(std::string &why) {
   load(state.blas.sgemm, "cublasSgemm_v2");
   load(state.blas.dgemm, "cublasDgemm_v2");
   load(state.blas.statusString, "cublasGetStatusString");
+  state.blas.setWorkspace = reinterpret_cast<decltype(state.blas.setWorkspace)>(
+      dlsym(lib, "cublasSetWorkspace_v2"));
   return ok;
 }
 
@@ -292,6 +420,23 @@ void initialize() {
     state.initError = describe("cuStreamCreate", r);
     return;
   }
+  // Stream-ordered allocation where the device has memory pools; the default
+  // pool then keeps what is freed (release threshold: unlimited) instead of
+  // unmapping it at every synchronisation and mapping it again on the next
+  // call, which would be timed with the call.
+  int pools = 0;
+  if (d.cuMemAllocAsync && d.cuMemFreeAsync &&
+      d.cuDeviceGetAttribute(&pools, CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED,
+                             device) == CUDA_SUCCESS &&
+      pools && !getenv("SCANCUDA_NO_MEMORY_POOLS")) {
+    state.memoryPools = true;
+    CUmemoryPool pool = nullptr;
+    cuuint64_t keepAll = UINT64_MAX;
+    if (d.cuDeviceGetDefaultMemPool && d.cuMemPoolSetAttribute &&
+        d.cuDeviceGetDefaultMemPool(&pool, device) == CUDA_SUCCESS)
+      d.cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                              &keepAll);
+  }
   if (!loadBlas(why)) {
     state.initError = why;
     return;
@@ -303,6 +448,18 @@ void initialize() {
     state.initError =
         std::string("cublasCreate failed: ") + state.blas.statusString(s);
     return;
+  }
+  // A workspace of our own (32 MiB, what cuBLAS asks for on Hopper), so that
+  // cuBLAS allocates nothing while a graph is being captured.
+  const size_t workspaceBytes = size_t(32) << 20;
+  CUdeviceptr workspace = 0;
+  if (state.blas.setWorkspace &&
+      d.cuMemAlloc(&workspace, workspaceBytes) == CUDA_SUCCESS) {
+    if (state.blas.setWorkspace(state.handle, reinterpret_cast<void *>(workspace),
+                                workspaceBytes) == CUBLAS_STATUS_SUCCESS)
+      state.blasWorkspace = reinterpret_cast<void *>(workspace);
+    else
+      d.cuMemFree(workspace);
   }
   state.ready = true;
 }
@@ -316,7 +473,7 @@ bool ensureReady() {
       recordError("%s", state.initError.c_str());
     return false;
   }
-  if (failed())
+  if (failed() || state.captureAbandoned)
     return false;
   // Lowered code may run on another thread than the one that initialised.
   thread_local bool contextIsCurrent = false;
@@ -335,6 +492,33 @@ CUdeviceptr toDevice(const void *ptr) {
 }
 
 bool fitsInt(int64_t v) { return v >= 0 && v <= INT32_MAX; }
+
+/// Whether `ptr` is device (or managed) memory of the driver, as opposed to
+/// ordinary host memory.
+bool isDeviceMemory(const void *ptr) {
+  CUdeviceptr address = toDevice(ptr);
+  for (auto [base, bytes] : state.capturedAllocations)
+    if (address >= base && address < base + bytes)
+      return true;
+  unsigned type = 0;
+  return state.cu.cuPointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
+                                        toDevice(ptr)) == CUDA_SUCCESS &&
+         type == CU_MEMORYTYPE_DEVICE;
+}
+
+/// Ends the capture in progress because the call does something a graph
+/// cannot replay; the rest of the call is skipped.
+void breakCapture(const char *why) {
+  if (!state.capturing)
+    return;
+  state.capturing = false;
+  state.captureAbandoned = true;
+  state.captureBroken = why;
+  CUgraph graph = nullptr;
+  state.cu.cuStreamEndCapture(state.stream, &graph);
+  if (graph)
+    state.cu.cuGraphDestroy(graph);
+}
 
 } // namespace
 
@@ -479,6 +663,9 @@ extern "C" void scancuda_sgemm(int32_t transa, int32_t transb, int64_t m,
                                int64_t ldb, float beta, float *c, int64_t ldc) {
   if (!ensureReady() || !checkGemmShape("sgemm", m, n, k, lda, ldb, ldc))
     return;
+  if (state.loggingGemms)
+    state.gemmLog.push_back({false, toOp(transa), toOp(transb), int(m), int(n),
+                             int(k), int(lda), int(ldb), int(ldc), alpha, beta});
   checkBlas(state.blas.sgemm(state.handle, toOp(transa), toOp(transb), m, n, k,
                              &alpha, a, lda, b, ldb, &beta, c, ldc),
             "cublasSgemm");
@@ -491,6 +678,9 @@ extern "C" void scancuda_dgemm(int32_t transa, int32_t transb, int64_t m,
                                int64_t ldc) {
   if (!ensureReady() || !checkGemmShape("dgemm", m, n, k, lda, ldb, ldc))
     return;
+  if (state.loggingGemms)
+    state.gemmLog.push_back({true, toOp(transa), toOp(transb), int(m), int(n),
+                             int(k), int(lda), int(ldb), int(ldc), alpha, beta});
   checkBlas(state.blas.dgemm(state.handle, toOp(transa), toOp(transb), m, n, k,
                              &alpha, a, lda, b, ldb, &beta, c, ldc),
             "cublasDgemm");
@@ -570,6 +760,12 @@ extern "C" void mgpuStreamDestroy(void * /*stream*/) {}
 extern "C" void mgpuStreamSynchronize(void *stream) {
   if (!ensureReady())
     return;
+  // The wait at the end of a lowered function: while the call is captured
+  // into a graph there is nothing to wait for yet (the graph's launch is
+  // waited for instead). Host code that reads device data after a wait
+  // copies it to host memory first, which breaks the capture (mgpuMemcpy).
+  if (state.capturing)
+    return;
   check(state.cu.cuStreamSynchronize(toStream(stream)), "cuStreamSynchronize");
 }
 
@@ -620,8 +816,13 @@ extern "C" void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
     if (!check(state.cu.cuMemAllocManaged(&ptr, bytes, CU_MEM_ATTACH_GLOBAL),
                "cuMemAllocManaged"))
       return nullptr;
-  } else if (!check(state.cu.cuMemAllocAsync(&ptr, bytes, toStream(stream)),
-                    "cuMemAllocAsync")) {
+  } else if (state.memoryPools) {
+    if (!check(state.cu.cuMemAllocAsync(&ptr, bytes, toStream(stream)),
+               "cuMemAllocAsync"))
+      return nullptr;
+    if (state.capturing)
+      state.capturedAllocations.push_back({ptr, bytes});
+  } else if (!check(state.cu.cuMemAlloc(&ptr, bytes), "cuMemAlloc")) {
     return nullptr;
   }
   return reinterpret_cast<void *>(ptr);
@@ -630,13 +831,34 @@ extern "C" void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
 extern "C" void mgpuMemFree(void *ptr, void *stream) {
   if (!ptr || !ensureReady())
     return;
-  check(state.cu.cuMemFreeAsync(toDevice(ptr), toStream(stream)),
-        "cuMemFreeAsync");
+  if (state.memoryPools) {
+    check(state.cu.cuMemFreeAsync(toDevice(ptr), toStream(stream)),
+          "cuMemFreeAsync");
+    return;
+  }
+  // cuMemFree waits for the work on the device that may still use `ptr`.
+  check(state.cu.cuMemFree(toDevice(ptr)), "cuMemFree");
 }
 
 extern "C" void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
   if (!ensureReady() || bytes == 0)
     return;
+  if (state.capturing && !isDeviceMemory(dst)) {
+    breakCapture("the call copies device memory to the host (a host read of "
+                 "a device value), which a graph cannot replay");
+    return;
+  }
+  if (state.capturing && !isDeviceMemory(src)) {
+    // Host to device: what the host holds now is what every replay must
+    // copy (host values that do not depend on device data are the same at
+    // every call), so the graph copies it from a pinned snapshot.
+    void *staging = nullptr;
+    if (!check(state.cu.cuMemAllocHost(&staging, bytes), "cuMemAllocHost"))
+      return;
+    memcpy(staging, src, bytes);
+    state.capturedStaging.push_back(staging);
+    src = staging;
+  }
   check(state.cu.cuMemcpyAsync(toDevice(dst), toDevice(src), bytes,
                                toStream(stream)),
         "cuMemcpyAsync");
@@ -664,4 +886,228 @@ extern "C" void mgpuSetDefaultDevice(int32_t device) {
   // Device 0 is the only one used; anything else is reported, not ignored.
   if (device != 0)
     recordError("mgpuSetDefaultDevice(%d): only device 0 is supported", device);
+}
+
+//===----------------------------------------------------------------------===//
+// Graphs, GEMM logging, facts
+//===----------------------------------------------------------------------===//
+
+extern "C" int scancuda_driver_version(void) {
+  std::call_once(initOnce, initialize);
+  return state.driverVersion;
+}
+
+extern "C" int scancuda_memory_pools(void) {
+  std::call_once(initOnce, initialize);
+  return state.ready && state.memoryPools;
+}
+
+extern "C" int scancuda_capture_begin(char *why, size_t len) {
+  auto refuse = [&](const char *reason) {
+    if (why && len) {
+      strncpy(why, reason, len - 1);
+      why[len - 1] = '\0';
+    }
+    return 1;
+  };
+  if (!ensureReady())
+    return refuse("the CUDA runtime is not ready");
+  const Driver &d = state.cu;
+  if (!d.cuStreamBeginCapture || !d.cuStreamEndCapture ||
+      !d.cuGraphInstantiateWithFlags || !d.cuGraphLaunch ||
+      !d.cuGraphExecDestroy || !d.cuGraphDestroy)
+    return refuse("the CUDA driver has no graph capture");
+  // Synchronous cuMemAlloc/cuMemFree inside a call would run once, at
+  // capture, and not at each replay.
+  if (!state.memoryPools)
+    return refuse("the device has no memory pools (stream-ordered "
+                  "allocation), which captured allocations need");
+  if (state.capturing)
+    return refuse("a capture is already in progress");
+  state.captureBroken.clear();
+  state.capturedAllocations.clear();
+  state.capturedStaging.clear();
+  // Relaxed: the lowered code's own calls (cuPointerGetAttribute, module
+  // functions) are not stream work and must not invalidate the capture.
+  if (!check(d.cuStreamBeginCapture(state.stream,
+                                    CU_STREAM_CAPTURE_MODE_RELAXED),
+             "cuStreamBeginCapture"))
+    return refuse("cuStreamBeginCapture failed");
+  state.capturing = true;
+  return 0;
+}
+
+namespace {
+void freeStaging(std::vector<void *> &staging) {
+  for (void *p : staging)
+    state.cu.cuMemFreeHost(p);
+  staging.clear();
+}
+} // namespace
+
+extern "C" void *scancuda_capture_end(char *why, size_t len) {
+  auto refuse = [&](const std::string &reason) -> void * {
+    freeStaging(state.capturedStaging);
+    if (why && len) {
+      strncpy(why, reason.c_str(), len - 1);
+      why[len - 1] = '\0';
+    }
+    return nullptr;
+  };
+  if (!state.ready)
+    return refuse("the CUDA runtime is not ready");
+  state.capturedAllocations.clear();
+  state.captureAbandoned = false;
+  if (!state.capturing)
+    return refuse(state.captureBroken.empty() ? "no capture in progress"
+                                              : state.captureBroken);
+  state.capturing = false;
+  const Driver &d = state.cu;
+  CUgraph graph = nullptr;
+  CUresult r = d.cuStreamEndCapture(state.stream, &graph);
+  if (r != CUDA_SUCCESS || !graph) {
+    if (graph)
+      d.cuGraphDestroy(graph);
+    return refuse(describe("cuStreamEndCapture", r));
+  }
+  if (failed()) {
+    d.cuGraphDestroy(graph);
+    return refuse("the call failed while it was captured");
+  }
+  CUgraphExec exec = nullptr;
+  r = d.cuGraphInstantiateWithFlags(&exec, graph, 0);
+  d.cuGraphDestroy(graph);
+  if (r != CUDA_SUCCESS || !exec)
+    return refuse(describe("cuGraphInstantiate", r));
+  auto *call = new CapturedCall{exec, std::move(state.capturedStaging)};
+  state.capturedStaging.clear();
+  return call;
+}
+
+extern "C" int scancuda_graph_launch(void *graph) {
+  if (!ensureReady() || !graph)
+    return 1;
+  return check(state.cu.cuGraphLaunch(static_cast<CapturedCall *>(graph)->exec,
+                                      state.stream),
+               "cuGraphLaunch")
+             ? 0
+             : 1;
+}
+
+extern "C" void scancuda_graph_destroy(void *graph) {
+  if (!graph)
+    return;
+  auto *call = static_cast<CapturedCall *>(graph);
+  if (state.ready) {
+    // The pinned buffers may still be read by a launch in flight.
+    state.cu.cuStreamSynchronize(state.stream);
+    state.cu.cuGraphExecDestroy(call->exec);
+    freeStaging(call->staging);
+  }
+  delete call;
+}
+
+extern "C" void scancuda_gemm_log_begin(void) {
+  state.gemmLog.clear();
+  state.loggingGemms = true;
+}
+
+extern "C" int scancuda_gemm_log_end(void) {
+  state.loggingGemms = false;
+  return static_cast<int>(state.gemmLog.size());
+}
+
+namespace {
+/// Elements an operand of `rows x cols` (column-major, leading dimension ld)
+/// spans.
+int64_t span(int64_t rows, int64_t cols, int64_t ld) {
+  return cols == 0 ? 0 : ld * (cols - 1) + rows;
+}
+} // namespace
+
+extern "C" float scancuda_gemm_log_replay_ms(int repeat) {
+  if (!ensureReady() || state.gemmLog.empty() || repeat < 1)
+    return -1;
+  // Scratch operands as large as the largest of each: the time depends on
+  // the shapes, not on the values.
+  int64_t aElems = 0, bElems = 0, cElems = 0;
+  for (const LoggedGemm &g : state.gemmLog) {
+    bool ta = g.transa == CUBLAS_OP_T, tb = g.transb == CUBLAS_OP_T;
+    aElems = std::max(aElems, span(ta ? g.k : g.m, ta ? g.m : g.k, g.lda));
+    bElems = std::max(bElems, span(tb ? g.n : g.k, tb ? g.k : g.n, g.ldb));
+    cElems = std::max(cElems, span(g.m, g.n, g.ldc));
+  }
+  const Driver &d = state.cu;
+  CUdeviceptr a = 0, b = 0, c = 0;
+  auto free = [&] {
+    for (CUdeviceptr p : {a, b, c})
+      if (p)
+        d.cuMemFree(p);
+  };
+  if (!check(d.cuMemAlloc(&a, 8 * std::max<int64_t>(aElems, 1)), "cuMemAlloc") ||
+      !check(d.cuMemAlloc(&b, 8 * std::max<int64_t>(bElems, 1)), "cuMemAlloc") ||
+      !check(d.cuMemAlloc(&c, 8 * std::max<int64_t>(cElems, 1)), "cuMemAlloc") ||
+      !check(d.cuMemsetD8Async(a, 0, 8 * std::max<int64_t>(aElems, 1), state.stream), "cuMemsetD8Async") ||
+      !check(d.cuMemsetD8Async(b, 0, 8 * std::max<int64_t>(bElems, 1), state.stream), "cuMemsetD8Async")) {
+    free();
+    return -1;
+  }
+  auto issue = [&] {
+    for (const LoggedGemm &g : state.gemmLog) {
+      if (g.isDouble) {
+        checkBlas(state.blas.dgemm(state.handle, g.transa, g.transb, g.m, g.n,
+                                   g.k, &g.alpha, reinterpret_cast<double *>(a),
+                                   g.lda, reinterpret_cast<double *>(b), g.ldb,
+                                   &g.beta, reinterpret_cast<double *>(c), g.ldc),
+                  "cublasDgemm");
+      } else {
+        float alpha = float(g.alpha), beta = float(g.beta);
+        checkBlas(state.blas.sgemm(state.handle, g.transa, g.transb, g.m, g.n,
+                                   g.k, &alpha, reinterpret_cast<float *>(a),
+                                   g.lda, reinterpret_cast<float *>(b), g.ldb,
+                                   &beta, reinterpret_cast<float *>(c), g.ldc),
+                  "cublasSgemm");
+      }
+    }
+  };
+  // One graph of all the GEMMs when graphs work, so that launch overhead is
+  // left out as it is for a captured call; direct calls otherwise.
+  char why[256];
+  void *graph = nullptr;
+  if (scancuda_capture_begin(why, sizeof(why)) == 0) {
+    issue();
+    graph = scancuda_capture_end(why, sizeof(why));
+  }
+  auto once = [&] {
+    if (graph)
+      scancuda_graph_launch(graph);
+    else
+      issue();
+  };
+  once(); // warm-up
+  CUevent start = nullptr, stop = nullptr;
+  std::vector<float> times;
+  if (check(d.cuEventCreate(&start, CU_EVENT_DEFAULT), "cuEventCreate") &&
+      check(d.cuEventCreate(&stop, CU_EVENT_DEFAULT), "cuEventCreate")) {
+    for (int i = 0; i < repeat && !failed(); ++i) {
+      float ms = -1;
+      d.cuEventRecord(start, state.stream);
+      once();
+      d.cuEventRecord(stop, state.stream);
+      if (check(d.cuEventSynchronize(stop), "cuEventSynchronize") &&
+          check(d.cuEventElapsedTime(&ms, start, stop), "cuEventElapsedTime"))
+        times.push_back(ms);
+    }
+  }
+  if (start)
+    d.cuEventDestroy(start);
+  if (stop)
+    d.cuEventDestroy(stop);
+  scancuda_graph_destroy(graph);
+  d.cuStreamSynchronize(state.stream);
+  free();
+  if (times.empty() || failed())
+    return -1;
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
 }

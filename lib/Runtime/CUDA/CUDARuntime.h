@@ -4,9 +4,11 @@
 // ABI of MLIR's gpu-to-llvm, and scancuda_sgemm/dgemm) and by scan-run
 // (initialisation, device buffers, copies, timing, errors).
 //
-// The driver (libcuda.so.1) and cuBLAS (libcublas.so.13) are opened with
+// The driver (libcuda.so.1, or $SCANCUDA_LIBCUDA) and cuBLAS
+// (libcublas.so.13, else .so.12, or $SCANCUDA_LIBCUBLAS) are opened with
 // dlopen on first use, so this library loads on machines without a GPU and
-// reports "no CUDA device" itself. Every CUDA or cuBLAS failure is recorded
+// reports "no CUDA device" itself. Driver functions are resolved at the
+// lower of the driver's CUDA version and the headers' (12.0 at least). Every CUDA or cuBLAS failure is recorded
 // as one message (the first one sticks until scancuda_clear_error) and
 // printed to stderr; after a failure the other calls do nothing, so lowered
 // code runs to its end and the caller reports the error.
@@ -68,6 +70,36 @@ SCANCUDA_EXPORT void scancuda_event_record(void *event);
 /// Milliseconds between two recorded events (waits for `end`), -1 on error.
 SCANCUDA_EXPORT float scancuda_event_elapsed_ms(void *start, void *end);
 SCANCUDA_EXPORT void scancuda_event_destroy(void *event);
+
+/// The CUDA version the driver supports (e.g. 13000), 0 without a driver.
+SCANCUDA_EXPORT int scancuda_driver_version(void);
+
+/// 1 when buffers are stream-ordered (cuMemAllocAsync on the device's
+/// default pool, which keeps freed memory), 0 when they fall back to
+/// synchronous cuMemAlloc/cuMemFree (a device without memory pools, or
+/// SCANCUDA_NO_MEMORY_POOLS set).
+SCANCUDA_EXPORT int scancuda_memory_pools(void);
+
+/// CUDA graphs: scancuda_capture_begin starts capturing the work issued on
+/// the runtime's stream (returns 0, or non-zero with the reason in why);
+/// the caller then makes one call of a lowered function, which is recorded,
+/// not run; scancuda_capture_end returns an executable graph of it, or NULL
+/// with the reason (e.g. the call copies a device value to the host, which a
+/// replay could not redo). scancuda_graph_launch replays it on the stream.
+SCANCUDA_EXPORT int scancuda_capture_begin(char *why, size_t len);
+SCANCUDA_EXPORT void *scancuda_capture_end(char *why, size_t len);
+SCANCUDA_EXPORT int scancuda_graph_launch(void *graph);
+SCANCUDA_EXPORT void scancuda_graph_destroy(void *graph);
+
+/// GEMM logging: between begin and end, every scancuda_sgemm/dgemm is
+/// recorded (shape, transposes, leading dimensions) as well as run; end
+/// returns how many. scancuda_gemm_log_replay_ms runs the recorded GEMMs
+/// alone, on scratch operands, `repeat` times (as one graph where graphs
+/// work) and returns the median milliseconds of one replay, -1 on error:
+/// the cuBLAS time of a call's GEMMs, without anything else it does.
+SCANCUDA_EXPORT void scancuda_gemm_log_begin(void);
+SCANCUDA_EXPORT int scancuda_gemm_log_end(void);
+SCANCUDA_EXPORT float scancuda_gemm_log_replay_ms(int repeat);
 
 //===-- Called by lowered code ------------------------------------------===//
 
