@@ -43,6 +43,9 @@ cuda_runtime = os.path.join(config.scan_obj_root, "lib", "libScanCUDARuntime.so"
 if os.path.exists(cuda_runtime):
     config.available_features.add("cuda-runtime")
     config.substitutions.append(("%cuda_runtime_lib", cuda_runtime))
+# Built with the CUDA runtime; a test that needs it fails if it is missing.
+config.substitutions.append(
+    ("%fake_cuda_lib", os.path.join(config.scan_obj_root, "lib", "libScanFakeCUDA.so")))
 
 # Libraries for tests that run lowered CPU code with mlir-runner.
 llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")

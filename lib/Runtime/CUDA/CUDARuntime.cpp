@@ -161,6 +161,7 @@ struct State {
   /// Stream-ordered allocation (cuMemAllocAsync) works on this device.
   bool memoryPools = false;
   void *blasWorkspace = nullptr;
+  std::string blasLibrary; // the cuBLAS that was loaded
   /// Graph capture of the runtime's stream (scancuda_capture_*).
   bool capturing = false;
   std::string captureBroken; // why the capture in progress cannot be used
@@ -328,23 +329,31 @@ bool loadDriver(std::string &why) {
   return ok;
 }
 
-/// cuBLAS: $SCANCUDA_LIBCUBLAS if set, else libcublas.so.13, then .so.12
-/// (the same C ABI for what we call), each from the loader's path and then
-/// from the toolkit the runtime was built with.
+/// cuBLAS: the first of a list of candidates that loads. By default
+/// libcublas.so.13, then .so.12 (the same C ABI for what we call) from the
+/// loader's path, then both from the toolkit the runtime was built with;
+/// $SCANCUDA_LIBCUBLAS replaces the list (colon-separated).
 bool loadBlas(std::string &why) {
-  std::vector<std::string> candidates;
+  std::string list;
   if (const char *env = getenv("SCANCUDA_LIBCUBLAS"); env && *env)
-    candidates.push_back(env);
+    list = env;
   else
-    for (const char *soname : {"libcublas.so.13", "libcublas.so.12"}) {
-      candidates.push_back(soname);
-      candidates.push_back(std::string(SCANCUDA_TOOLKIT_LIB_DIR "/") + soname);
-    }
+    list = "libcublas.so.13:libcublas.so.12:" SCANCUDA_TOOLKIT_LIB_DIR
+           "/libcublas.so.13:" SCANCUDA_TOOLKIT_LIB_DIR "/libcublas.so.12";
   void *lib = nullptr;
   std::string tried;
-  for (const std::string &candidate : candidates) {
-    if ((lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_GLOBAL)))
+  for (size_t begin = 0; begin <= list.size() && !lib;) {
+    size_t end = list.find(':', begin);
+    if (end == std::string::npos)
+      end = list.size();
+    std::string candidate = list.substr(begin, end - begin);
+    begin = end + 1;
+    if (candidate.empty())
+      continue;
+    if ((lib = dlopen(candidate.c_str(), RTLD_NOW | RTLD_GLOBAL))) {
+      state.blasLibrary = candidate;
       break;
+    }
     const char *err = dlerror();
     tried += std::string(tried.empty() ? "" : "; ") +
              (err ? err : candidate + ": unknown dlopen error");
@@ -895,6 +904,11 @@ extern "C" void mgpuSetDefaultDevice(int32_t device) {
 extern "C" int scancuda_driver_version(void) {
   std::call_once(initOnce, initialize);
   return state.driverVersion;
+}
+
+extern "C" const char *scancuda_blas_library(void) {
+  std::call_once(initOnce, initialize);
+  return state.blasLibrary.c_str();
 }
 
 extern "C" int scancuda_memory_pools(void) {

@@ -5,7 +5,8 @@
 // (initialisation, device buffers, copies, timing, errors).
 //
 // The driver (libcuda.so.1, or $SCANCUDA_LIBCUDA) and cuBLAS
-// (libcublas.so.13, else .so.12, or $SCANCUDA_LIBCUBLAS) are opened with
+// (libcublas.so.13, else .so.12, or the colon-separated list in
+// $SCANCUDA_LIBCUBLAS) are opened with
 // dlopen on first use, so this library loads on machines without a GPU and
 // reports "no CUDA device" itself. Driver functions are resolved at the
 // lower of the driver's CUDA version and the headers' (12.0 at least). Every CUDA or cuBLAS failure is recorded
@@ -73,6 +74,9 @@ SCANCUDA_EXPORT void scancuda_event_destroy(void *event);
 
 /// The CUDA version the driver supports (e.g. 13000), 0 without a driver.
 SCANCUDA_EXPORT int scancuda_driver_version(void);
+
+/// The cuBLAS library that was loaded ("" when none was).
+SCANCUDA_EXPORT const char *scancuda_blas_library(void);
 
 /// 1 when buffers are stream-ordered (cuMemAllocAsync on the device's
 /// default pool, which keeps freed memory), 0 when they fall back to
