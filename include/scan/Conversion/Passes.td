@@ -476,7 +476,13 @@ def MapParallelLoopsToGPUPass
       `block-size` iterations (the innermost dimension first), without
       min/max bounds (the tail is guarded by `scf.if`); the outer loop is
       mapped to the grid (innermost dimension to x) and the inner one to
-      threads; dimensions beyond three stay sequential;
+      threads; dimensions beyond three stay sequential, and so does a y or
+      z grid dimension of more than 65535 blocks (CUDA's limit);
+    - before that, a sequential `scf.for` whose body is one `scf.parallel`
+      (a reduction over an outer dimension, e.g. a bias gradient
+      `[T*B, D] -> [D]`) is interchanged into `scf.parallel { scf.for }`
+      when each parallel iteration owns the locations it stores to: one
+      kernel launch instead of one per sequential iteration;
     - any other host loop nest that reads or writes memory (a reduction
       with no parallel dimension, for instance) is wrapped into a
       `gpu.launch` of one thread, so no host code touches device memory.
@@ -490,6 +496,8 @@ def MapParallelLoopsToGPUPass
                         "Threads per block of the generated kernels">];
   let statistics = [
     Statistic<"numMapped", "num-mapped", "Parallel loops mapped to GPU">,
+    Statistic<"numInterchanged", "num-interchanged",
+              "Sequential loops moved inside the parallel loop they held">,
     Statistic<"numSerial", "num-serial",
               "Loop nests wrapped into one-thread kernels">
   ];

@@ -20,6 +20,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::scan {
 #define GEN_PASS_DEF_MAPPARALLELLOOPSTOGPUPASS
@@ -74,6 +76,37 @@ void mapLoop(scf::ParallelOp loop, ArrayRef<gpu::Processor> processors) {
   (void)gpu::setMappingAttr(loop, mapping);
 }
 
+/// CUDA's limit on the grid's y and z dimensions (x allows 2^31 - 1).
+constexpr int64_t kMaxGridYZ = 65535;
+
+/// Maps the grid loop of a tiled nest: dimension i from the innermost to
+/// block x, y, z, except that a y or z dimension whose static block count
+/// (`blockCounts`, per dimension, when known) exceeds what a grid holds
+/// stays a loop inside the kernel. (Dynamic counts are checked when the
+/// kernel is launched: mgpuLaunchKernel.)
+void mapGrid(scf::ParallelOp grid,
+             ArrayRef<std::optional<int64_t>> blockCounts) {
+  const gpu::Processor blocks[] = {gpu::Processor::BlockX,
+                                   gpu::Processor::BlockY,
+                                   gpu::Processor::BlockZ};
+  MLIRContext *ctx = grid.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
+  unsigned n = grid.getNumLoops();
+  SmallVector<gpu::ParallelLoopDimMappingAttr> mapping;
+  for (unsigned dim = 0; dim < n; ++dim) {
+    unsigned fromInnermost = n - 1 - dim;
+    gpu::Processor p = gpu::Processor::Sequential;
+    if (fromInnermost < 3) {
+      p = blocks[fromInnermost];
+      std::optional<int64_t> count = blockCounts[dim];
+      if (p != gpu::Processor::BlockX && count && *count > kMaxGridYZ)
+        p = gpu::Processor::Sequential;
+    }
+    mapping.push_back(gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id));
+  }
+  (void)gpu::setMappingAttr(grid, mapping);
+}
+
 /// Whether `op` is, or contains, host work that must stay on the host: calls,
 /// GPU operations, or loops already mapped to the GPU.
 bool containsHostControl(Operation *op) {
@@ -109,6 +142,87 @@ bool touchesDeviceMemory(Operation *op) {
   return found;
 }
 
+/// Whether the iterations of `loop` write disjoint locations that none of
+/// them reads elsewhere: every store's indices are exactly the parallel
+/// induction variables (each once, all of them), and every load of a buffer
+/// stored to in the body uses the same indices. Then running all of one
+/// iteration's instances of an enclosing sequential loop before the next
+/// iteration's (an interchange) keeps every dependence.
+bool iterationsOwnTheirStores(scf::ParallelOp loop) {
+  ValueRange ivs = loop.getInductionVars();
+  llvm::DenseMap<Value, SmallVector<Value>> storedAt;
+  bool ok = true;
+  loop.getBody()->walk([&](Operation *op) {
+    if (auto store = dyn_cast<memref::StoreOp>(op)) {
+      SmallVector<Value> indices(store.getIndices());
+      llvm::SmallPtrSet<Value, 4> distinct(indices.begin(), indices.end());
+      if (indices.size() != ivs.size() || distinct.size() != ivs.size() ||
+          !llvm::all_of(indices, [&](Value v) {
+            return llvm::is_contained(ivs, v);
+          })) {
+        ok = false;
+        return WalkResult::interrupt();
+      }
+      auto [it, inserted] = storedAt.try_emplace(store.getMemref(), indices);
+      if (!inserted && it->second != indices)
+        ok = false;
+      return WalkResult::advance();
+    }
+    if (isa<memref::LoadOp, scf::IfOp, scf::YieldOp, scf::ReduceOp>(op) ||
+        isMemoryEffectFree(op))
+      return WalkResult::advance();
+    ok = false; // calls, copies, nested loops with effects: not analysed
+    return WalkResult::interrupt();
+  });
+  if (!ok)
+    return false;
+  loop.getBody()->walk([&](memref::LoadOp load) {
+    auto it = storedAt.find(load.getMemref());
+    if (it != storedAt.end() &&
+        SmallVector<Value>(load.getIndices()) != it->second)
+      ok = false;
+  });
+  return ok;
+}
+
+/// `scf.for { scf.parallel {...} }` with nothing else in the sequential
+/// loop, as a reduction over an outer dimension lowers to (a bias gradient,
+/// [T*B, D] -> [D]), would launch one kernel per sequential iteration.
+/// Interchanged to `scf.parallel { scf.for {...} }`, it is one launch in
+/// which each thread runs the sequential loop. Returns whether it changed.
+bool interchangeSequentialAroundParallel(scf::ForOp forOp) {
+  Block *body = forOp.getBody();
+  if (forOp.getNumResults() != 0 || body->getOperations().size() != 2)
+    return false;
+  auto inner = dyn_cast<scf::ParallelOp>(body->front());
+  if (!inner || inner.getNumResults() != 0 ||
+      !llvm::all_of(inner->getOperands(), [&](Value v) {
+        return forOp.isDefinedOutsideOfLoop(v);
+      }) ||
+      !iterationsOwnTheirStores(inner))
+    return false;
+  OpBuilder b(forOp);
+  Location loc = forOp.getLoc();
+  auto outer = scf::ParallelOp::create(
+      b, loc, inner.getLowerBound(), inner.getUpperBound(), inner.getStep(),
+      [&](OpBuilder &pb, Location ploc, ValueRange ivs) {
+        scf::ForOp::create(
+            pb, ploc, forOp.getLowerBound(), forOp.getUpperBound(),
+            forOp.getStep(), ValueRange{},
+            [&](OpBuilder &fb, Location floc, Value iv, ValueRange) {
+              IRMapping map;
+              map.map(forOp.getInductionVar(), iv);
+              map.map(inner.getInductionVars(), ivs);
+              for (Operation &op : inner.getBody()->without_terminator())
+                fb.clone(op, map);
+              scf::YieldOp::create(fb, floc);
+            });
+      });
+  (void)outer;
+  forOp.erase();
+  return true;
+}
+
 struct MapParallelLoopsToGPUPass final
     : scan::impl::MapParallelLoopsToGPUPassBase<MapParallelLoopsToGPUPass> {
   using Base::Base;
@@ -120,6 +234,19 @@ struct MapParallelLoopsToGPUPass final
     }
     if (scan::isBookkeepingFunction(getOperation()))
       return;
+    // 0. Sequential loops around a parallel one become sequential loops
+    //    inside it (innermost first, so nests of them move out one by one).
+    for (bool changed = true; changed;) {
+      changed = false;
+      SmallVector<scf::ForOp> fors;
+      getOperation().walk([&](scf::ForOp f) { fors.push_back(f); });
+      for (scf::ForOp f : fors)
+        if (interchangeSequentialAroundParallel(f)) {
+          ++numInterchanged;
+          changed = true;
+          break;
+        }
+    }
     // 1. Outermost parallel loops without reductions go to blocks x threads.
     SmallVector<scf::ParallelOp> outermost;
     getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
@@ -134,10 +261,16 @@ struct MapParallelLoopsToGPUPass final
     });
     for (scf::ParallelOp loop : outermost) {
       SmallVector<int64_t> tiles = chooseTileSizes(loop, blockSize);
+      SmallVector<std::optional<int64_t>> blockCounts;
+      for (auto [dim, tile] : llvm::enumerate(tiles)) {
+        std::optional<int64_t> trip = staticTripCount(loop, dim);
+        blockCounts.push_back(trip ? std::optional<int64_t>(
+                                         llvm::divideCeil(*trip, tile))
+                                   : std::nullopt);
+      }
       auto [outer, inner] =
           scf::tileParallelLoop(loop, tiles, /*noMinMaxBounds=*/true);
-      mapLoop(outer, {gpu::Processor::BlockX, gpu::Processor::BlockY,
-                      gpu::Processor::BlockZ});
+      mapGrid(outer, blockCounts);
       mapLoop(inner, {gpu::Processor::ThreadX, gpu::Processor::ThreadY,
                       gpu::Processor::ThreadZ});
       ++numMapped;

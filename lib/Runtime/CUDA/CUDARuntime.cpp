@@ -753,6 +753,21 @@ extern "C" void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
                                  size_t /*paramsCount*/) {
   if (!ensureReady() || !function)
     return;
+  // A grid or block with no threads has nothing to do (a dynamic size of
+  // 0); CUDA would refuse it. Sizes past CUDA's limits get a clear message
+  // instead of the driver's CUDA_ERROR_INVALID_VALUE.
+  if (gridX <= 0 || gridY <= 0 || gridZ <= 0 || blockX <= 0 || blockY <= 0 ||
+      blockZ <= 0)
+    return;
+  if (gridX > INT32_MAX || gridY > 65535 || gridZ > 65535 || blockX > 1024 ||
+      blockY > 1024 || blockZ > 64 || blockX * blockY * blockZ > 1024) {
+    recordError("kernel launch of grid %ldx%ldx%ld, blocks %ldx%ldx%ld: beyond "
+                "CUDA's limits (grid x < 2^31, y and z <= 65535; at most 1024 "
+                "threads a block)",
+                (long)gridX, (long)gridY, (long)gridZ, (long)blockX,
+                (long)blockY, (long)blockZ);
+    return;
+  }
   check(state.cu.cuLaunchKernel(static_cast<CUfunction>(function), gridX, gridY,
                                 gridZ, blockX, blockY, blockZ, smem,
                                 toStream(stream), params, extra),

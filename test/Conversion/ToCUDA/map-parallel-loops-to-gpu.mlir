@@ -102,3 +102,109 @@ func.func @negative_host_time_loop(%a: memref<16xf32>) {
   }
   return
 }
+
+// -----
+
+// A reduction over the outer dimension (a bias gradient, 4000x1000 ->
+// 1000): the sequential loop over the 4000 rows moves inside the parallel
+// loop, so one kernel runs (each thread sums its column) instead of one
+// kernel per row.
+// CHECK-LABEL: func.func @outer_reduction
+//   CHECK-NOT:   scf.for
+//       CHECK:   scf.parallel
+//       CHECK:     scf.parallel
+//       CHECK:       scf.if
+//       CHECK:         scf.for %{{.*}} = %c0 to %c4000
+//       CHECK:           memref.load %arg0[%{{.*}}, %[[J:.*]]] : memref<4000x1000xf32>
+//       CHECK:           memref.load %arg1[%[[J]]]
+//       CHECK:           memref.store %{{.*}}, %arg1[%[[J]]]
+//       CHECK:     } {mapping = [#gpu.loop_dim_map<processor = thread_x
+//       CHECK:   } {mapping = [#gpu.loop_dim_map<processor = block_x
+// LAUNCH-LABEL: func.func @outer_reduction
+//       LAUNCH:   gpu.launch
+//   LAUNCH-NOT:   gpu.launch
+func.func @outer_reduction(%e: memref<4000x1000xf32>, %b: memref<1000xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c1000 = arith.constant 1000 : index
+  %c4000 = arith.constant 4000 : index
+  scf.for %i = %c0 to %c4000 step %c1 {
+    scf.parallel (%j) = (%c0) to (%c1000) step (%c1) {
+      %x = memref.load %e[%i, %j] : memref<4000x1000xf32>
+      %acc = memref.load %b[%j] : memref<1000xf32>
+      %s = arith.addf %x, %acc : f32
+      memref.store %s, %b[%j] : memref<1000xf32>
+    }
+  }
+  return
+}
+
+// -----
+
+// Not interchanged: iteration j reads b[j + 1], which iteration j + 1
+// writes, so the order of the rows matters across columns.
+// CHECK-LABEL: func.func @neighbour_read
+// LAUNCH-LABEL: func.func @neighbour_read
+//       CHECK:   scf.for
+//       CHECK:     scf.parallel
+func.func @neighbour_read(%e: memref<4000x1000xf32>, %b: memref<1001xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c1000 = arith.constant 1000 : index
+  %c4000 = arith.constant 4000 : index
+  scf.for %i = %c0 to %c4000 step %c1 {
+    scf.parallel (%j) = (%c0) to (%c1000) step (%c1) {
+      %j1 = arith.addi %j, %c1 : index
+      %x = memref.load %e[%i, %j] : memref<4000x1000xf32>
+      %acc = memref.load %b[%j1] : memref<1001xf32>
+      %s = arith.addf %x, %acc : f32
+      memref.store %s, %b[%j] : memref<1001xf32>
+    }
+  }
+  return
+}
+
+// -----
+
+// Not interchanged: each row is stored to its own place (a scan along the
+// rows), and the sequential loop holds more than the parallel one.
+// CHECK-LABEL: func.func @row_stores
+//       CHECK:   scf.for
+//       CHECK:     memref.store
+//       CHECK:     scf.parallel
+func.func @row_stores(%e: memref<4000x1000xf32>, %c: memref<4000xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c1000 = arith.constant 1000 : index
+  %c4000 = arith.constant 4000 : index
+  %zero = arith.constant 0.0 : f32
+  scf.for %i = %c0 to %c4000 step %c1 {
+    memref.store %zero, %c[%i] : memref<4000xf32>
+    scf.parallel (%j) = (%c0) to (%c1000) step (%c1) {
+      %x = memref.load %e[%i, %j] : memref<4000x1000xf32>
+      %y = arith.addf %x, %x : f32
+      memref.store %y, %e[%i, %j] : memref<4000x1000xf32>
+    }
+  }
+  return
+}
+
+// -----
+
+// A grid dimension beyond CUDA's 65535 blocks in y (10^7 rows in tiles of
+// 64: 156250 blocks) stays a loop inside the
+// kernel; x takes up to 2^31 - 1 blocks.
+// CHECK-LABEL: func.func @tall_grid
+//       CHECK:   } {mapping = [#gpu.loop_dim_map<processor = sequential, map = (d0) -> (d0), bound = (d0) -> (d0)>, #gpu.loop_dim_map<processor = block_x, map = (d0) -> (d0), bound = (d0) -> (d0)>]}
+func.func @tall_grid(%a: memref<10000000x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c10000000 = arith.constant 10000000 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c10000000, %c4) step (%c1, %c1) {
+    %v = memref.load %a[%i, %j] : memref<10000000x4xf32>
+    %w = arith.addf %v, %v : f32
+    memref.store %w, %a[%i, %j] : memref<10000000x4xf32>
+  }
+  return
+}

@@ -129,6 +129,16 @@ def main():
         print("direct: %s" % read_out()[:4])
         print("error: %s" % error(lib))
         return 0
+    if scenario == "launch":
+        fn = P(1)
+        lib.mgpuLaunchKernel.argtypes = [P] + [ctypes.c_int64] * 6 + [
+            ctypes.c_int32, P, P, P, ctypes.c_size_t]
+        for grid in ((4, 80, 1), (0, 80, 1), (4, 70000, 1)):
+            lib.mgpuLaunchKernel(fn, *grid, 256, 1, 1, 0, stream, None, None, 0)
+            flush()
+            print("grid %s: %s" % ("x".join(map(str, grid)), error(lib)))
+            lib.scancuda_clear_error()
+        return 0
     if scenario == "gemmlog":
         lib.scancuda_gemm_log_begin()
         call(host_a, host_b, out)
