@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::scan {
 #define GEN_PASS_DEF_GPUSINGLESTREAMPASS
@@ -44,6 +45,38 @@ void makeAsync(Operation *op, Value token, OpBuilder &b) {
   op->erase();
 }
 
+/// `%v = memref.load %src[]` of a device buffer whose only use is
+/// `memref.store %v, %dst[]` into a device buffer of the same type, right
+/// after it (nothing but side-effect-free ops between): a device-to-device
+/// copy, with no host round trip and no wait (a scalar result written to its
+/// out-parameter, for instance). Rewrites every such pair.
+void forwardDeviceScalarCopies(func::FuncOp fn) {
+  SmallVector<std::pair<memref::LoadOp, memref::StoreOp>> pairs;
+  fn.walk([&](memref::LoadOp load) {
+    if (scan::isHostBuffer(load.getMemref()) || !load->hasOneUse())
+      return;
+    auto store = dyn_cast<memref::StoreOp>(*load->user_begin());
+    if (!store || store.getValueToStore() != load.getResult() ||
+        store->getBlock() != load->getBlock() ||
+        scan::isHostBuffer(store.getMemref()) ||
+        store.getMemref().getType() != load.getMemref().getType() ||
+        !isSingleElementBuffer(cast<MemRefType>(load.getMemref().getType())))
+      return;
+    for (Operation *op = load->getNextNode(); op != store;
+         op = op->getNextNode())
+      if (!isMemoryEffectFree(op))
+        return;
+    pairs.push_back({load, store});
+  });
+  for (auto [load, store] : pairs) {
+    OpBuilder b(store);
+    gpu::MemcpyOp::create(b, store.getLoc(), Type(), ValueRange{},
+                          store.getMemref(), load.getMemref());
+    store.erase();
+    load.erase();
+  }
+}
+
 struct GPUSingleStreamPass final
     : scan::impl::GPUSingleStreamPassBase<GPUSingleStreamPass> {
   using Base::Base;
@@ -52,6 +85,7 @@ struct GPUSingleStreamPass final
     func::FuncOp fn = getOperation();
     if (fn.isExternal() || scan::isBookkeepingFunction(fn))
       return;
+    forwardDeviceScalarCopies(fn);
     SmallVector<Operation *> gpuOps, hostAccesses;
     fn.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (isa<gpu::LaunchOp>(op))

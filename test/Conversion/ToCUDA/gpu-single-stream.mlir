@@ -62,6 +62,43 @@ func.func @scalars(%in: memref<f32>, %out: memref<1xf32>) -> f32 {
 
 // -----
 
+// A device scalar stored unchanged into another device buffer (a scalar
+// result written to its out-parameter) is one device-to-device copy: no host
+// slot, no wait before the return's.
+// CHECK-LABEL: func.func @scalar_forwarded
+//  CHECK-SAME:   %[[IN:[a-z0-9]+]]: memref<f32>, %[[OUT:[a-z0-9]+]]: memref<f32>
+//       CHECK:   %[[S:.*]] = gpu.wait async
+//   CHECK-NOT:   memref.alloca
+//       CHECK:   gpu.memcpy async [%[[S]]] %[[OUT]], %[[IN]]
+//  CHECK-NEXT:   gpu.wait [%[[S]]]
+//  CHECK-NEXT:   return
+func.func @scalar_forwarded(%in: memref<f32>, %out: memref<f32>) {
+  %v = memref.load %in[] : memref<f32>
+  memref.store %v, %out[] : memref<f32>
+  return
+}
+
+// -----
+
+// Not forwarded: the value is also used on the host, or a store to memory
+// comes between the load and the store.
+// CHECK-LABEL: func.func @scalar_not_forwarded
+//       CHECK:   gpu.memcpy async [%{{.*}}] %{{.*}}, %arg0
+//  CHECK-NEXT:   gpu.wait
+//       CHECK:   gpu.memcpy async [%{{.*}}] %{{.*}}, %arg2
+//  CHECK-NEXT:   gpu.wait
+//       CHECK:   return
+func.func @scalar_not_forwarded(%a: memref<f32>, %b: memref<f32>, %c: memref<f32>) -> f32 {
+  %v = memref.load %a[] : memref<f32>
+  memref.store %v, %b[] : memref<f32>
+  %w = memref.load %c[] : memref<f32>
+  memref.store %v, %c[] : memref<f32>
+  memref.store %w, %b[] : memref<f32>
+  return %v : f32
+}
+
+// -----
+
 // A function without GPU work or buffers is left alone.
 // CHECK-LABEL: func.func @negative_no_gpu_work
 //   CHECK-NOT:   gpu.wait
