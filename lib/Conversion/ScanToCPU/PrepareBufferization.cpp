@@ -15,6 +15,9 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -104,6 +107,111 @@ void unshareEmptyInits(scf::ForOp loop) {
   }
 }
 
+/// A tensor.concat of values that linalg ops compute into tensor.empty
+/// destinations (read by nobody else): the ops compute straight into slices
+/// of one tensor.empty of the concatenation's shape, and the concatenation
+/// becomes insertions of them into it, which bufferize to copies of a slice
+/// into itself (removed). Empty-tensor elimination can then place the whole
+/// in a stacked output's slice. This is what lets several results of one
+/// fused elementwise op land side by side in one buffer, which upstream's
+/// concat decomposition plus empty-tensor elimination cannot do (the second
+/// insertion's destination does not dominate the op).
+void computeConcatenationInPlace(tensor::ConcatOp concat,
+                                 DominanceInfo &dominance) {
+  auto type = dyn_cast<RankedTensorType>(concat.getType());
+  if (!type || !type.hasStaticShape())
+    return;
+  SmallVector<OpOperand *> inits;
+  Operation *first = nullptr;
+  for (Value piece : concat.getInputs()) {
+    auto result = dyn_cast<OpResult>(piece);
+    auto linalgOp =
+        result ? dyn_cast<linalg::LinalgOp>(result.getOwner()) : nullptr;
+    if (!linalgOp || !linalgOp.hasPureTensorSemantics() || !piece.hasOneUse() ||
+        linalgOp->getBlock() != concat->getBlock() ||
+        !cast<RankedTensorType>(piece.getType()).hasStaticShape())
+      return;
+    OpOperand *init = linalgOp.getDpsInitOperand(result.getResultNumber());
+    if (!init->get().getDefiningOp<tensor::EmptyOp>() ||
+        linalgOp.payloadUsesValueFromOperand(init))
+      return;
+    inits.push_back(init);
+    if (!first || linalgOp->isBeforeInBlock(first))
+      first = linalgOp;
+  }
+  OpBuilder b(first);
+  Location loc = concat.getLoc();
+  // Where the whole goes: the slice a user inserts it into (a stacked
+  // output's, at this step) when that slice is known before the pieces are
+  // computed; else a new tensor.
+  Value whole;
+  for (Operation *user : concat->getUsers()) {
+    auto insert = dyn_cast<tensor::InsertSliceOp>(user);
+    if (!insert || insert.getSource() != concat.getResult() ||
+        !llvm::all_of(insert->getOperands(), [&](Value v) {
+          return v == concat.getResult() || dominance.properlyDominates(v, first);
+        }))
+      continue;
+    whole = tensor::ExtractSliceOp::create(
+        b, loc, type, insert.getDest(), insert.getMixedOffsets(),
+        insert.getMixedSizes(), insert.getMixedStrides());
+    break;
+  }
+  if (!whole)
+    whole = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                    type.getElementType());
+  int64_t dim = concat.getDim(), offset = 0, rank = type.getRank();
+  SmallVector<std::pair<Value, SmallVector<OpFoldResult>>> placed;
+  for (OpOperand *init : inits) {
+    auto pieceType = cast<RankedTensorType>(init->get().getType());
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
+    offsets[dim] = b.getIndexAttr(offset);
+    SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));
+    for (int64_t size : pieceType.getShape())
+      sizes.push_back(b.getIndexAttr(size));
+    offset += pieceType.getDimSize(dim);
+    b.setInsertionPoint(init->getOwner());
+    init->set(tensor::ExtractSliceOp::create(b, loc, pieceType, whole, offsets,
+                                             sizes, strides));
+    placed.push_back({init->getOwner()->getResult(
+                          cast<DestinationStyleOpInterface>(init->getOwner())
+                              .getTiedOpResult(init)
+                              .getResultNumber()),
+                      offsets});
+  }
+  b.setInsertionPoint(concat);
+  for (auto &[value, offsets] : placed) {
+    auto pieceType = cast<RankedTensorType>(value.getType());
+    SmallVector<OpFoldResult> sizes, strides(rank, b.getIndexAttr(1));
+    for (int64_t size : pieceType.getShape())
+      sizes.push_back(b.getIndexAttr(size));
+    whole = tensor::InsertSliceOp::create(b, loc, value, whole, offsets, sizes,
+                                          strides);
+  }
+  concat.replaceAllUsesWith(whole);
+  concat.erase();
+}
+
+/// Gives every destination-style use of a tensor.empty (hoisted out of a
+/// loop, or shared by CSE) its own tensor.empty right before the user.
+/// Empty-tensor elimination can then replace each by the slice its result
+/// is inserted into (a stacked output's, a concatenation's), which it
+/// cannot do for one empty shared by several users or defined outside the
+/// loop that holds the slice.
+void localizeEmptyInits(tensor::EmptyOp empty) {
+  if (!empty.getDynamicSizes().empty())
+    return; // sizes defined next to the empty may not reach its users
+  for (OpOperand &use : llvm::make_early_inc_range(empty->getUses())) {
+    auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
+    if (!dps || !dps.isDpsInit(&use))
+      continue;
+    OpBuilder builder(use.getOwner());
+    use.set(builder.clone(*empty)->getResult(0));
+  }
+  if (empty->use_empty())
+    empty->erase();
+}
+
 /// Returns a fresh copy of a tensor at every repeated position of `ret`.
 /// Bufferized, the same buffer would otherwise be returned twice, and
 /// buffer-results-to-out-params (which gives each result its own out-param,
@@ -130,6 +238,25 @@ struct PrepareBufferizationPass final
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    SmallVector<tensor::ConcatOp> concats;
+    module.walk([&](tensor::ConcatOp concat) { concats.push_back(concat); });
+    DominanceInfo dominance(module);
+    for (tensor::ConcatOp concat : concats)
+      computeConcatenationInPlace(concat, dominance);
+    // Any other concatenation becomes insertions into one tensor.empty, so
+    // that empty-tensor elimination can make the producers of its pieces
+    // write straight into their places, instead of into temporaries copied
+    // afterwards.
+    {
+      RewritePatternSet patterns(&getContext());
+      tensor::populateDecomposeTensorConcatPatterns(patterns);
+      if (failed(applyPatternsGreedily(module, std::move(patterns))))
+        return signalPassFailure();
+    }
+    SmallVector<tensor::EmptyOp> empties;
+    module.walk([&](tensor::EmptyOp empty) { empties.push_back(empty); });
+    for (tensor::EmptyOp empty : empties)
+      localizeEmptyInits(empty);
     // Fills first: a fill sunk next to the matmul computing a carry can then
     // be retargeted to the carry.
     SmallVector<linalg::LinalgOp> inLoops;

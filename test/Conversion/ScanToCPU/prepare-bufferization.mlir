@@ -193,3 +193,70 @@ func.func private @shared_empty_inits(%x: tensor<4xf32>) -> (tensor<3x4xf32>, te
   }
   return %r#0, %r#1 : tensor<3x4xf32>, tensor<3x4xf32>
 }
+
+// -----
+
+// A concatenation of two results of one fused elementwise op, stored as a
+// per-step output and read by a matmul: the op computes both halves straight
+// into the stacked output's slice for this step (no temporaries, no copies),
+// and the concatenation becomes insertions of each half into its own place.
+// CHECK-LABEL: func.func private @concat_in_place
+//       CHECK:   scf.for %[[T:.*]] = {{.*}} iter_args(%[[ST:.*]] = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<3x2x8xf32>, tensor<2x8xf32>)
+//       CHECK:     %[[WHOLE:.*]] = tensor.extract_slice %[[ST]][%[[T]], 0, 0] [1, 2, 8] [1, 1, 1] : tensor<3x2x8xf32> to tensor<2x8xf32>
+//       CHECK:     %[[LO:.*]] = tensor.extract_slice %[[WHOLE]][0, 0] [2, 4] [1, 1]
+//       CHECK:     %[[HI:.*]] = tensor.extract_slice %[[WHOLE]][0, 4] [2, 4] [1, 1]
+//       CHECK:     %[[P:.*]]:2 = linalg.generic {{.*}} outs(%[[LO]], %[[HI]] : tensor<2x4xf32>, tensor<2x4xf32>)
+//       CHECK:     %[[I0:.*]] = tensor.insert_slice %[[P]]#0 into %[[WHOLE]][0, 0] [2, 4] [1, 1]
+//       CHECK:     %[[I1:.*]] = tensor.insert_slice %[[P]]#1 into %[[I0]][0, 4] [2, 4] [1, 1]
+//       CHECK:     %[[N:.*]] = tensor.insert_slice %[[I1]] into %[[ST]][%[[T]], 0, 0] [1, 2, 8] [1, 1, 1]
+//       CHECK:     %[[MM:.*]] = linalg.matmul ins(%[[I1]],
+//       CHECK:     scf.yield %[[N]], %[[MM]]
+//   CHECK-NOT:   tensor.concat
+func.func private @concat_in_place(%x: tensor<2x4xf32>, %w: tensor<8x8xf32>, %m0: tensor<2x8xf32>) -> (tensor<3x2x8xf32>, tensor<2x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.empty() : tensor<3x2x8xf32>
+  %r:2 = scf.for %t = %c0 to %c3 step %c1 iter_args(%st = %init, %acc = %m0) -> (tensor<3x2x8xf32>, tensor<2x8xf32>) {
+    %e0 = tensor.empty() : tensor<2x4xf32>
+    %e1 = tensor.empty() : tensor<2x4xf32>
+    %p:2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+        ins(%x : tensor<2x4xf32>) outs(%e0, %e1 : tensor<2x4xf32>, tensor<2x4xf32>) {
+    ^bb0(%a: f32, %o0: f32, %o1: f32):
+      %s = arith.addf %a, %a : f32
+      %m = arith.mulf %a, %a : f32
+      linalg.yield %s, %m : f32, f32
+    } -> (tensor<2x4xf32>, tensor<2x4xf32>)
+    %cat = tensor.concat dim(1) %p#0, %p#1 : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x8xf32>
+    %next = tensor.insert_slice %cat into %st[%t, 0, 0] [1, 2, 8] [1, 1, 1] : tensor<2x8xf32> into tensor<3x2x8xf32>
+    %e2 = tensor.empty() : tensor<2x8xf32>
+    %f = linalg.fill ins(%zero : f32) outs(%e2 : tensor<2x8xf32>) -> tensor<2x8xf32>
+    %mm = linalg.matmul ins(%cat, %w : tensor<2x8xf32>, tensor<8x8xf32>) outs(%f : tensor<2x8xf32>) -> tensor<2x8xf32>
+    scf.yield %next, %mm : tensor<3x2x8xf32>, tensor<2x8xf32>
+  }
+  return %r#0, %r#1 : tensor<3x2x8xf32>, tensor<2x8xf32>
+}
+
+// -----
+
+// Not in place: a piece is also used elsewhere (its value would be
+// overwritten by nothing, but its destination is then shared), so the
+// concatenation is only decomposed into insertions into a new tensor.
+// CHECK-LABEL: func.func private @concat_piece_used_twice
+//       CHECK:   %[[P:.*]]:2 = linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<2x4xf32>, tensor<2x4xf32>)
+//       CHECK:   %[[E:.*]] = tensor.empty() : tensor<2x8xf32>
+//       CHECK:   tensor.insert_slice %[[P]]#0 into %[[E]][0, 0] [2, 4] [1, 1]
+func.func private @concat_piece_used_twice(%x: tensor<2x4xf32>) -> (tensor<2x8xf32>, tensor<2x4xf32>) {
+  %e0 = tensor.empty() : tensor<2x4xf32>
+  %e1 = tensor.empty() : tensor<2x4xf32>
+  %p:2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<2x4xf32>) outs(%e0, %e1 : tensor<2x4xf32>, tensor<2x4xf32>) {
+  ^bb0(%a: f32, %o0: f32, %o1: f32):
+    %s = arith.addf %a, %a : f32
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %s, %m : f32, f32
+  } -> (tensor<2x4xf32>, tensor<2x4xf32>)
+  %cat = tensor.concat dim(1) %p#0, %p#1 : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x8xf32>
+  return %cat, %p#0 : tensor<2x8xf32>, tensor<2x4xf32>
+}

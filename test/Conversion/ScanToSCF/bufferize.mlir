@@ -77,9 +77,9 @@ func.func @carry_and_output(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>,
 //   CHECK-DAG:   %[[YS:.*]] = memref.alloc() {{.*}} : memref<5x2x4xf32>
 //   CHECK-DAG:   %[[ZS:.*]] = memref.alloc() {{.*}} : memref<5x2x4xf32>
 //       CHECK:   scf.for %[[I:[a-z0-9_]+]] =
-//   CHECK-DAG:     %[[Y:.*]] = memref.subview %[[YS]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1]
-//   CHECK-DAG:     %[[Z:.*]] = memref.subview %[[ZS]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1]
+//       CHECK:     %[[Y:.*]] = memref.subview %[[YS]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1]
 //       CHECK:     linalg.generic {{.*}} outs(%[[Y]] :
+//       CHECK:     %[[Z:.*]] = memref.subview %[[ZS]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1]
 //       CHECK:     linalg.generic {{.*}} outs(%[[Z]] :
 //   CHECK-NOT:     memref.copy
 //   CHECK-NOT:     memref.alloc
