@@ -22,7 +22,8 @@
 # Usage: bench/gpu-check.sh [--detect-only] [--bundle=FILE]
 # Environment: NVIDIA_SMI (default nvidia-smi), SCAN_LIBCUDA (default
 #   libcuda.so.1), SCAN_BUILD_DIR (default ./build), SCAN_GPU_CHECK_BUDGET
-#   (seconds, default 360), SCAN_GPU_RESULTS (default bench/results/gpu).
+#   (seconds, default 360), SCAN_GPU_RESULTS (default bench/results/gpu),
+#   SCAN_LLVM_DIR (where MLIR 22 is looked for, default /usr/lib/llvm-22).
 #
 # Exit status:
 #   0  every step passed
@@ -37,6 +38,7 @@ budget="${SCAN_GPU_CHECK_BUDGET:-360}"
 nvidia_smi="${NVIDIA_SMI:-nvidia-smi}"
 libcuda="${SCAN_LIBCUDA:-libcuda.so.1}"
 results="${SCAN_GPU_RESULTS:-$root/bench/results/gpu}"
+llvm_dir="${SCAN_LLVM_DIR:-/usr/lib/llvm-22}"
 refs="$root/bench/inputs/gpu"
 detect_only=0
 bundle=""
@@ -99,11 +101,16 @@ if [ -z "$gpu" ]; then
   say "no NVIDIA GPU found (no device from '$nvidia_smi', '$libcuda' absent or without devices); nothing to check"
   exit 3
 fi
+if [ $detect_only -eq 1 ]; then say "found $gpu"; exit 0; fi
+# Everything from here on also goes to check.log: the script runs again
+# under tee, which it waits for.
+if [ -z "${SCAN_GPU_CHECK_LOGGED:-}" ]; then
+  mkdir -p "$results"
+  SCAN_GPU_CHECK_LOGGED=1 "$BASH" "$0" "$@" 2>&1 | tee "$results/check.log"
+  exit "${PIPESTATUS[0]}"
+fi
 say "found $gpu"
-if [ $detect_only -eq 1 ]; then exit 0; fi
-mkdir -p "$results"
-exec > >(tee "$results/check.log") 2>&1
-say "GPU: $gpu; $(nproc) cores; started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+say "$(nproc) cores; started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
 # 2. scan-run: from the bundle, or built here.
 have_lit=0
@@ -121,8 +128,8 @@ else
   for tool in cmake ninja g++ python3; do
     command -v $tool >/dev/null 2>&1 || missing+=("$tool")
   done
-  [ -f /usr/lib/llvm-22/lib/cmake/mlir/MLIRConfig.cmake ] || missing+=("MLIR 22 (/usr/lib/llvm-22/lib/cmake/mlir)")
-  [ -x /usr/lib/llvm-22/bin/lit ] || missing+=("lit (/usr/lib/llvm-22/bin/lit)")
+  [ -f "$llvm_dir/lib/cmake/mlir/MLIRConfig.cmake" ] || missing+=("MLIR 22 ($llvm_dir/lib/cmake/mlir)")
+  [ -x "$llvm_dir/bin/lit" ] || missing+=("lit ($llvm_dir/bin/lit)")
   [ -f "${CUDA_HOME:-/usr/local/cuda}/include/cuda.h" ] || missing+=("the CUDA toolkit's headers (${CUDA_HOME:-/usr/local/cuda}/include)")
   if [ ${#missing[@]} -gt 0 ]; then
     say "cannot build here, missing: ${missing[*]}"
@@ -138,7 +145,7 @@ if ! "$run" --version >/dev/null 2>&1; then say "FAILED: $run does not run"; "$r
 
 # 3. CUDA lit tests (need the CPU runtime, so a build).
 if [ $have_lit -eq 1 ]; then
-  step "CUDA lit tests" 90 /usr/lib/llvm-22/bin/lit -sv --param cuda=1 \
+  step "CUDA lit tests" 90 "$llvm_dir/bin/lit" -sv --param cuda=1 \
     "$build/test/Integration/CUDA" "$build/test/Runtime/CUDA"
 else
   say "== CUDA lit tests: skipped (a bundle has no CPU runtime for their CPU halves; step 4 checks the same on the GPU)"
