@@ -865,11 +865,20 @@ extern "C" void mgpuMemFree(void *ptr, void *stream) {
 }
 
 extern "C" void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
+  // In the skipped rest of an abandoned capture, a host destination reads
+  // zeros rather than whatever was there (a loop bound read from the device
+  // then runs no iteration instead of an arbitrary number).
+  if (state.captureAbandoned) {
+    if (bytes && !isDeviceMemory(dst))
+      memset(dst, 0, bytes);
+    return;
+  }
   if (!ensureReady() || bytes == 0)
     return;
   if (state.capturing && !isDeviceMemory(dst)) {
     breakCapture("the call copies device memory to the host (a host read of "
                  "a device value), which a graph cannot replay");
+    memset(dst, 0, bytes);
     return;
   }
   if (state.capturing && !isDeviceMemory(src)) {

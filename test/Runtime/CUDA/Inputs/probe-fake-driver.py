@@ -113,9 +113,11 @@ def main():
     if scenario == "dtoh":
         print("capture begin: %d" % lib.scancuda_capture_begin(err, len(err)))
         flush()
-        host_out = Floats()
+        host_out = Floats(*([7.0] * (n * n)))
         a = lib.mgpuMemAlloc(4 * n * n, stream, False)
         lib.mgpuMemcpy(a, ctypes.cast(host_b, P), 4 * n * n, stream)
+        lib.mgpuMemcpy(ctypes.cast(host_out, P), a, 4 * n * n, stream)
+        print("host read in the capture: %s" % [int(v) for v in host_out][:4])
         lib.mgpuMemcpy(ctypes.cast(host_out, P), a, 4 * n * n, stream)
         lib.scancuda_sgemm(0, 0, n, n, n, 1.0, a, n, a, n, 0.0, a, n)
         lib.mgpuMemFree(a, stream)
