@@ -34,6 +34,7 @@ void mlir::scan::addScanBufferizationPasses(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createForwardTemporaryCopiesPass());
   pm.addNestedPass<func::FuncOp>(bufferization::createBufferLoopHoistingPass());
   // Memref results become trailing out-params, also of public functions
   // (the callers' C interface expects them there).

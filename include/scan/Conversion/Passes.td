@@ -215,11 +215,46 @@ def PrepareBufferizationPass
       several positions (a gradient whose zero adjoints CSE merged) returns
       a `bufferization.alloc_tensor` copy at each repeated position, since
       `buffer-results-to-out-params` needs a distinct buffer per result.
+    * Concatenations in place: a `tensor.concat` of values that linalg ops
+      compute into `tensor.empty` destinations nobody else reads (several
+      results of one fused elementwise op, say) becomes those ops computing
+      into slices of one tensor, followed by insertions of each into its own
+      place; that tensor is the slice a user inserts the whole into (a
+      stacked output's, at this step) when that slice is known before the
+      pieces are computed. Other concatenations become insertions into a
+      `tensor.empty` (upstream's decomposition).
+    * One empty per use: every destination-style use of a static
+      `tensor.empty` (hoisted out of a loop, or shared by CSE) gets its own,
+      right before the user, so that empty-tensor elimination can replace
+      each by the slice its result is inserted into.
   }];
   let dependentDialects = [
     "mlir::bufferization::BufferizationDialect",
     "mlir::linalg::LinalgDialect",
     "mlir::tensor::TensorDialect"
+  ];
+}
+
+def ForwardTemporaryCopiesPass
+    : Pass<"scan-forward-temporary-copies", "mlir::func::FuncOp"> {
+  let summary = "Compute into the copy's destination instead of a temporary";
+  let description = [{
+    Runs on buffers, right after one-shot bufferization. Where a linalg op
+    computes into a fresh allocation that is then only copied
+    (`memref.copy %tmp, %dst`, in the same block), the op computes into
+    `%dst` directly and the allocation and the copy go away. This is what
+    one-shot bufferization leaves when it cannot prove a destination safe,
+    for instance for the second piece of a concatenation computed in place
+    by one fused op. It applies only when it is safe to see: the op does not
+    read `%dst`'s buffer, writes no other view of it that may overlap
+    (disjoint static subviews of one buffer are fine), does not read its
+    destination's old contents, and nothing between the op and the copy
+    touches `%dst`'s buffer; `%dst`'s view is moved before the op when its
+    operands allow.
+  }];
+  let statistics = [
+    Statistic<"numForwarded", "num-forwarded",
+              "Temporaries replaced by the destination of their copy">
   ];
 }
 

@@ -1,0 +1,136 @@
+//===- ForwardTemporaryCopies.cpp - compute into the copy target -*- C++ -*-===//
+//
+// After one-shot bufferization: a linalg op computing into a fresh
+// allocation that is then only copied to another buffer computes into that
+// buffer directly.
+//
+//===----------------------------------------------------------------------===//
+
+#include "scan/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::scan {
+#define GEN_PASS_DEF_FORWARDTEMPORARYCOPIESPASS
+#include "scan/Conversion/Passes.h.inc"
+} // namespace mlir::scan
+
+using namespace mlir;
+
+namespace {
+
+/// The allocation (or argument) a view is ultimately of.
+Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Whether `a` and `b`, both views of one buffer, certainly do not overlap:
+/// static subviews of one source with unit strides whose ranges are
+/// disjoint in some dimension.
+bool provablyDisjoint(Value a, Value b) {
+  auto sa = a.getDefiningOp<memref::SubViewOp>();
+  auto sb = b.getDefiningOp<memref::SubViewOp>();
+  if (!sa || !sb)
+    return false;
+  if (sa.getSource() != sb.getSource())
+    return provablyDisjoint(sa.getSource(), sb.getSource());
+  if (!sa.hasUnitStride() || !sb.hasUnitStride())
+    return false;
+  for (auto [oa, za, ob, zb] :
+       llvm::zip(sa.getStaticOffsets(), sa.getStaticSizes(),
+                 sb.getStaticOffsets(), sb.getStaticSizes())) {
+    if (ShapedType::isDynamic(oa) || ShapedType::isDynamic(za) ||
+        ShapedType::isDynamic(ob) || ShapedType::isDynamic(zb))
+      continue;
+    if (oa + za <= ob || ob + zb <= oa)
+      return true;
+  }
+  return false;
+}
+
+/// Rewrites `copy` when it copies a temporary that one linalg op filled.
+bool forward(memref::CopyOp copy, DominanceInfo &dominance) {
+  Value tmp = copy.getSource(), dst = copy.getTarget();
+  auto alloc = tmp.getDefiningOp<memref::AllocOp>();
+  if (!alloc || alloc->getBlock() != copy->getBlock())
+    return false;
+  // The temporary: written once by a linalg op that does not read its old
+  // contents, then copied; used for nothing else.
+  linalg::LinalgOp writer;
+  OpOperand *writerInit = nullptr;
+  for (OpOperand &use : tmp.getUses()) {
+    if (use.getOwner() == copy)
+      continue;
+    auto op = dyn_cast<linalg::LinalgOp>(use.getOwner());
+    if (!op || writer || !op.isDpsInit(&use) ||
+        op.payloadUsesValueFromOperand(&use))
+      return false;
+    writer = op;
+    writerInit = &use;
+  }
+  if (!writer || writer->getBlock() != copy->getBlock() ||
+      !writer->isBeforeInBlock(copy))
+    return false;
+  // The destination's buffer: not read by the op, not written through
+  // another init that may overlap, untouched between the op and the copy.
+  Value root = rootBuffer(dst);
+  for (OpOperand &operand : writer->getOpOperands()) {
+    if (&operand == writerInit || !isa<MemRefType>(operand.get().getType()) ||
+        rootBuffer(operand.get()) != root)
+      continue;
+    if (!writer.isDpsInit(&operand) ||
+        writer.payloadUsesValueFromOperand(&operand) ||
+        !provablyDisjoint(operand.get(), dst))
+      return false;
+  }
+  for (Operation *op = writer->getNextNode(); op != copy;
+       op = op->getNextNode()) {
+    if (isMemoryEffectFree(op) && op->getNumRegions() == 0)
+      continue;
+    if (op->getNumRegions() != 0)
+      return false;
+    for (Value operand : op->getOperands())
+      if (isa<MemRefType>(operand.getType()) && rootBuffer(operand) == root)
+        return false;
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects)
+      return false;
+  }
+  // `dst` must be available at the op: defined before it, or a view whose
+  // operands are, which then moves there.
+  Operation *view = dst.getDefiningOp();
+  if (view && !dominance.properlyDominates(dst, writer)) {
+    if (view->getBlock() != writer->getBlock() || !isMemoryEffectFree(view) ||
+        !llvm::all_of(view->getOperands(), [&](Value v) {
+          return dominance.properlyDominates(v, writer);
+        }))
+      return false;
+    view->moveBefore(writer);
+  }
+  writerInit->set(dst);
+  copy.erase();
+  if (alloc->use_empty())
+    alloc.erase();
+  return true;
+}
+
+struct ForwardTemporaryCopiesPass final
+    : scan::impl::ForwardTemporaryCopiesPassBase<ForwardTemporaryCopiesPass> {
+  void runOnOperation() override {
+    SmallVector<memref::CopyOp> copies;
+    getOperation().walk([&](memref::CopyOp copy) { copies.push_back(copy); });
+    DominanceInfo dominance(getOperation());
+    for (memref::CopyOp copy : copies)
+      if (forward(copy, dominance))
+        ++numForwarded;
+  }
+};
+
+} // namespace
