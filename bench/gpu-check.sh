@@ -190,15 +190,21 @@ step "summary" 30 python3 - "$results" "$gpu" <<'PY'
 import glob, json, os, sys
 results, gpu = sys.argv[1], sys.argv[2]
 lines = ["# GPU check: %s" % gpu, ""]
+
+
+def reports(pattern):
+    """(path, JSON report) for each file; a row saying so where unreadable."""
+    for path in sorted(glob.glob(os.path.join(results, pattern))):
+        try:
+            yield path, json.load(open(path))
+        except Exception as e:
+            lines.append("| %s | unreadable: %s |" % (os.path.basename(path), e))
+
+
 lines += ["## Correctness (f64, T=6 B=4 D=32, GPU vs the CPU's results, rtol 1e-9)", "",
           "| entry | graphs | variant | mode | expect: elements outside | max abs diff |",
           "|---|---|---|---|---|---|"]
-for path in sorted(glob.glob(os.path.join(results, "check-*.json"))):
-    try:
-        r = json.load(open(path))
-    except Exception as e:
-        lines.append("| %s | | | unreadable: %s | | |" % (os.path.basename(path), e))
-        continue
+for path, r in reports("check-*.json"):
     graphs = "off" if "nographs" in path else "on"
     for v in r.get("variants", []):
         outs = v.get("outputs", [])
@@ -213,12 +219,7 @@ lines += ["", "## Timings (f32, B=80 T=50 D=1000; medians of 20 calls after 3 wa
           "themselves in the same run.", "",
           "| run | variant | mode | latency ms | span ms | vs plain | GEMMs | GEMMs alone ms | latency / GEMMs |",
           "|---|---|---|---|---|---|---|---|---|"]
-for path in sorted(glob.glob(os.path.join(results, "time-*.json"))):
-    try:
-        r = json.load(open(path))
-    except Exception as e:
-        lines.append("| %s | unreadable: %s |" % (os.path.basename(path), e))
-        continue
+for path, r in reports("time-*.json"):
     name = os.path.basename(path)[5:-5]
     plain = r["variants"][0]["time_s"]["median"]
     for v in r["variants"]:

@@ -59,9 +59,17 @@ SmallVector<int64_t> chooseTileSizes(scf::ParallelOp loop, int64_t blockSize) {
   return tiles;
 }
 
+/// CUDA's limit on the grid's y and z dimensions (x allows 2^31 - 1).
+constexpr int64_t kMaxGridYZ = 65535;
+
 /// Maps dimension i of `loop` (counted from the innermost) to `processors[i]`
-/// and every dimension beyond those to sequential execution.
-void mapLoop(scf::ParallelOp loop, ArrayRef<gpu::Processor> processors) {
+/// and every dimension beyond those to sequential execution. For the grid
+/// loop of a tiled nest, `blockCounts` (per dimension, when known) keeps a
+/// y or z dimension whose static block count exceeds what a grid holds as a
+/// loop inside the kernel. (Dynamic counts are checked when the kernel is
+/// launched: mgpuLaunchKernel.)
+void mapLoop(scf::ParallelOp loop, ArrayRef<gpu::Processor> processors,
+             ArrayRef<std::optional<int64_t>> blockCounts = {}) {
   MLIRContext *ctx = loop.getContext();
   AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
   unsigned n = loop.getNumLoops();
@@ -71,40 +79,13 @@ void mapLoop(scf::ParallelOp loop, ArrayRef<gpu::Processor> processors) {
     gpu::Processor p = fromInnermost < processors.size()
                            ? processors[fromInnermost]
                            : gpu::Processor::Sequential;
+    bool yOrZ = p == gpu::Processor::BlockY || p == gpu::Processor::BlockZ;
+    if (yOrZ && dim < blockCounts.size() && blockCounts[dim] &&
+        *blockCounts[dim] > kMaxGridYZ)
+      p = gpu::Processor::Sequential;
     mapping.push_back(gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id));
   }
   (void)gpu::setMappingAttr(loop, mapping);
-}
-
-/// CUDA's limit on the grid's y and z dimensions (x allows 2^31 - 1).
-constexpr int64_t kMaxGridYZ = 65535;
-
-/// Maps the grid loop of a tiled nest: dimension i from the innermost to
-/// block x, y, z, except that a y or z dimension whose static block count
-/// (`blockCounts`, per dimension, when known) exceeds what a grid holds
-/// stays a loop inside the kernel. (Dynamic counts are checked when the
-/// kernel is launched: mgpuLaunchKernel.)
-void mapGrid(scf::ParallelOp grid,
-             ArrayRef<std::optional<int64_t>> blockCounts) {
-  const gpu::Processor blocks[] = {gpu::Processor::BlockX,
-                                   gpu::Processor::BlockY,
-                                   gpu::Processor::BlockZ};
-  MLIRContext *ctx = grid.getContext();
-  AffineMap id = AffineMap::getMultiDimIdentityMap(1, ctx);
-  unsigned n = grid.getNumLoops();
-  SmallVector<gpu::ParallelLoopDimMappingAttr> mapping;
-  for (unsigned dim = 0; dim < n; ++dim) {
-    unsigned fromInnermost = n - 1 - dim;
-    gpu::Processor p = gpu::Processor::Sequential;
-    if (fromInnermost < 3) {
-      p = blocks[fromInnermost];
-      std::optional<int64_t> count = blockCounts[dim];
-      if (p != gpu::Processor::BlockX && count && *count > kMaxGridYZ)
-        p = gpu::Processor::Sequential;
-    }
-    mapping.push_back(gpu::ParallelLoopDimMappingAttr::get(ctx, p, id, id));
-  }
-  (void)gpu::setMappingAttr(grid, mapping);
 }
 
 /// Whether `op` is, or contains, host work that must stay on the host: calls,
@@ -270,7 +251,10 @@ struct MapParallelLoopsToGPUPass final
       }
       auto [outer, inner] =
           scf::tileParallelLoop(loop, tiles, /*noMinMaxBounds=*/true);
-      mapGrid(outer, blockCounts);
+      mapLoop(outer,
+              {gpu::Processor::BlockX, gpu::Processor::BlockY,
+               gpu::Processor::BlockZ},
+              blockCounts);
       mapLoop(inner, {gpu::Processor::ThreadX, gpu::Processor::ThreadY,
                       gpu::Processor::ThreadZ});
       ++numMapped;
