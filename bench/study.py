@@ -244,43 +244,67 @@ def fmt_census(c):
     return "%s; %d after" % (steps, c["outside"]), "%.3g" % c["gflop"]
 
 
+def median(values):
+    t = sorted(values)
+    n = len(t)
+    return t[n // 2] if n % 2 else 0.5 * (t[n // 2 - 1] + t[n // 2])
+
+
 @dataclasses.dataclass
 class Timed:
-    """A variant's calls over all rounds, and its largest normwise error."""
-    times_s: List[float]
+    """A variant's calls, round by round, and its largest normwise error."""
+    rounds: List[List[float]]
     error: float
     gflop: Optional[float]
     compile_s: List[dict]
 
     @property
+    def times_s(self):
+        return [t for r in self.rounds for t in r]
+
+    @property
     def median_s(self):
-        t = sorted(self.times_s)
-        n = len(t)
-        return t[n // 2] if n % 2 else 0.5 * (t[n // 2 - 1] + t[n // 2])
+        return median(self.times_s)
 
     @property
     def min_s(self):
         return min(self.times_s)
+
+    def speedups(self, other):
+        """How many times faster this variant is than `other`: by the
+        medians, by the mins, and the median over rounds of the ratio of
+        the two round medians (variants of one round ran within seconds of
+        each other, so a load that comes and goes cancels there)."""
+        return {"median": other.median_s / self.median_s,
+                "min": other.min_s / self.min_s,
+                "per_round": median([median(o) / median(s) for s, o in
+                                     zip(self.rounds, other.rounds)])}
 
 
 def timed_rounds(args, module, entry, variants, extra, out_dir, envs=({},)):
     """Times the variants (and each environment of `envs`) side by side:
     --rounds scan-run calls of --repeat/--rounds timed calls each, the
     variants (then the environments) taking turns, so that a change in the
-    machine's load falls on every row alike. Returns, per environment, a
-    Timed per variant."""
+    machine's load falls on every row alike. Each scan-run starts with the
+    first variant as an untimed reference (what the others are compared
+    with), and the variants follow it in an order rotated by one each round,
+    so that none is always the first or the last of a process. Returns, per
+    environment, a Timed per variant."""
     per_round = max(1, -(-args.repeat // args.rounds))
     got = [{v: Timed([], 0.0, None, []) for v in variants} for _ in envs]
     done = 0
+    turn = 0
     while done < args.repeat:
         n = min(per_round, args.repeat - done)
+        order = variants[turn % len(variants):] + variants[:turn % len(variants)]
+        turn += 1
         for env, timed in zip(envs, got):
-            rep = scan_run(args, module, entry, variants, args.warmup, n, extra,
-                           env=env, out_dir=out_dir)
+            rep = scan_run(args, module, entry, ["reference=" + variants[0]] + order,
+                           args.warmup, n, extra, env=env, out_dir=out_dir)
             errs = normwise_errors(rep, out_dir, entry)
-            for v in rep["variants"]:
+            for v in rep["variants"][1:]:
                 t = timed[v["name"]]
-                t.times_s += v["time_s"].get("all") or [v["time_s"]["median"]] * n
+                t.rounds.append(v["time_s"].get("all") or [v["time_s"]["median"]] * n)
                 t.error = max(t.error, errs[v["name"]])
                 t.gflop = v.get("gflop")
                 t.compile_s.append(v.get("compile_s"))
@@ -307,7 +331,7 @@ def run_cell(args, cell, work, failures):
                      "--random-scale=" + scales(cell.normal_scales, D)],
                     out_dir=normal_dir)
     normal_err = normwise_errors(nrep, normal_dir, entry)
-    plain_median = timed[variants[0]].median_s
+    plain = timed[variants[0]]
     rows = []
     for r in cell.rows:
         v = timed[r.pipeline]
@@ -318,7 +342,7 @@ def run_cell(args, cell, work, failures):
                             % (cell.name, r.label, err, args.rtol))
         rows.append({"label": r.label, "pipeline": r.pipeline,
                      "median_s": v.median_s, "min_s": v.min_s,
-                     "all_s": v.times_s, "speedup": plain_median / v.median_s,
+                     "rounds_s": v.rounds, "speedup": v.speedups(plain),
                      "scan_run_gflop": v.gflop, "census": c,
                      "compile_s": v.compile_s,
                      "study_50_calls_s": r.study_s,
@@ -360,10 +384,10 @@ def run_dots(args, work, failures):
                 entry_res["modes"][mode] = {
                     "env": "SCANRT_GEMM_KERNEL=" + value,
                     "as_written": {"median_s": v0.median_s, "min_s": v0.min_s,
-                                   "gflop": v0.gflop, "all_s": v0.times_s},
+                                   "gflop": v0.gflop, "rounds_s": v0.rounds},
                     "rewritten": {"median_s": v1.median_s, "min_s": v1.min_s,
-                                  "gflop": v1.gflop, "all_s": v1.times_s},
-                    "error": v1.error}
+                                  "gflop": v1.gflop, "rounds_s": v1.rounds},
+                    "speedup": v1.speedups(v0), "error": v1.error}
             results.append(entry_res)
     return results
 
@@ -404,30 +428,40 @@ def markdown(res, args):
                "timed on inputs normal(0, 1e-4) (the study's), %d calls per row in "
                "%d rounds, each round one scan-run process that runs every row of a "
                "table in turn (%d untimed calls, then its share of the timed calls), "
-               "so that changes in the machine's load fall on all rows alike." % (
+               "after an untimed plain reference and in an order rotated each round, "
+               "so that changes in the machine's load fall on all rows alike. Timings "
+               "mean something only on an otherwise idle machine: check the load "
+               "averages against the cores." % (
                    res["command"], m.get("commit", "?"), m.get("cpu", "?"),
                    m["host_cores"], "target " + m["target"],
                    *m["load_average_start"], *m["load_average_end"], B, T, D,
                    args.repeat, args.rounds, args.warmup))
     out.append("")
     out.append("Study: 50 calls on a Quadro K6000 (Theano). Ours: median (min) ms of one "
-               "call, and x50 for the study's 50 calls. Speed-up: plain's time over the "
-               "row's (median for ours). Error: max|row - plain| / max|plain|, the larger "
-               "of the timed inputs and a normal-scale set (weights ~ 1/sqrt(D)).")
+               "call, and the median x50 for the study's 50 calls. Speed-up: plain's time "
+               "over the row's; ours by the medians, by the mins, and per round (the "
+               "median over rounds of plain's round median over the row's: rows of one "
+               "round ran within seconds of each other). Error: max|row - plain| / "
+               "max|plain|, the larger of the timed inputs and a normal-scale set "
+               "(weights ~ 1/sqrt(D)).")
     for cell in res["cells"]:
         out += ["", "## " + cell["title"], "",
                 "| row | matmuls per step; after the loops | matmul GFLOP | study 50 calls s "
-                "| ours median (min) ms | ours x50 s | study speed-up | our speed-up | "
-                "error |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+                "| ours median (min) ms | ours x50 s | study speed-up | our speed-up: medians "
+                "| mins | per round | error |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in cell["rows"]:
             per_step, gflop = fmt_census(r["census"])
             study = r["study_50_calls_s"]
-            out.append("| %s | %s | %s | %s | %s (%s) | %.2f | %s | %.2fx | %.1e |" % (
+            sp = r["speedup"]
+            out.append("| %s | %s | %s | %s | %s (%s) | %.2f | %s | %.2fx | %.2fx | %.2fx "
+                       "| %.1e |" % (
                 r["label"], per_step or "(no scan-opt)", gflop or "",
                 "%.2f" % study if study else "", ms(r["median_s"]), ms(r["min_s"]),
                 r["median_s"] * 50,
                 "%.2fx" % r["study_speedup"] if r["study_speedup"] else "",
-                r["speedup"], max(r["error_study_scale"], r["error_normal_scale"])))
+                sp["median"], sp["min"], sp["per_round"],
+                max(r["error_study_scale"], r["error_normal_scale"])))
         out += ["", "Study column: %s." % cell["note"], "", "Pipelines (scan-run "
                 "`--compare` labels; rerun one with `build/bin/scan-run examples/%s.mlir "
                 "--entry=%s --random-scale=1e-4 --repeat=%d --compare='PLAIN,ROW'`):"
@@ -440,8 +474,8 @@ def markdown(res, args):
                 "to T, B; D=%d) as written (`none`) against the rewriting pass, on the "
                 "runtime's GEMM kernel (`SCANRT_GEMM_KERNEL=1`) and on OpenBLAS "
                 "(`SCANRT_GEMM_KERNEL=0`), the four taking turns in the same rounds; "
-                "median (min) ms of one call of %d; speed-up = as written / rewritten "
-                "(medians). Inputs: sequences normal(0, 1), weights normal(0, 1/sqrt(D))."
+                "median (min) ms of one call of %d; speed-up = as written / rewritten, "
+                "by the medians / by the mins / per round. Inputs: sequences normal(0, 1), weights normal(0, 1/sqrt(D))."
                 % (D, args.repeat), "",
                 "| program | T | B | kernel: as written | kernel: rewritten | kernel speed-up "
                 "| OpenBLAS: as written | OpenBLAS: rewritten | OpenBLAS speed-up |",
@@ -453,7 +487,8 @@ def markdown(res, args):
                 a, b = x["as_written"], x["rewritten"]
                 cols += ["%s (%s)" % (ms(a["median_s"]), ms(a["min_s"])),
                          "%s (%s)" % (ms(b["median_s"]), ms(b["min_s"])),
-                         "%.2fx" % (a["median_s"] / b["median_s"])]
+                         "%.2fx / %.2fx / %.2fx" % (x["speedup"]["median"], x["speedup"]["min"],
+                                                   x["speedup"]["per_round"])]
             out.append("| %s | %d | %d | %s |" % (d["program"], d["T"], d["B"], " | ".join(cols)))
         out += [""]
         seen = set()

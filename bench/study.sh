@@ -76,4 +76,4 @@ fi
 [ -n "$out" ] || out="$root/bench/results"
 
 exec python3 "$root/bench/study.py" --scan-run="$scan_run" --scan-opt="$scan_opt" \
-  --out="$out" --command="bench/study.sh $*" "${py_args[@]}"
+  --out="$out" --command="$(echo "bench/study.sh $*" | sed 's/ *$//')" "${py_args[@]}"
