@@ -16,8 +16,9 @@
 #      f32): the forward cost, the plain and optimised gradients, graphs on
 #      and off, and the cuBLAS time of each gradient's GEMMs alone, measured
 #      in the same run (scan-run --cuda-gemm-time);
-#   6. a summary table. Every report goes to bench/results/gpu/ (one JSON per
-#      scan-run, summary.md, check.log).
+#   6. the study's rows one rewrite at a time (bench/study.sh --target=cuda);
+#   7. a summary table. Every report goes to bench/results/gpu/ (one JSON per
+#      scan-run, the study's report, summary.md, check.log).
 #
 # Usage: bench/gpu-check.sh [--detect-only] [--bundle=FILE]
 # Environment: NVIDIA_SMI (default nvidia-smi), SCAN_LIBCUDA (default
@@ -185,7 +186,14 @@ for cell in rnn gru; do
   done
 done
 
-# 6. Summary.
+# 6. The study's rows, one rewrite at a time, on the GPU (bench/study.sh;
+#    the matmul counts come from scan-opt, which a bundle lacks: the CPU
+#    report's apply, since they do not depend on the target).
+step "study rows on the GPU (bench/study.sh)" 120 \
+  "$root/bench/study.sh" --target=cuda --scan-run="$run" --out="$results" \
+  --rounds=1 --warmup=3
+
+# 7. Summary.
 step "summary" 30 python3 - "$results" "$gpu" <<'PY'
 import glob, json, os, sys
 results, gpu = sys.argv[1], sys.argv[2]
