@@ -204,6 +204,12 @@ static cl::opt<bool> allowNonFinite(
     cl::desc("Run on .npy inputs holding NaN or infinite values (refused "
              "otherwise)"),
     cl::cat(runCat));
+static cl::opt<bool> allowInputWrites(
+    "allow-input-writes",
+    cl::desc("Run a variant whose compiled code writes into its input "
+             "buffers (an error otherwise): the inputs are then restored "
+             "before every call, outside the timed region"),
+    cl::cat(runCat));
 static cl::opt<unsigned> fdMaxElements(
     "fd-max-elements",
     cl::desc("Check at most this many evenly spaced elements per gradient "
@@ -986,12 +992,21 @@ static double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+/// The error for a variant whose compiled code wrote into input `i`.
+static Error inputWriteError(StringRef what, size_t i, const Array &input) {
+  return fail(what + " wrote into input " + llvm::Twine(i) + " (" +
+              input.specStr() + ") of @" + entryName +
+              "; pass --allow-input-writes to run it anyway, with the inputs "
+              "restored before every call");
+}
+
 /// Runs `fn` on the device: every input copied into a device buffer, every
 /// output allocated there, the warm-up calls, then each timed call between
 /// two CUDA events on the runtime's stream, the runtime's error checked after
 /// each call. The outputs come back into `res.outputs` (host arrays of the
-/// result shapes); the inputs come back too, to notice code writing into
-/// them as on the CPU.
+/// result shapes); the inputs come back too: code that wrote into them is
+/// an error, as on the CPU, unless --allow-input-writes restores them before
+/// every call.
 static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
                          VariantResult &res, StringRef what) {
   DeviceBuffers buffers;
@@ -1021,11 +1036,25 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
       return Error::success();
     return fail(what + " failed on the device (" + when + "): " + err);
   };
+  // With --allow-input-writes, every input is copied to the device again
+  // before each call (synchronously, outside the timed region and never
+  // inside a stream capture).
+  auto restore = [&]() -> Error {
+    if (!allowInputWrites)
+      return Error::success();
+    for (auto [i, a] : llvm::enumerate(inputs))
+      if (cuda->copyToDevice(inPtrs[i], a.data(), a.byteSize()) != 0)
+        return fail("restoring input " + llvm::Twine(i) +
+                    " on the device failed: " + cuda->error());
+    return Error::success();
+  };
 
   // Direct warm-up calls first (at least one before a capture: the first
   // call pays for the memory pool and cuBLAS's first use).
   unsigned directWarmup = std::max(warmup.getValue(), cudaGraphs ? 1u : 0u);
   for (unsigned i = 0; i < directWarmup; ++i) {
+    if (Error e = restore())
+      return e;
     call();
     if (Error e = check("warm-up call"))
       return e;
@@ -1067,6 +1096,8 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
       call();
   };
   if (graph) {
+    if (Error e = restore())
+      return e;
     callOnce(); // the graph's first launch uploads it
     if (cuda->synchronize() != 0)
       if (Error e = check("first launch of the captured graph"))
@@ -1077,6 +1108,8 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
   // and the span between CUDA events recorded around it on the stream.
   DeviceEvent start, stop;
   for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
+    if (Error e = restore())
+      return e;
     auto t0 = Clock::now();
     start.record();
     callOnce();
@@ -1095,6 +1128,8 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
   // The call's GEMMs alone: one direct call with GEMM logging on, then the
   // logged GEMMs replayed by the runtime.
   if (cudaGemmTime) {
+    if (Error e = restore())
+      return e;
     cuda->gemmLogBegin();
     call();
     res.gemmCount = cuda->gemmLogEnd();
@@ -1121,8 +1156,11 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
     if (cuda->copyToHost(back.data(), inPtrs[i], a.byteSize()) != 0)
       return fail("copying input " + llvm::Twine(i) +
                   " back from the device failed: " + cuda->error());
-    if (std::memcmp(back.data(), a.data(), a.byteSize()) != 0)
+    if (std::memcmp(back.data(), a.data(), a.byteSize()) != 0) {
       res.inputsModified = true;
+      if (!allowInputWrites)
+        return inputWriteError(what, i, a);
+    }
   }
   return Error::success();
 }
@@ -1201,6 +1239,21 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
         return fail("cannot allocate a copy of an input (" + a.specStr() +
                     ")");
     }
+  // After every call: an input the call wrote into is an error, or, with
+  // --allow-input-writes, is noted and restored, so that the next call sees
+  // the same inputs as the first.
+  auto checkInputs = [&]() -> Error {
+    for (size_t i = 0; i < pristine.size(); ++i) {
+      if (std::memcmp(inputs[i].data(), pristine[i].data(),
+                      inputs[i].byteSize()) == 0)
+        continue;
+      res.inputsModified = true;
+      std::memcpy(inputs[i].data(), pristine[i].data(), inputs[i].byteSize());
+      if (!allowInputWrites)
+        return inputWriteError(what, i, inputs[i]);
+    }
+    return Error::success();
+  };
   auto outputs = allocate(sig.results);
   if (!outputs)
     return outputs.takeError();
@@ -1213,12 +1266,17 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
       return std::move(e);
   } else {
     Invocation call(jit.fns[entryName], inputs, res.outputs);
-    for (unsigned i = 0; i < warmup; ++i)
+    for (unsigned i = 0; i < warmup; ++i) {
       call();
+      if (Error e = checkInputs())
+        return std::move(e);
+    }
     for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
       auto start = Clock::now();
       call();
       res.times.push_back(since(start));
+      if (Error e = checkInputs())
+        return std::move(e);
     }
   }
   std::optional<double> hwm =
@@ -1227,14 +1285,6 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
   res.peakRssMiB = hwm ? *hwm : maxRssMiB();
   res.callExtraMiB = std::max(0.0, res.peakRssMiB - rssBefore);
   llvm::sort(res.times);
-
-  for (size_t i = 0; i < pristine.size(); ++i) {
-    if (std::memcmp(inputs[i].data(), pristine[i].data(),
-                    inputs[i].byteSize()) != 0) {
-      res.inputsModified = true;
-      std::memcpy(inputs[i].data(), pristine[i].data(), inputs[i].byteSize());
-    }
-  }
   return res;
 }
 
@@ -1802,7 +1852,8 @@ static Error run(int &exitCode) {
     }
     if (res.inputsModified)
       llvm::errs() << "scan-run: warning: variant '" << res.name
-                   << "' wrote into its input buffers (restored)\n";
+                   << "' wrote into its input buffers (restored before "
+                      "every call: --allow-input-writes)\n";
     results.push_back(std::move(res));
   }
 
