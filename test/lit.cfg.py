@@ -33,16 +33,20 @@ if lit_config.params.get("cuda", "0") not in ("0", "", "false", "False"):
     config.available_features.add("cuda")
 
 # CUDA without a GPU: PTX checks need ptxas, runtime checks need the CUDA
-# runtime library (built only when CMake found the CUDA toolkit).
-cuda_bin = os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "bin")
-if os.path.exists(os.path.join(cuda_bin, "ptxas")):
+# runtime library. Both features are what the build configured (the CUDA
+# toolkit found by CMake), not what is found on disk now: a runtime that the
+# build should have made but did not fails its tests instead of skipping them.
+# No feature of this suite is probed by running a tool or looking for a file.
+if config.scan_ptxas:
     config.available_features.add("ptxas")
-    config.substitutions.append(("%ptxas", os.path.join(cuda_bin, "ptxas")))
-    config.substitutions.append(("%cuda_toolkit", os.path.dirname(cuda_bin)))
-cuda_runtime = os.path.join(config.scan_obj_root, "lib", "libScanCUDARuntime.so")
-if os.path.exists(cuda_runtime):
+    config.substitutions.append(("%ptxas", config.scan_ptxas))
+    config.substitutions.append(
+        ("%cuda_toolkit", os.path.dirname(os.path.dirname(config.scan_ptxas))))
+if config.scan_cuda_runtime:
     config.available_features.add("cuda-runtime")
-    config.substitutions.append(("%cuda_runtime_lib", cuda_runtime))
+    config.substitutions.append(
+        ("%cuda_runtime_lib",
+         os.path.join(config.scan_lib_dir, "libScanCUDARuntime.so")))
 
 # Libraries for tests that run lowered CPU code with mlir-runner.
 llvm_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
