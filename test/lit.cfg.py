@@ -23,8 +23,29 @@ config.substitutions.append(("%examples", os.path.join(config.scan_src_root,
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
+# scripts/sanitize.sh runs the suite a second time with the runtime's buffer
+# cache on (it is off by default in a sanitizer build).
+llvm_config.with_system_environment(["SCANRT_BUFFER_CACHE"])
+
 tool_dirs = [config.scan_tools_dir, config.llvm_tools_dir]
-tools = ["scan-opt", "scan-run", "scanrt-gemm-check", "split-file", "mlir-opt", "mlir-runner"]
+our_tools = ["scan-opt", "scan-run", "scanrt-gemm-check"]
+tools = ["split-file", "mlir-opt", "mlir-runner"]
+if config.scan_sanitizers:
+    # An instrumented build: the `asan` feature, and LeakSanitizer in the
+    # processes that are ours. Host programs that load our libraries
+    # (python3, mlir-runner) have ASan preloaded with leak checks off, since
+    # their own allocations are not ours to judge.
+    config.available_features.add("asan")
+    asan_options = config.environment.get("ASAN_OPTIONS", "")
+    lsan_options = "use_tls=0:print_suppressions=0:suppressions=" + \
+        os.path.join(config.test_source_root, "lsan.supp")
+    tools += [ToolSubst(t, command="env ASAN_OPTIONS=%s%sdetect_leaks=1 "
+                                   "LSAN_OPTIONS=%s %s" % (
+                  asan_options, ":" if asan_options else "", lsan_options,
+                  os.path.join(config.scan_tools_dir, t)))
+              for t in our_tools]
+else:
+    tools += our_tools
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # GPU hardware is never detected: CUDA integration tests run only when asked
