@@ -38,11 +38,14 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -203,6 +206,13 @@ static cl::opt<bool> allowNonFinite(
     "allow-non-finite",
     cl::desc("Run on .npy inputs holding NaN or infinite values (refused "
              "otherwise)"),
+    cl::cat(runCat));
+static cl::opt<bool> allowAnyInput(
+    "allow-any-input",
+    cl::desc("Run a trusted program that holds ops outside the dialects of "
+             "scan programs (llvm.*, memref.*, external declarations, ...); "
+             "the compiled code still links only the runtime libraries and "
+             "libm"),
     cl::cat(runCat));
 static cl::opt<bool> allowInputWrites(
     "allow-input-writes",
@@ -530,24 +540,158 @@ static Error checkValueSizes(ModuleOp module, func::FuncOp entry) {
   return Error::success();
 }
 
-/// Refuses a lowered module that calls a function defined neither in it nor
-/// in the libraries the JIT links (the JIT would report it on stderr and
-/// fail later with a long message).
-static Error checkExternalSymbols(ModuleOp module,
-                                  ArrayRef<std::string> libs) {
-  for (const std::string &lib : libs)
-    dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
+//===----------------------------------------------------------------------===//
+// What a program may hold and call
+//===----------------------------------------------------------------------===//
+
+/// The dialects scan programs are written in: what scan-run accepts without
+/// --allow-any-input. None of their ops reaches memory other than its
+/// tensors, or calls code that the module does not define.
+static constexpr StringRef kInputDialects[] = {"scan",   "func",  "linalg",
+                                               "tensor", "arith", "math"};
+
+/// "file:line:col: " of `loc`, or "" when it has none.
+static std::string locPrefix(Location loc) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
+    os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+       << fileLoc.getColumn() << ": ";
+  return s;
+}
+
+/// Refuses a program holding an op outside kInputDialects (the top-level
+/// module aside) or a function declaration, i.e. anything that could reach
+/// native code or raw memory, unless --allow-any-input says it is trusted.
+static Error checkInputAllowed(ModuleOp module) {
+  if (allowAnyInput)
+    return Error::success();
+  std::optional<std::string> error;
+  module.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (op == module.getOperation())
+      return WalkResult::advance();
+    std::string why;
+    StringRef ns = op->getName().getDialectNamespace();
+    if (!llvm::is_contained(kInputDialects, ns)) {
+      why = "'" + op->getName().getStringRef().str() +
+            "' is not an op of the dialects scan programs are written in (" +
+            llvm::join(std::begin(kInputDialects), std::end(kInputDialects),
+                       ", ") +
+            ")";
+    } else if (auto fn = dyn_cast<func::FuncOp>(op); fn && fn.isExternal()) {
+      why = "@" + fn.getSymName().str() +
+            " is a function declaration: a scan program defines every "
+            "function it calls";
+    } else {
+      return WalkResult::advance();
+    }
+    error = oneLine(locPrefix(op->getLoc()) + why +
+                    "; pass --allow-any-input to run a trusted program");
+    return WalkResult::interrupt();
+  });
+  if (error)
+    return fail(*error);
+  return Error::success();
+}
+
+/// Functions of the C library that lowered code calls directly: heap
+/// buffers (finalize-memref-to-llvm without the runtime's allocator) and
+/// memory copies.
+static constexpr StringRef kLibcSymbols[] = {
+    "malloc",         "calloc", "realloc", "free",  "aligned_alloc",
+    "posix_memalign", "memcpy", "memmove", "memset"};
+
+/// The real path of `path`, or `path` itself.
+static std::string realPath(StringRef path) {
+  SmallString<256> real;
+  if (llvm::sys::fs::real_path(path, real))
+    return path.str();
+  return real.str().str();
+}
+
+/// Where compiled code may find the functions it declares: the runtime
+/// libraries handed to the JIT (and --shared-libs), libm, the OpenMP runtime
+/// that libScanRuntime.so brings (omp.parallel lowers to __kmpc_* calls), and
+/// kLibcSymbols. Anything else, such as system() from the C library or a
+/// function of libMLIR.so in the scan-run process, is refused before the JIT
+/// links the code, so that a program never calls into code the runtime does
+/// not provide.
+class SymbolPolicy {
+public:
+  explicit SymbolPolicy(ArrayRef<std::string> libraries)
+      : libs(libraries.begin(), libraries.end()) {
+    for (const std::string &lib : libs) {
+      dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
+      allowedObjects.insert(realPath(lib));
+    }
+    dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL);
+  }
+
+  /// Why the compiled code may not call `name`, or "" when it may.
+  std::string refuse(StringRef name) const {
+    if (name.starts_with("llvm.") || llvm::is_contained(kLibcSymbols, name))
+      return "";
+    std::string symbol = name.str();
+    void *address = dlsym(RTLD_DEFAULT, symbol.c_str());
+    if (!address)
+      return "the program calls @" + symbol +
+             ", which is defined neither in it nor in the runtime libraries "
+             "(" +
+             llvm::join(libs, ", ") + ")";
+    Dl_info info;
+    std::string object = dladdr(address, &info) && info.dli_fname
+                             ? realPath(info.dli_fname)
+                             : std::string("an unknown object");
+    StringRef file = llvm::sys::path::filename(object);
+    if (allowedObjects.count(object) || file.starts_with("libm.so") ||
+        file.starts_with("libomp.so"))
+      return "";
+    return "the program calls @" + symbol + ", which only " + file.str() +
+           " defines: compiled code may call the runtime libraries (" +
+           llvm::join(libs, ", ") + ") and libm only";
+  }
+
+private:
+  SmallVector<std::string> libs;
+  llvm::StringSet<> allowedObjects;
+};
+
+/// Refuses a lowered module that calls a function it does not define and
+/// the policy does not allow (the JIT would report a missing one on stderr
+/// and fail later with a long message, and would find system() and the like
+/// in the scan-run process).
+static Error checkExternalSymbols(ModuleOp module, const SymbolPolicy &policy) {
   for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
-    if (!fn.isExternal() || fn.getName().starts_with("llvm.") ||
-        SymbolTable::symbolKnownUseEmpty(fn, module))
+    if (!fn.isExternal() || SymbolTable::symbolKnownUseEmpty(fn, module))
       continue;
-    std::string name = fn.getName().str();
-    if (!dlsym(RTLD_DEFAULT, name.c_str()))
-      return fail("the program calls @" + name + ", which is defined "
-                  "neither in it nor in the runtime libraries (" +
-                  llvm::join(libs, ", ") + ")");
+    std::string why = policy.refuse(fn.getName());
+    if (!why.empty())
+      return fail(why);
   }
   return Error::success();
+}
+
+/// The same check on the LLVM IR the JIT is about to compile: function and
+/// global declarations that something uses.
+static llvm::Error checkLinkedSymbols(llvm::Module &module,
+                                      const SymbolPolicy &policy) {
+  auto check = [&](llvm::GlobalValue &value) -> llvm::Error {
+    if (!value.isDeclaration() || value.use_empty())
+      return llvm::Error::success();
+    if (auto *fn = dyn_cast<llvm::Function>(&value); fn && fn->isIntrinsic())
+      return llvm::Error::success();
+    std::string why = policy.refuse(value.getName());
+    if (why.empty())
+      return llvm::Error::success();
+    return fail(why);
+  };
+  for (llvm::Function &fn : module)
+    if (llvm::Error e = check(fn))
+      return e;
+  for (llvm::GlobalVariable &global : module.globals())
+    if (llvm::Error e = check(global))
+      return e;
+  return llvm::Error::success();
 }
 
 static Expected<func::FuncOp> lookupFunc(ModuleOp module, StringRef name,
@@ -829,19 +973,43 @@ static Expected<Jitted> jitCompile(ModuleOp module,
   if (!tm)
     return fail("cannot create a target machine: " +
                 llvm::toString(tm.takeError()));
+  SmallVector<std::string> libs = sharedLibraries();
+  SymbolPolicy policy(libs);
+  if (Error e = checkExternalSymbols(module, policy))
+    return std::move(e);
   // ExecutionEngineOptions holds a function_ref: keep the transformer alive.
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
-  SmallVector<std::string> libs = sharedLibraries();
-  if (Error e = checkExternalSymbols(module, libs))
-    return std::move(e);
+  // The LLVM IR is checked again once translated, before the JIT sees it:
+  // the JIT itself would resolve any symbol of the scan-run process. (An
+  // error returned by the transformer would not stop the JIT: MLIR's
+  // ExecutionEngine does not check it in release builds.)
+  std::string refused;
+  auto buildModule =
+      [&](Operation *op,
+          llvm::LLVMContext &llvmContext) -> std::unique_ptr<llvm::Module> {
+    std::unique_ptr<llvm::Module> llvmModule =
+        translateModuleToLLVMIR(op, llvmContext);
+    if (!llvmModule)
+      return nullptr;
+    if (llvm::Error e = checkLinkedSymbols(*llvmModule, policy)) {
+      refused = llvm::toString(std::move(e));
+      return nullptr;
+    }
+    return llvmModule;
+  };
   SmallVector<StringRef> libRefs(libs.begin(), libs.end());
   ExecutionEngineOptions options;
+  options.llvmModuleBuilder = buildModule;
   options.transformer = transformer;
   options.sharedLibPaths = libRefs;
   options.enableGDBNotificationListener = false;
   options.enablePerfNotificationListener = false;
   auto engine = ExecutionEngine::create(module, options, std::move(*tm));
+  if (!engine && !refused.empty()) {
+    llvm::consumeError(engine.takeError());
+    return fail(refused);
+  }
   if (!engine)
     return fail("JIT compilation failed: " +
                 oneLine(llvm::toString(engine.takeError())) + " " +
@@ -1728,6 +1896,8 @@ static Error run(int &exitCode) {
   auto sig = signatureOf(*entry);
   if (!sig)
     return sig.takeError();
+  if (Error e = checkInputAllowed(*source))
+    return e;
   if (Error e = checkSignatureMemory(*sig, entryName))
     return e;
   if (Error e = checkValueSizes(*source, *entry))
