@@ -5,12 +5,13 @@
 #   ARTIFACT_DIR  where the run left its crash-*, timeout-*, oom-* and leak-*
 #                 inputs
 #   LOG           the run's output
-#   STATUS        the run's exit status
+#   STATUS        the run's exit status (reported only)
 #   OPTION...     the run's -timeout= and -rss_limit_mb= options: findings are
 #                 replayed under the same limits, so a timeout stays a timeout
 #
-# A run that exited non-zero, or whose log shows no executed input, fails
-# (a fuzzer that dies at start-up leaves no artifacts). Every finding is
+# A run whose log shows no executed input, or not the fuzzer's own end,
+# fails (a fuzzer that dies at start-up leaves no artifacts); its exit status
+# is only reported. Every finding is
 # replayed: one that no longer fails is listed as not reproduced (its input
 # stays in ARTIFACT_DIR); one that fails is attributed by its stack, past the
 # frames of the report itself (sanitizer, libFuzzer, libc's abort/raise,
@@ -27,10 +28,14 @@ fuzzer="$1" artifacts="$2" log="$3" status="$4"
 shift 4
 replay_options=("$@")
 
-if [ "$status" -ne 0 ] ||
-   ! grep -qE '^#[0-9]+(: cov:|[[:space:]]+(INITED|NEW|REDUCE|pulse|DONE))' "$log"; then
+# In fork mode libFuzzer exits with the status of its last job, which is
+# non-zero when that job found something: the run counts as done when its log
+# shows progress and the fuzzer's own end ("INFO: exiting:" in fork mode,
+# "DONE" otherwise), whatever the status.
+if ! grep -qE '^#[0-9]+(: cov:|[[:space:]]+(INITED|NEW|REDUCE|pulse|DONE))' "$log" ||
+   ! grep -qE '^INFO: exiting: |^#[0-9]+[[:space:]]+DONE' "$log"; then
   why=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1 || true)
-  echo "fuzz: the fuzzer did not run (exit status $status): ${why:-no output}"
+  echo "fuzz: the fuzzer did not run to its end (exit status $status): ${why:-no output}"
   exit 1
 fi
 
