@@ -770,6 +770,20 @@ def write_plots(prefix, res):
     return paths
 
 
+def smoke_missing_rows(configs):
+    """One failure per configuration and scan-mlir row without a timed,
+    checked gradient (smoke mode)."""
+    fails = []
+    for c in configs:
+        for n in ("scan-plain", "scan-opt"):
+            e = c["systems"].get(n)
+            if e is None or "median_s" not in e:
+                fails.append("%s T=%d B=%d D=%d: %s did not run (%s)" % (
+                    c["workload"], c["T"], c["B"], c["D"], n,
+                    e["status"] if e else "no row"))
+    return fails
+
+
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
@@ -932,6 +946,12 @@ def main(argv):
            "scan_mlir_optimized": scan.missing_opt or "available",
            "formulations": formulations, "configs": configs,
            "failures": [f for c in configs for f in c["failures"]]}
+    if a.smoke and "scan-plain" in systems:
+        # Smoke mode exists to check scan-mlir against NumPy: a scan-mlir row
+        # that did not run (not built, not available, no result) fails it.
+        for f in smoke_missing_rows(configs):
+            log("  FAIL " + f)
+            res["failures"].append(f)
     prefix = os.path.join(out_dir, title)
     res["plots"] = [] if a.smoke else write_plots(prefix, res)
     write_markdown(prefix + ".md", res)

@@ -124,22 +124,28 @@ case "$mode" in
           --scan-opt="$bench/selftest/fake-scan-opt")
     status=0
     log=$(mktemp)
-    echo "selftest 1/3: stand-in scan-run with correct gradients must pass"
+    echo "selftest 1/4: stand-in scan-run with correct gradients must pass"
     if ! run "${fake[@]}" >"$log" 2>&1; then
-      cat "$log"; echo "selftest 1/3 FAILED"; status=1
+      cat "$log"; echo "selftest 1/4 FAILED"; status=1
     fi
-    echo "selftest 2/3: a 1% error in scan-mlir's optimized gradient must fail"
+    echo "selftest 2/4: a 1% error in scan-mlir's optimized gradient must fail"
     if FAKE_SCAN_RUN_PERTURB=optimized run "${fake[@]}" >"$log" 2>&1 ||
        ! grep -q "FAIL scan-opt: gradient differs" "$log"; then
-      cat "$log"; echo "selftest 2/3 FAILED"; status=1
+      cat "$log"; echo "selftest 2/4 FAILED"; status=1
     fi
-    echo "selftest 3/3: a 1% error in NumPy's gradient must fail"
+    echo "selftest 3/4: a 1% error in NumPy's gradient must fail"
     if run --smoke --systems=numpy --perturb=numpy >"$log" 2>&1 ||
        ! grep -q "FAIL numpy: gradient differs" "$log"; then
-      cat "$log"; echo "selftest 3/3 FAILED"; status=1
+      cat "$log"; echo "selftest 3/4 FAILED"; status=1
+    fi
+    echo "selftest 4/4: a smoke run without scan-run must fail"
+    if run --smoke --scan-run="$bench/selftest/no-such-scan-run" \
+           --scan-opt="$bench/selftest/fake-scan-opt" >"$log" 2>&1 ||
+       ! grep -q "FAIL .*: scan-plain did not run" "$log"; then
+      cat "$log"; echo "selftest 4/4 FAILED"; status=1
     fi
     rm -f "$log"
-    [ "$status" = 0 ] && echo "selftest: 3 passed, 0 failed"
+    [ "$status" = 0 ] && echo "selftest: 4 passed, 0 failed"
     exit "$status" ;;
   *) run "${args[@]}" ;;
 esac

@@ -3,9 +3,10 @@
 # libFuzzer under ASan+UBSan for a bounded time.
 # Usage: scripts/fuzz.sh [seconds, default 600]
 # Seeds come from test/ and examples/ (split at `// -----`), including the
-# regression corpus test/Fuzz/Inputs/corpus/. Crashing inputs land in
-# build-fuzz/artifacts/; once fixed, add them to that corpus, which
-# test/Fuzz/corpus.test replays through scan-opt.
+# regression corpus test/Fuzz/Inputs/corpus/. Crashing, timing-out and
+# out-of-memory inputs land in build-fuzz/artifacts/; once fixed, add them to
+# that corpus, which test/Fuzz/corpus.test replays through scan-opt. Fails
+# when the fuzzer did not run or a finding is in scan-mlir's code.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds="${1:-600}"
@@ -30,35 +31,23 @@ done
 
 export ASAN_OPTIONS="detect_container_overflow=0:detect_leaks=0:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:${UBSAN_OPTIONS:-}"
-# Fork mode keeps going after a crash, so one upstream parser crash does not
-# end the run; every crashing input is kept and triaged below.
+# Source locations in the stacks, which the triage attributes by file.
+export ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-/usr/lib/llvm-22/bin/llvm-symbolizer}"
+# The limits of the run, under which the triage replays every finding.
+limits=(-timeout=20 -rss_limit_mb=4096)
+# Fork mode keeps going after a crash, a timeout or an out-of-memory, so one
+# upstream parser crash does not end the run; every such input is kept in
+# the artifacts folder (crash-*, timeout-*, oom-*) and triaged below.
+status=0
 "$build/bin/scan-fuzz" "$corpus" \
   -dict="$root/tools/scan-fuzz/scan.dict" \
   -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-  -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
-  -artifact_prefix="$build/artifacts/" -print_final_stats=1 2>&1 |
-  tee "$build/fuzz.log" | grep -E "^#[0-9]+: cov|INFO: fuzzed" | tail -n 2 || true
+  -max_total_time="$seconds" "${limits[@]}" \
+  -artifact_prefix="$build/artifacts/" -print_final_stats=1 \
+  >"$build/fuzz.log" 2>&1 || status=$?
+grep -E "^#[0-9]+: cov|INFO: fuzzed" "$build/fuzz.log" | tail -n 2 || true
 
-# Triage: a crash whose innermost frame, past the frames of the report
-# itself (sanitizer, libFuzzer's deadly-signal handler, libc's abort/raise,
-# report_fatal_error, llvm_unreachable), lies in libMLIR.so/libLLVM.so is an
-# upstream bug (the same input crashes mlir-opt); anything else is ours.
-# Inputs that no longer crash (fixed, or now skipped by the harness as a
-# known upstream crash) are counted apart.
-ours=0; upstream=0; gone=0
-for crash in "$build"/artifacts/crash-* "$build"/artifacts/timeout-*; do
-  [ -e "$crash" ] || continue
-  if "$build/bin/scan-fuzz" "$crash" >/dev/null 2>&1; then
-    gone=$((gone + 1)); continue
-  fi
-  frame0=$("$build/bin/scan-fuzz" "$crash" 2>&1 | grep -E '^ *#[0-9]+ ' |
-    grep -v -E '__sanitizer|__asan|__ubsan|fuzzer::|libc\.so\.6|abort|raise|pthread_kill|report_fatal_error|llvm_unreachable_internal' |
-    head -n 1 || true)
-  if echo "$frame0" | grep -qE 'libMLIR\.so|libLLVM\.so'; then
-    upstream=$((upstream + 1))
-  else
-    ours=$((ours + 1)); echo "fuzz: OUR CRASH: $crash"; echo "  $frame0"
-  fi
-done
-echo "fuzz: crashing inputs in scan-mlir code: $ours, in upstream MLIR: $upstream (no longer crashing: $gone)"
-[ "$ours" -eq 0 ]
+# Did it run, and whose are the findings (scripts/fuzz-triage.sh says how
+# they are attributed)?
+exec "$root/scripts/fuzz-triage.sh" "$build/bin/scan-fuzz" "$build/artifacts" \
+  "$build/fuzz.log" "$status" "${limits[@]}"

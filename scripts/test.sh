@@ -14,10 +14,8 @@ trap 'rm -f "$log"' EXIT
 status=0
 /usr/lib/llvm-22/bin/lit -sv "$@" "$build/test" 2>&1 | tee "$log" || status=$?
 
-# One plain summary line for tools that read the closing line of a run.
-count() { sed -n "s/^ *$1 *: *\([0-9]*\).*/\1/p" "$log" | tail -n 1; }
-passed=$(count Passed); failed=$(count Failed); unsupported=$(count Unsupported)
-xfailed=$(count "Expectedly Failed"); unresolved=$(count Unresolved)
-failed=$(( ${failed:-0} + ${unresolved:-0} ))
-echo "lit: $(( ${passed:-0} + ${xfailed:-0} )) passed, $failed failed, ${unsupported:-0} skipped"
+# One plain summary line for tools that read the closing line of a run; it
+# counts every result kind, and an XPASS or a missing result fails the run
+# even where lit's own exit status does not.
+"$root/scripts/lit-summary.sh" "$log" || status=1
 exit $status

@@ -22,6 +22,21 @@
 
 namespace {
 
+// Under AddressSanitizer the cache is off unless SCANRT_BUFFER_CACHE=1: a
+// block handed out again, or rounded up to a page, hides a use after free or
+// an overflow from ASan, on exactly the large buffers the kernels work on.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheByDefault = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kCacheByDefault = false;
+#else
+constexpr bool kCacheByDefault = true;
+#endif
+#else
+constexpr bool kCacheByDefault = true;
+#endif
+
 constexpr uint64_t kCachedBlock = uint64_t(64) << 10; // cached from here on
 constexpr uint64_t kHugeBlock = uint64_t(1) << 20;    // on huge pages from here
 constexpr uint64_t kPage = uint64_t(4) << 10;
@@ -33,7 +48,8 @@ class BufferCache {
 public:
   BufferCache() {
     const char *onOff = std::getenv("SCANRT_BUFFER_CACHE");
-    enabled = !(onOff && onOff[0] == '0' && onOff[1] == '\0');
+    enabled = onOff && onOff[0] != '\0' ? !(onOff[0] == '0' && onOff[1] == '\0')
+                                        : kCacheByDefault;
     if (const char *mib = std::getenv("SCANRT_BUFFER_CACHE_MIB")) {
       char *end = nullptr;
       unsigned long long v = std::strtoull(mib, &end, 10);

@@ -38,11 +38,14 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -203,6 +206,19 @@ static cl::opt<bool> allowNonFinite(
     "allow-non-finite",
     cl::desc("Run on .npy inputs holding NaN or infinite values (refused "
              "otherwise)"),
+    cl::cat(runCat));
+static cl::opt<bool> allowAnyInput(
+    "allow-any-input",
+    cl::desc("Run a trusted program that holds ops outside the dialects of "
+             "scan programs (llvm.*, memref.*, external declarations, ...); "
+             "the compiled code still links only the runtime libraries and "
+             "libm"),
+    cl::cat(runCat));
+static cl::opt<bool> allowInputWrites(
+    "allow-input-writes",
+    cl::desc("Run a variant whose compiled code writes into its input "
+             "buffers (an error otherwise): the inputs are then restored "
+             "before every call, outside the timed region"),
     cl::cat(runCat));
 static cl::opt<unsigned> fdMaxElements(
     "fd-max-elements",
@@ -524,24 +540,158 @@ static Error checkValueSizes(ModuleOp module, func::FuncOp entry) {
   return Error::success();
 }
 
-/// Refuses a lowered module that calls a function defined neither in it nor
-/// in the libraries the JIT links (the JIT would report it on stderr and
-/// fail later with a long message).
-static Error checkExternalSymbols(ModuleOp module,
-                                  ArrayRef<std::string> libs) {
-  for (const std::string &lib : libs)
-    dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
+//===----------------------------------------------------------------------===//
+// What a program may hold and call
+//===----------------------------------------------------------------------===//
+
+/// The dialects scan programs are written in: what scan-run accepts without
+/// --allow-any-input. None of their ops reaches memory other than its
+/// tensors, or calls code that the module does not define.
+static constexpr StringRef kInputDialects[] = {"scan",   "func",  "linalg",
+                                               "tensor", "arith", "math"};
+
+/// "file:line:col: " of `loc`, or "" when it has none.
+static std::string locPrefix(Location loc) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
+    os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+       << fileLoc.getColumn() << ": ";
+  return s;
+}
+
+/// Refuses a program holding an op outside kInputDialects (the top-level
+/// module aside) or a function declaration, i.e. anything that could reach
+/// native code or raw memory, unless --allow-any-input says it is trusted.
+static Error checkInputAllowed(ModuleOp module) {
+  if (allowAnyInput)
+    return Error::success();
+  std::optional<std::string> error;
+  module.walk<WalkOrder::PreOrder>([&](Operation *op) {
+    if (op == module.getOperation())
+      return WalkResult::advance();
+    std::string why;
+    StringRef ns = op->getName().getDialectNamespace();
+    if (!llvm::is_contained(kInputDialects, ns)) {
+      why = "'" + op->getName().getStringRef().str() +
+            "' is not an op of the dialects scan programs are written in (" +
+            llvm::join(std::begin(kInputDialects), std::end(kInputDialects),
+                       ", ") +
+            ")";
+    } else if (auto fn = dyn_cast<func::FuncOp>(op); fn && fn.isExternal()) {
+      why = "@" + fn.getSymName().str() +
+            " is a function declaration: a scan program defines every "
+            "function it calls";
+    } else {
+      return WalkResult::advance();
+    }
+    error = oneLine(locPrefix(op->getLoc()) + why +
+                    "; pass --allow-any-input to run a trusted program");
+    return WalkResult::interrupt();
+  });
+  if (error)
+    return fail(*error);
+  return Error::success();
+}
+
+/// Functions of the C library that lowered code calls directly: heap
+/// buffers (finalize-memref-to-llvm without the runtime's allocator) and
+/// memory copies.
+static constexpr StringRef kLibcSymbols[] = {
+    "malloc",         "calloc", "realloc", "free",  "aligned_alloc",
+    "posix_memalign", "memcpy", "memmove", "memset"};
+
+/// The real path of `path`, or `path` itself.
+static std::string realPath(StringRef path) {
+  SmallString<256> real;
+  if (llvm::sys::fs::real_path(path, real))
+    return path.str();
+  return real.str().str();
+}
+
+/// Where compiled code may find the functions it declares: the runtime
+/// libraries handed to the JIT (and --shared-libs), libm, the OpenMP runtime
+/// that libScanRuntime.so brings (omp.parallel lowers to __kmpc_* calls), and
+/// kLibcSymbols. Anything else, such as system() from the C library or a
+/// function of libMLIR.so in the scan-run process, is refused before the JIT
+/// links the code, so that a program never calls into code the runtime does
+/// not provide.
+class SymbolPolicy {
+public:
+  explicit SymbolPolicy(ArrayRef<std::string> libraries)
+      : libs(libraries.begin(), libraries.end()) {
+    for (const std::string &lib : libs) {
+      dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
+      allowedObjects.insert(realPath(lib));
+    }
+    dlopen("libm.so.6", RTLD_NOW | RTLD_GLOBAL);
+  }
+
+  /// Why the compiled code may not call `name`, or "" when it may.
+  std::string refuse(StringRef name) const {
+    if (name.starts_with("llvm.") || llvm::is_contained(kLibcSymbols, name))
+      return "";
+    std::string symbol = name.str();
+    void *address = dlsym(RTLD_DEFAULT, symbol.c_str());
+    if (!address)
+      return "the program calls @" + symbol +
+             ", which is defined neither in it nor in the runtime libraries "
+             "(" +
+             llvm::join(libs, ", ") + ")";
+    Dl_info info;
+    std::string object = dladdr(address, &info) && info.dli_fname
+                             ? realPath(info.dli_fname)
+                             : std::string("an unknown object");
+    StringRef file = llvm::sys::path::filename(object);
+    if (allowedObjects.count(object) || file.starts_with("libm.so") ||
+        file.starts_with("libomp.so"))
+      return "";
+    return "the program calls @" + symbol + ", which only " + file.str() +
+           " defines: compiled code may call the runtime libraries (" +
+           llvm::join(libs, ", ") + ") and libm only";
+  }
+
+private:
+  SmallVector<std::string> libs;
+  llvm::StringSet<> allowedObjects;
+};
+
+/// Refuses a lowered module that calls a function it does not define and
+/// the policy does not allow (the JIT would report a missing one on stderr
+/// and fail later with a long message, and would find system() and the like
+/// in the scan-run process).
+static Error checkExternalSymbols(ModuleOp module, const SymbolPolicy &policy) {
   for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
-    if (!fn.isExternal() || fn.getName().starts_with("llvm.") ||
-        SymbolTable::symbolKnownUseEmpty(fn, module))
+    if (!fn.isExternal() || SymbolTable::symbolKnownUseEmpty(fn, module))
       continue;
-    std::string name = fn.getName().str();
-    if (!dlsym(RTLD_DEFAULT, name.c_str()))
-      return fail("the program calls @" + name + ", which is defined "
-                  "neither in it nor in the runtime libraries (" +
-                  llvm::join(libs, ", ") + ")");
+    std::string why = policy.refuse(fn.getName());
+    if (!why.empty())
+      return fail(why);
   }
   return Error::success();
+}
+
+/// The same check on the LLVM IR the JIT is about to compile: function and
+/// global declarations that something uses.
+static llvm::Error checkLinkedSymbols(llvm::Module &module,
+                                      const SymbolPolicy &policy) {
+  auto check = [&](llvm::GlobalValue &value) -> llvm::Error {
+    if (!value.isDeclaration() || value.use_empty())
+      return llvm::Error::success();
+    if (auto *fn = dyn_cast<llvm::Function>(&value); fn && fn->isIntrinsic())
+      return llvm::Error::success();
+    std::string why = policy.refuse(value.getName());
+    if (why.empty())
+      return llvm::Error::success();
+    return fail(why);
+  };
+  for (llvm::Function &fn : module)
+    if (llvm::Error e = check(fn))
+      return e;
+  for (llvm::GlobalVariable &global : module.globals())
+    if (llvm::Error e = check(global))
+      return e;
+  return llvm::Error::success();
 }
 
 static Expected<func::FuncOp> lookupFunc(ModuleOp module, StringRef name,
@@ -823,19 +973,43 @@ static Expected<Jitted> jitCompile(ModuleOp module,
   if (!tm)
     return fail("cannot create a target machine: " +
                 llvm::toString(tm.takeError()));
+  SmallVector<std::string> libs = sharedLibraries();
+  SymbolPolicy policy(libs);
+  if (Error e = checkExternalSymbols(module, policy))
+    return std::move(e);
   // ExecutionEngineOptions holds a function_ref: keep the transformer alive.
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(optLevel, /*sizeLevel=*/0, tm->get());
-  SmallVector<std::string> libs = sharedLibraries();
-  if (Error e = checkExternalSymbols(module, libs))
-    return std::move(e);
+  // The LLVM IR is checked again once translated, before the JIT sees it:
+  // the JIT itself would resolve any symbol of the scan-run process. (An
+  // error returned by the transformer would not stop the JIT: MLIR's
+  // ExecutionEngine does not check it in release builds.)
+  std::string refused;
+  auto buildModule =
+      [&](Operation *op,
+          llvm::LLVMContext &llvmContext) -> std::unique_ptr<llvm::Module> {
+    std::unique_ptr<llvm::Module> llvmModule =
+        translateModuleToLLVMIR(op, llvmContext);
+    if (!llvmModule)
+      return nullptr;
+    if (llvm::Error e = checkLinkedSymbols(*llvmModule, policy)) {
+      refused = llvm::toString(std::move(e));
+      return nullptr;
+    }
+    return llvmModule;
+  };
   SmallVector<StringRef> libRefs(libs.begin(), libs.end());
   ExecutionEngineOptions options;
+  options.llvmModuleBuilder = buildModule;
   options.transformer = transformer;
   options.sharedLibPaths = libRefs;
   options.enableGDBNotificationListener = false;
   options.enablePerfNotificationListener = false;
   auto engine = ExecutionEngine::create(module, options, std::move(*tm));
+  if (!engine && !refused.empty()) {
+    llvm::consumeError(engine.takeError());
+    return fail(refused);
+  }
   if (!engine)
     return fail("JIT compilation failed: " +
                 oneLine(llvm::toString(engine.takeError())) + " " +
@@ -986,12 +1160,21 @@ static double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+/// The error for a variant whose compiled code wrote into input `i`.
+static Error inputWriteError(StringRef what, size_t i, const Array &input) {
+  return fail(what + " wrote into input " + llvm::Twine(i) + " (" +
+              input.specStr() + ") of @" + entryName +
+              "; pass --allow-input-writes to run it anyway, with the inputs "
+              "restored before every call");
+}
+
 /// Runs `fn` on the device: every input copied into a device buffer, every
 /// output allocated there, the warm-up calls, then each timed call between
 /// two CUDA events on the runtime's stream, the runtime's error checked after
 /// each call. The outputs come back into `res.outputs` (host arrays of the
-/// result shapes); the inputs come back too, to notice code writing into
-/// them as on the CPU.
+/// result shapes); the inputs come back too: code that wrote into them is
+/// an error, as on the CPU, unless --allow-input-writes restores them before
+/// every call.
 static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
                          VariantResult &res, StringRef what) {
   DeviceBuffers buffers;
@@ -1021,11 +1204,25 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
       return Error::success();
     return fail(what + " failed on the device (" + when + "): " + err);
   };
+  // With --allow-input-writes, every input is copied to the device again
+  // before each call (synchronously, outside the timed region and never
+  // inside a stream capture).
+  auto restore = [&]() -> Error {
+    if (!allowInputWrites)
+      return Error::success();
+    for (auto [i, a] : llvm::enumerate(inputs))
+      if (cuda->copyToDevice(inPtrs[i], a.data(), a.byteSize()) != 0)
+        return fail("restoring input " + llvm::Twine(i) +
+                    " on the device failed: " + cuda->error());
+    return Error::success();
+  };
 
   // Direct warm-up calls first (at least one before a capture: the first
   // call pays for the memory pool and cuBLAS's first use).
   unsigned directWarmup = std::max(warmup.getValue(), cudaGraphs ? 1u : 0u);
   for (unsigned i = 0; i < directWarmup; ++i) {
+    if (Error e = restore())
+      return e;
     call();
     if (Error e = check("warm-up call"))
       return e;
@@ -1067,6 +1264,8 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
       call();
   };
   if (graph) {
+    if (Error e = restore())
+      return e;
     callOnce(); // the graph's first launch uploads it
     if (cuda->synchronize() != 0)
       if (Error e = check("first launch of the captured graph"))
@@ -1077,6 +1276,8 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
   // and the span between CUDA events recorded around it on the stream.
   DeviceEvent start, stop;
   for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
+    if (Error e = restore())
+      return e;
     auto t0 = Clock::now();
     start.record();
     callOnce();
@@ -1095,6 +1296,8 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
   // The call's GEMMs alone: one direct call with GEMM logging on, then the
   // logged GEMMs replayed by the runtime.
   if (cudaGemmTime) {
+    if (Error e = restore())
+      return e;
     cuda->gemmLogBegin();
     call();
     res.gemmCount = cuda->gemmLogEnd();
@@ -1121,8 +1324,11 @@ static Error runOnDevice(void (*fn)(void **), ArrayRef<Array> inputs,
     if (cuda->copyToHost(back.data(), inPtrs[i], a.byteSize()) != 0)
       return fail("copying input " + llvm::Twine(i) +
                   " back from the device failed: " + cuda->error());
-    if (std::memcmp(back.data(), a.data(), a.byteSize()) != 0)
+    if (std::memcmp(back.data(), a.data(), a.byteSize()) != 0) {
       res.inputsModified = true;
+      if (!allowInputWrites)
+        return inputWriteError(what, i, a);
+    }
   }
   return Error::success();
 }
@@ -1201,6 +1407,21 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
         return fail("cannot allocate a copy of an input (" + a.specStr() +
                     ")");
     }
+  // After every call: an input the call wrote into is an error, or, with
+  // --allow-input-writes, is noted and restored, so that the next call sees
+  // the same inputs as the first.
+  auto checkInputs = [&]() -> Error {
+    for (size_t i = 0; i < pristine.size(); ++i) {
+      if (std::memcmp(inputs[i].data(), pristine[i].data(),
+                      inputs[i].byteSize()) == 0)
+        continue;
+      res.inputsModified = true;
+      std::memcpy(inputs[i].data(), pristine[i].data(), inputs[i].byteSize());
+      if (!allowInputWrites)
+        return inputWriteError(what, i, inputs[i]);
+    }
+    return Error::success();
+  };
   auto outputs = allocate(sig.results);
   if (!outputs)
     return outputs.takeError();
@@ -1213,12 +1434,17 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
       return std::move(e);
   } else {
     Invocation call(jit.fns[entryName], inputs, res.outputs);
-    for (unsigned i = 0; i < warmup; ++i)
+    for (unsigned i = 0; i < warmup; ++i) {
       call();
+      if (Error e = checkInputs())
+        return std::move(e);
+    }
     for (unsigned i = 0; i < std::max(1u, repeat.getValue()); ++i) {
       auto start = Clock::now();
       call();
       res.times.push_back(since(start));
+      if (Error e = checkInputs())
+        return std::move(e);
     }
   }
   std::optional<double> hwm =
@@ -1227,14 +1453,6 @@ static Expected<VariantResult> runVariant(ModuleOp source, StringRef variant,
   res.peakRssMiB = hwm ? *hwm : maxRssMiB();
   res.callExtraMiB = std::max(0.0, res.peakRssMiB - rssBefore);
   llvm::sort(res.times);
-
-  for (size_t i = 0; i < pristine.size(); ++i) {
-    if (std::memcmp(inputs[i].data(), pristine[i].data(),
-                    inputs[i].byteSize()) != 0) {
-      res.inputsModified = true;
-      std::memcpy(inputs[i].data(), pristine[i].data(), inputs[i].byteSize());
-    }
-  }
   return res;
 }
 
@@ -1678,6 +1896,8 @@ static Error run(int &exitCode) {
   auto sig = signatureOf(*entry);
   if (!sig)
     return sig.takeError();
+  if (Error e = checkInputAllowed(*source))
+    return e;
   if (Error e = checkSignatureMemory(*sig, entryName))
     return e;
   if (Error e = checkValueSizes(*source, *entry))
@@ -1802,7 +2022,8 @@ static Error run(int &exitCode) {
     }
     if (res.inputsModified)
       llvm::errs() << "scan-run: warning: variant '" << res.name
-                   << "' wrote into its input buffers (restored)\n";
+                   << "' wrote into its input buffers (restored before "
+                      "every call: --allow-input-writes)\n";
     results.push_back(std::move(res));
   }
 

@@ -2,7 +2,6 @@
 // end to end through scan-run: the gradients scan.grad yields against the
 // hand-written NumPy backward pass of Inputs/gen_grad_refs.py and against
 // central finite differences for every argument.
-// REQUIRES: scan-lower-to-cpu, scan-differentiate
 
 // RUN: scan-run %s --entry=gru_grad --variant=plain \
 // RUN:   --input=%S/Inputs/gru.x.npy --input=%S/Inputs/gru.ri.npy --input=%S/Inputs/gru.zi.npy \

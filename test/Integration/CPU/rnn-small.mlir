@@ -4,8 +4,6 @@
 // (Inputs/generate.py) and against central finite differences.
 // optimized.test runs the optimized variant on this file.
 
-// REQUIRES: scan-lower-to-cpu, scan-differentiate
-
 // RUN: scan-run %s --entry=rnn_cost --variant=plain \
 // RUN:   --input=%S/Inputs/rnn_x.npy --input=%S/Inputs/rnn_h0.npy --input=%S/Inputs/rnn_W.npy \
 // RUN:   --expect=%S/Inputs/rnn_cost.npy --rtol=1e-12 --atol=1e-12 | FileCheck %s --check-prefix=COST

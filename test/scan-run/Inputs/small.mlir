@@ -38,5 +38,3 @@ func.func @first(%x: tensor<2xf64>) -> (f64, f64) {
 func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
   return %x : tensor<?xf32>
 }
-
-func.func private @declared(tensor<4xf32>) -> tensor<4xf32>
