@@ -407,9 +407,17 @@ def machine(args):
                 "OPENBLAS_CORETYPE"):
         if var in os.environ:
             info[var] = os.environ[var]
+    # A bundle's scan-run (bench/gpu-bundle.sh) says which commit it was
+    # built from; the checkout it runs in may be another one.
+    bundle_commit = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(args.scan_run))), "COMMIT")
     try:
-        info["commit"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                        capture_output=True, text=True).stdout.strip()
+        if os.path.isfile(bundle_commit):
+            info["commit"] = open(bundle_commit).read().strip()[:7] + " (scan-run's bundle)"
+        else:
+            info["commit"] = subprocess.run(
+                ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                capture_output=True, text=True).stdout.strip()
     except OSError:
         info["commit"] = "?"
     return info
