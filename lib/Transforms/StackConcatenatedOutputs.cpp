@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace mlir::scan {
 #define GEN_PASS_DEF_STACKCONCATENATEDOUTPUTSPASS
@@ -27,12 +28,95 @@ using namespace mlir::scan;
 
 namespace {
 
+/// A per-step output that is a static, unit-stride, full-rank slice of a
+/// value of the body.
+struct SliceOutput {
+  unsigned output; // output index
+  tensor::ExtractSliceOp slice;
+};
+
+/// Whether `slices` of one value cover it exactly, without overlap.
+bool partitionsSource(MutableArrayRef<SliceOutput> slices) {
+  auto sourceType = slices.front().slice.getSourceType();
+  int64_t covered = 0;
+  for (auto [i, a] : llvm::enumerate(slices)) {
+    covered += a.slice.getType().getNumElements();
+    for (SliceOutput &b : slices.drop_front(i + 1)) {
+      bool disjoint = false;
+      for (auto [oa, za, ob, zb] : llvm::zip(
+               a.slice.getStaticOffsets(), a.slice.getStaticSizes(),
+               b.slice.getStaticOffsets(), b.slice.getStaticSizes()))
+        disjoint |= oa + za <= ob || ob + zb <= oa;
+      if (!disjoint)
+        return false;
+    }
+  }
+  return covered == sourceType.getNumElements();
+}
+
+/// Per-step outputs that are slices covering one value of the body (the
+/// halves of a merged matmul, each stored for the backward loop) become one
+/// output stacking the whole value, sliced after the loop: the value is then
+/// computed straight into its stack, where each slice would be copied into
+/// its own stack at every step. Returns whether it rewrote `scan`.
+bool stackSlicedValue(ScanOp scan, IRRewriter &rewriter) {
+  unsigned numCarries = scan.getNumCarries();
+  auto yielded = scan.getYieldOp().getValues().drop_front(numCarries);
+  llvm::MapVector<Value, SmallVector<SliceOutput>> bySource;
+  for (auto [i, value] : llvm::enumerate(yielded)) {
+    auto slice = value.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || scan.getResult(numCarries + i).use_empty() ||
+        !slice.hasUnitStride() || !slice.getSourceType().hasStaticShape() ||
+        slice.getType().getRank() != slice.getSourceType().getRank() ||
+        ShapedType::isDynamicShape(slice.getStaticOffsets()) ||
+        !scan.getBody().isAncestor(slice.getSource().getParentRegion()))
+      continue;
+    bySource[slice.getSource()].push_back({static_cast<unsigned>(i), slice});
+  }
+  for (auto &[source, slices] : bySource) {
+    if (slices.size() < 2 || !partitionsSource(slices))
+      continue;
+    ScanOp newScan = scan.appendOutputsAndSequences(rewriter, source, {});
+    Value stacked = newScan.getResults().back();
+    int64_t steps = *newScan.getTripCount();
+    rewriter.setInsertionPointAfter(newScan);
+    for (SliceOutput &out : slices) {
+      SmallVector<int64_t> offsets{0}, sizes{steps};
+      llvm::append_range(offsets, out.slice.getStaticOffsets());
+      llvm::append_range(sizes, out.slice.getStaticSizes());
+      SmallVector<int64_t> strides(offsets.size(), 1);
+      Value result = newScan.getResult(numCarries + out.output);
+      Value view = tensor::ExtractSliceOp::create(
+          rewriter, newScan.getLoc(), cast<RankedTensorType>(result.getType()),
+          stacked, ValueRange(), ValueRange(), ValueRange(), offsets, sizes,
+          strides);
+      rewriter.replaceAllUsesWith(result, view);
+    }
+    newScan.emitRemark() << "stacked " << slices.size()
+                         << " per-step slices of one value as one output: "
+                         << slices.size() << " copies less per step";
+    return true;
+  }
+  return false;
+}
+
 struct StackConcatenatedOutputsPass final
     : scan::impl::StackConcatenatedOutputsPassBase<
           StackConcatenatedOutputsPass> {
   using Base::Base;
 
   void runOnOperation() override {
+    IRRewriter sliceRewriter(&getContext());
+    for (bool changed = true; changed;) {
+      changed = false;
+      SmallVector<ScanOp> scans;
+      getOperation().walk([&](ScanOp scan) { scans.push_back(scan); });
+      for (ScanOp scan : scans)
+        if (stackSlicedValue(scan, sliceRewriter)) {
+          changed = true;
+          break;
+        }
+    }
     SmallVector<tensor::ConcatOp> concats;
     getOperation().walk([&](tensor::ConcatOp op) { concats.push_back(op); });
     IRRewriter rewriter(&getContext());

@@ -146,3 +146,61 @@ func.func @follows_body_order(%x: tensor<5x2x4xf32>, %hs: tensor<5x2x4xf32>, %e0
       ins(%hc, %eb_c : tensor<10x4xf32>, tensor<10x4xf32>) outs(%z44 : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %dA, %dB : tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+// The two halves of one per-step value (a merged matmul's product, each half
+// stored for a backward loop) are stacked as one output and sliced after
+// the loop, so the value goes to its stack once instead of each half being
+// copied to its own.
+// CHECK-LABEL: func.func @halves_of_one_value
+//       CHECK:   %[[S:.*]]:4 = scan.scan {{.*}} -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x8xf32>)
+//       CHECK:     %[[M:.*]] = linalg.matmul
+//       CHECK:     scan.yield %{{.*}}, %{{.*}}, %{{.*}}, %[[M]] :
+//   CHECK-DAG:   %[[LO:.*]] = tensor.extract_slice %[[S]]#3[0, 0, 0] [5, 2, 4] [1, 1, 1] : tensor<5x2x8xf32> to tensor<5x2x4xf32>
+//   CHECK-DAG:   %[[HI:.*]] = tensor.extract_slice %[[S]]#3[0, 0, 4] [5, 2, 4] [1, 1, 1] : tensor<5x2x8xf32> to tensor<5x2x4xf32>
+//       CHECK:   return %[[S]]#0, %[[HI]], %[[LO]]
+func.func @halves_of_one_value(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>, %w: tensor<4x8xf32>)
+    -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x8xf32>) -> tensor<2x8xf32>
+  // expected-remark @below {{stacked 2 per-step slices of one value as one output: 2 copies less per step}}
+  %hT, %hi, %lo = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<5x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+    %m = linalg.matmul ins(%h, %w : tensor<2x4xf32>, tensor<4x8xf32>) outs(%f : tensor<2x8xf32>) -> tensor<2x8xf32>
+    %a = tensor.extract_slice %m[0, 0] [2, 4] [1, 1] : tensor<2x8xf32> to tensor<2x4xf32>
+    %b = tensor.extract_slice %m[0, 4] [2, 4] [1, 1] : tensor<2x8xf32> to tensor<2x4xf32>
+    %s = arith.addf %a, %xt : tensor<2x4xf32>
+    %n = math.tanh %s : tensor<2x4xf32>
+    scan.yield %n, %b, %a : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %hT, %hi, %lo : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
+}
+
+// -----
+
+// Not rewritten: the slices do not cover the value (columns 0..3 and 2..5
+// overlap, 6..7 are not stored); stacking the whole would store more than
+// the loop does now.
+// CHECK-LABEL: func.func @overlapping_slices
+//       CHECK:   scan.scan {{.*}} -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>)
+//   CHECK-NOT:   tensor<5x2x8xf32>
+func.func @overlapping_slices(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>, %w: tensor<4x8xf32>)
+    -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<2x8xf32>) -> tensor<2x8xf32>
+  %hT, %p, %q = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<5x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
+    %m = linalg.matmul ins(%h, %w : tensor<2x4xf32>, tensor<4x8xf32>) outs(%f : tensor<2x8xf32>) -> tensor<2x8xf32>
+    %a = tensor.extract_slice %m[0, 0] [2, 4] [1, 1] : tensor<2x8xf32> to tensor<2x4xf32>
+    %b = tensor.extract_slice %m[0, 2] [2, 4] [1, 1] : tensor<2x8xf32> to tensor<2x4xf32>
+    %s = arith.addf %a, %xt : tensor<2x4xf32>
+    %n = math.tanh %s : tensor<2x4xf32>
+    scan.yield %n, %a, %b : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %hT, %p, %q : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
+}
