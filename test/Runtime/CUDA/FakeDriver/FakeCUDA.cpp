@@ -51,8 +51,11 @@ int envInt(const char *name, int otherwise) {
 }
 
 /// Allocations made by the fake (the "device" memory), by base address.
-std::map<CUdeviceptr, size_t> allocations;
-std::set<void *> hostAllocations;
+/// Never destroyed: memory a captured graph still owns (its frees are not
+/// done) stays reachable to the end, for LeakSanitizer too.
+std::map<CUdeviceptr, size_t> &allocations =
+    *new std::map<CUdeviceptr, size_t>;
+std::set<void *> &hostAllocations = *new std::set<void *>;
 
 struct Graph {
   std::vector<std::function<void()>> nodes;
