@@ -155,9 +155,8 @@ struct State {
   char deviceName[256] = "";
   std::string initError;
   bool ready = false;
-  /// The driver's CUDA version (e.g. 12040) and the one asked of
-  /// cuGetProcAddress: the lower of it and the headers' CUDA_VERSION.
-  int driverVersion = 0, apiVersion = 0;
+  /// The driver's CUDA version (e.g. 12040).
+  int driverVersion = 0;
   /// Stream-ordered allocation (cuMemAllocAsync) works on this device.
   bool memoryPools = false;
   void *blasWorkspace = nullptr;
@@ -250,7 +249,7 @@ bool loadDriver(std::string &why) {
     return false;
   }
   state.driverVersion = driverVersion;
-  state.apiVersion = std::min(driverVersion, CUDA_VERSION);
+  const int apiVersion = std::min(driverVersion, CUDA_VERSION);
   const int oldestSupported = 12000;
   auto getProc =
       reinterpret_cast<GetProcAddressFn>(dlsym(lib, "cuGetProcAddress_v2"));
@@ -266,14 +265,14 @@ bool loadDriver(std::string &why) {
   auto resolve = [&](auto &fn, const char *symbol, bool required) {
     void *p = nullptr;
     CUdriverProcAddressQueryResult found;
-    if (getProc(symbol, &p, state.apiVersion, CU_GET_PROC_ADDRESS_DEFAULT,
-                &found) != CUDA_SUCCESS ||
+    if (getProc(symbol, &p, apiVersion, CU_GET_PROC_ADDRESS_DEFAULT, &found) !=
+            CUDA_SUCCESS ||
         !p) {
       p = nullptr;
       if (required && ok)
         why = std::string("the CUDA driver (CUDA ") +
               versionString(driverVersion) + ", asked for version " +
-              versionString(state.apiVersion) + ") lacks " + symbol;
+              versionString(apiVersion) + ") lacks " + symbol;
       if (required)
         ok = false;
     }
@@ -502,6 +501,14 @@ CUdeviceptr toDevice(const void *ptr) {
 
 bool fitsInt(int64_t v) { return v >= 0 && v <= INT32_MAX; }
 
+/// Writes `message` into the caller's buffer `out[0..len)`, cut to fit.
+void writeMessage(char *out, size_t len, const std::string &message) {
+  if (!out || !len)
+    return;
+  strncpy(out, message.c_str(), len - 1);
+  out[len - 1] = '\0';
+}
+
 /// Whether `ptr` is device (or managed) memory of the driver, as opposed to
 /// ordinary host memory.
 bool isDeviceMemory(const void *ptr) {
@@ -511,7 +518,7 @@ bool isDeviceMemory(const void *ptr) {
       return true;
   unsigned type = 0;
   return state.cu.cuPointerGetAttribute(&type, CU_POINTER_ATTRIBUTE_MEMORY_TYPE,
-                                        toDevice(ptr)) == CUDA_SUCCESS &&
+                                        address) == CUDA_SUCCESS &&
          type == CU_MEMORYTYPE_DEVICE;
 }
 
@@ -539,10 +546,7 @@ extern "C" int scancuda_init(char *err, size_t len) {
   std::call_once(initOnce, initialize);
   if (state.ready)
     return 0;
-  if (err && len) {
-    strncpy(err, state.initError.c_str(), len - 1);
-    err[len - 1] = '\0';
-  }
+  writeMessage(err, len, state.initError);
   return 1;
 }
 
@@ -664,6 +668,27 @@ bool checkGemmShape(const char *name, int64_t m, int64_t n, int64_t k,
 cublasOperation_t toOp(int32_t trans) {
   return trans ? CUBLAS_OP_T : CUBLAS_OP_N;
 }
+
+/// Runs one GEMM on cuBLAS (recording it while GEMM logging is on): what
+/// lowered code asks for, and what a replay of the log runs again.
+void issueGemm(const LoggedGemm &g, const void *a, const void *b, void *c) {
+  if (state.loggingGemms)
+    state.gemmLog.push_back(g);
+  if (g.isDouble) {
+    checkBlas(state.blas.dgemm(state.handle, g.transa, g.transb, g.m, g.n, g.k,
+                               &g.alpha, static_cast<const double *>(a), g.lda,
+                               static_cast<const double *>(b), g.ldb, &g.beta,
+                               static_cast<double *>(c), g.ldc),
+              "cublasDgemm");
+    return;
+  }
+  float alpha = float(g.alpha), beta = float(g.beta);
+  checkBlas(state.blas.sgemm(state.handle, g.transa, g.transb, g.m, g.n, g.k,
+                             &alpha, static_cast<const float *>(a), g.lda,
+                             static_cast<const float *>(b), g.ldb, &beta,
+                             static_cast<float *>(c), g.ldc),
+            "cublasSgemm");
+}
 } // namespace
 
 extern "C" void scancuda_sgemm(int32_t transa, int32_t transb, int64_t m,
@@ -672,12 +697,9 @@ extern "C" void scancuda_sgemm(int32_t transa, int32_t transb, int64_t m,
                                int64_t ldb, float beta, float *c, int64_t ldc) {
   if (!ensureReady() || !checkGemmShape("sgemm", m, n, k, lda, ldb, ldc))
     return;
-  if (state.loggingGemms)
-    state.gemmLog.push_back({false, toOp(transa), toOp(transb), int(m), int(n),
-                             int(k), int(lda), int(ldb), int(ldc), alpha, beta});
-  checkBlas(state.blas.sgemm(state.handle, toOp(transa), toOp(transb), m, n, k,
-                             &alpha, a, lda, b, ldb, &beta, c, ldc),
-            "cublasSgemm");
+  issueGemm({false, toOp(transa), toOp(transb), int(m), int(n), int(k),
+             int(lda), int(ldb), int(ldc), alpha, beta},
+            a, b, c);
 }
 
 extern "C" void scancuda_dgemm(int32_t transa, int32_t transb, int64_t m,
@@ -687,12 +709,9 @@ extern "C" void scancuda_dgemm(int32_t transa, int32_t transb, int64_t m,
                                int64_t ldc) {
   if (!ensureReady() || !checkGemmShape("dgemm", m, n, k, lda, ldb, ldc))
     return;
-  if (state.loggingGemms)
-    state.gemmLog.push_back({true, toOp(transa), toOp(transb), int(m), int(n),
-                             int(k), int(lda), int(ldb), int(ldc), alpha, beta});
-  checkBlas(state.blas.dgemm(state.handle, toOp(transa), toOp(transb), m, n, k,
-                             &alpha, a, lda, b, ldb, &beta, c, ldc),
-            "cublasDgemm");
+  issueGemm({true, toOp(transa), toOp(transb), int(m), int(n), int(k),
+             int(lda), int(ldb), int(ldc), alpha, beta},
+            a, b, c);
 }
 
 //===----------------------------------------------------------------------===//
@@ -942,10 +961,7 @@ extern "C" int scancuda_memory_pools(void) {
 
 extern "C" int scancuda_capture_begin(char *why, size_t len) {
   auto refuse = [&](const char *reason) {
-    if (why && len) {
-      strncpy(why, reason, len - 1);
-      why[len - 1] = '\0';
-    }
+    writeMessage(why, len, reason);
     return 1;
   };
   if (!ensureReady())
@@ -986,10 +1002,7 @@ void freeStaging(std::vector<void *> &staging) {
 extern "C" void *scancuda_capture_end(char *why, size_t len) {
   auto refuse = [&](const std::string &reason) -> void * {
     freeStaging(state.capturedStaging);
-    if (why && len) {
-      strncpy(why, reason.c_str(), len - 1);
-      why[len - 1] = '\0';
-    }
+    writeMessage(why, len, reason);
     return nullptr;
   };
   if (!state.ready)
@@ -1076,37 +1089,31 @@ extern "C" float scancuda_gemm_log_replay_ms(int repeat) {
     cElems = std::max(cElems, span(g.m, g.n, g.ldc));
   }
   const Driver &d = state.cu;
-  CUdeviceptr a = 0, b = 0, c = 0;
+  // Scratch A, B and C, 8 bytes an element (f64 or f32 alike); A and B zeroed.
+  CUdeviceptr scratch[3] = {0, 0, 0};
+  const int64_t elements[3] = {aElems, bElems, cElems};
   auto free = [&] {
-    for (CUdeviceptr p : {a, b, c})
+    for (CUdeviceptr p : scratch)
       if (p)
         d.cuMemFree(p);
   };
-  if (!check(d.cuMemAlloc(&a, 8 * std::max<int64_t>(aElems, 1)), "cuMemAlloc") ||
-      !check(d.cuMemAlloc(&b, 8 * std::max<int64_t>(bElems, 1)), "cuMemAlloc") ||
-      !check(d.cuMemAlloc(&c, 8 * std::max<int64_t>(cElems, 1)), "cuMemAlloc") ||
-      !check(d.cuMemsetD8Async(a, 0, 8 * std::max<int64_t>(aElems, 1), state.stream), "cuMemsetD8Async") ||
-      !check(d.cuMemsetD8Async(b, 0, 8 * std::max<int64_t>(bElems, 1), state.stream), "cuMemsetD8Async")) {
-    free();
-    return -1;
+  for (int i = 0; i < 3; ++i) {
+    size_t bytes = 8 * std::max<int64_t>(elements[i], 1);
+    if (!check(d.cuMemAlloc(&scratch[i], bytes), "cuMemAlloc") ||
+        (i < 2 && !check(d.cuMemsetD8Async(scratch[i], 0, bytes, state.stream),
+                         "cuMemsetD8Async"))) {
+      free();
+      return -1;
+    }
   }
   auto issue = [&] {
-    for (const LoggedGemm &g : state.gemmLog) {
-      if (g.isDouble) {
-        checkBlas(state.blas.dgemm(state.handle, g.transa, g.transb, g.m, g.n,
-                                   g.k, &g.alpha, reinterpret_cast<double *>(a),
-                                   g.lda, reinterpret_cast<double *>(b), g.ldb,
-                                   &g.beta, reinterpret_cast<double *>(c), g.ldc),
-                  "cublasDgemm");
-      } else {
-        float alpha = float(g.alpha), beta = float(g.beta);
-        checkBlas(state.blas.sgemm(state.handle, g.transa, g.transb, g.m, g.n,
-                                   g.k, &alpha, reinterpret_cast<float *>(a),
-                                   g.lda, reinterpret_cast<float *>(b), g.ldb,
-                                   &beta, reinterpret_cast<float *>(c), g.ldc),
-                  "cublasSgemm");
-      }
-    }
+    bool logging = state.loggingGemms;
+    state.loggingGemms = false;
+    for (const LoggedGemm &g : state.gemmLog)
+      issueGemm(g, reinterpret_cast<void *>(scratch[0]),
+                reinterpret_cast<void *>(scratch[1]),
+                reinterpret_cast<void *>(scratch[2]));
+    state.loggingGemms = logging;
   };
   // One graph of all the GEMMs when graphs work, so that launch overhead is
   // left out as it is for a captured call; direct calls otherwise.
