@@ -803,8 +803,6 @@ struct CUDARuntime {
   float (*eventElapsedMs)(void *, void *) = nullptr;
   void (*eventDestroy)(void *) = nullptr;
   void (*clearError)() = nullptr;
-  int (*driverVersion)() = nullptr;
-  int (*memoryPools)() = nullptr;
   int (*captureBegin)(char *, size_t) = nullptr;
   void *(*captureEnd)(char *, size_t) = nullptr;
   int (*graphLaunch)(void *) = nullptr;
@@ -856,8 +854,6 @@ static Error openCUDARuntime() {
   bind(rt.eventElapsedMs, "scancuda_event_elapsed_ms");
   bind(rt.eventDestroy, "scancuda_event_destroy");
   bind(rt.clearError, "scancuda_clear_error");
-  bind(rt.driverVersion, "scancuda_driver_version");
-  bind(rt.memoryPools, "scancuda_memory_pools");
   bind(rt.captureBegin, "scancuda_capture_begin");
   bind(rt.captureEnd, "scancuda_capture_end");
   bind(rt.graphLaunch, "scancuda_graph_launch");
@@ -1122,6 +1118,12 @@ struct OutputDiff {
   bool checked = false;
 };
 
+/// The median of sorted, non-empty `v`.
+static double medianOf(const std::vector<double> &v) {
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 struct VariantResult {
   std::string name, pipeline;
   double variantSec = 0, loweringSec = 0, jitSec = 0;
@@ -1143,17 +1145,8 @@ struct VariantResult {
   bool inputsModified = false;
   double min() const { return times.front(); }
   double max() const { return times.back(); }
-  double median() const {
-    size_t n = times.size();
-    return n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
-  }
+  double median() const { return medianOf(times); }
 };
-
-/// The median of sorted, non-empty `v`.
-static double medianOf(const std::vector<double> &v) {
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 using Clock = std::chrono::steady_clock;
 static double since(Clock::time_point t0) {
