@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "llvm/ADT/MapVector.h"
 
 namespace mlir::scan {
@@ -42,12 +43,10 @@ bool partitionsSource(MutableArrayRef<SliceOutput> slices) {
   for (auto [i, a] : llvm::enumerate(slices)) {
     covered += a.slice.getType().getNumElements();
     for (SliceOutput &b : slices.drop_front(i + 1)) {
-      bool disjoint = false;
-      for (auto [oa, za, ob, zb] : llvm::zip(
-               a.slice.getStaticOffsets(), a.slice.getStaticSizes(),
-               b.slice.getStaticOffsets(), b.slice.getStaticSizes()))
-        disjoint |= oa + za <= ob || ob + zb <= oa;
-      if (!disjoint)
+      FailureOr<bool> overlap = ValueBoundsConstraintSet::areOverlappingSlices(
+          a.slice.getContext(), HyperrectangularSlice(a.slice),
+          HyperrectangularSlice(b.slice));
+      if (failed(overlap) || *overlap)
         return false;
     }
   }

@@ -19,12 +19,12 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/ADT/MapVector.h"
@@ -80,9 +80,8 @@ FailureOr<MatrixView> getMatrixView(Value memref, AffineMap map) {
 
 /// Follows view-like ops (subview, cast, ...) to the value they view.
 Value getRootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
+  auto buffer = dyn_cast<MemrefValue>(v);
+  return buffer ? memref::skipViewLikeOps(buffer) : v;
 }
 
 /// Allocation-like roots: fresh memory, or a global.

@@ -11,9 +11,10 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 
 namespace mlir::scan {
 #define GEN_PASS_DEF_FORWARDTEMPORARYCOPIESPASS
@@ -26,14 +27,13 @@ namespace {
 
 /// The allocation (or argument) a view is ultimately of.
 Value rootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
+  auto memref = dyn_cast<MemrefValue>(v);
+  return memref ? memref::skipViewLikeOps(memref) : v;
 }
 
 /// Whether `a` and `b`, both views of one buffer, certainly do not overlap:
-/// static subviews of one source with unit strides whose ranges are
-/// disjoint in some dimension.
+/// subviews of one source whose slices are known to be disjoint, or of
+/// disjoint subviews.
 bool provablyDisjoint(Value a, Value b) {
   auto sa = a.getDefiningOp<memref::SubViewOp>();
   auto sb = b.getDefiningOp<memref::SubViewOp>();
@@ -41,18 +41,9 @@ bool provablyDisjoint(Value a, Value b) {
     return false;
   if (sa.getSource() != sb.getSource())
     return provablyDisjoint(sa.getSource(), sb.getSource());
-  if (!sa.hasUnitStride() || !sb.hasUnitStride())
-    return false;
-  for (auto [oa, za, ob, zb] :
-       llvm::zip(sa.getStaticOffsets(), sa.getStaticSizes(),
-                 sb.getStaticOffsets(), sb.getStaticSizes())) {
-    if (ShapedType::isDynamic(oa) || ShapedType::isDynamic(za) ||
-        ShapedType::isDynamic(ob) || ShapedType::isDynamic(zb))
-      continue;
-    if (oa + za <= ob || ob + zb <= oa)
-      return true;
-  }
-  return false;
+  FailureOr<bool> overlap = ValueBoundsConstraintSet::areOverlappingSlices(
+      sa.getContext(), HyperrectangularSlice(sa), HyperrectangularSlice(sb));
+  return succeeded(overlap) && !*overlap;
 }
 
 /// Rewrites `copy` when it copies a temporary that one linalg op filled.

@@ -13,7 +13,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 
 namespace mlir::scan {
 
@@ -42,9 +42,8 @@ inline bool isBookkeepingFunction(func::FuncOp fn) {
 
 /// The buffer `v` is a view of (through subviews, casts, ...).
 inline Value getRootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
+  auto buffer = dyn_cast<MemrefValue>(v);
+  return buffer ? memref::skipViewLikeOps(buffer) : v;
 }
 
 /// Whether the buffer `v` views is host memory: an allocation left as
