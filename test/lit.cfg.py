@@ -28,7 +28,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_system_environment(["SCANRT_BUFFER_CACHE"])
 
 tool_dirs = [config.scan_tools_dir, config.llvm_tools_dir]
-our_tools = ["scan-opt", "scan-run", "scanrt-gemm-check"]
+our_tools = ["scan-opt", "scan-run", "scanrt-gemm-check",
+             "scan-runner-capi-test"]
 tools = ["split-file", "mlir-opt", "mlir-runner"]
 if config.scan_sanitizers:
     # An instrumented build: the `asan` feature, and LeakSanitizer in the

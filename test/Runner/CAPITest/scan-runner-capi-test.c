@@ -1,0 +1,426 @@
+/*===- scan-runner-capi-test.c - tests of the runner's C API --------------===*\
+|*                                                                            *|
+|* A C program over include/scan-c/Runner.h, run by the lit tests of          *|
+|* test/Runner. Each subcommand prints what it checked; a failed check exits  *|
+|* non-zero.                                                                  *|
+|*                                                                            *|
+|*   errors FILE           one-line messages of bad programs, names, calls    *|
+|*   tied FILE             tied weights: one array for two arguments, the     *|
+|*                         gradient checked against finite differences        *|
+|*   threads FILE N        N threads calling one entry at once                *|
+|*   npy FILE ENTRY DIR    runs ENTRY on fixed inputs, writes DIR/in.I.npy    *|
+|*                         and DIR/out.J.npy (for a comparison with scan-run) *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#include "scan-c/Runner.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *readFile(const char *path, size_t *length) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "cannot open %s\n", path);
+    exit(2);
+  }
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *text = malloc(size + 1);
+  if (fread(text, 1, size, f) != (size_t)size) {
+    fprintf(stderr, "cannot read %s\n", path);
+    exit(2);
+  }
+  fclose(f);
+  text[size] = 0;
+  *length = size;
+  return text;
+}
+
+static ScanRunnerProgram compileText(const char *text, const char *name,
+                                     const char *pipeline, char **error) {
+  ScanRunnerOptions options;
+  scan_runner_options_init(&options);
+  options.pipeline = pipeline;
+  return scan_runner_compile(text, strlen(text), name, &options, error);
+}
+
+static ScanRunnerProgram compileFile(const char *path, const char *pipeline) {
+  size_t length;
+  char *text = readFile(path, &length);
+  char *error = NULL;
+  ScanRunnerOptions options;
+  scan_runner_options_init(&options);
+  options.pipeline = pipeline;
+  ScanRunnerProgram program =
+      scan_runner_compile(text, length, path, &options, &error);
+  free(text);
+  if (!program) {
+    fprintf(stderr, "compile failed: %s\n", error);
+    exit(1);
+  }
+  return program;
+}
+
+static ScanRunnerEntry lookup(ScanRunnerProgram program, const char *name) {
+  char *error = NULL;
+  ScanRunnerEntry entry = scan_runner_lookup(program, name, &error);
+  if (!entry) {
+    fprintf(stderr, "lookup failed: %s\n", error);
+    exit(1);
+  }
+  return entry;
+}
+
+static size_t elementBytes(int type) {
+  switch (type) {
+  case SCAN_RUNNER_F32:
+  case SCAN_RUNNER_I32:
+    return 4;
+  case SCAN_RUNNER_F64:
+  case SCAN_RUNNER_I64:
+    return 8;
+  default:
+    return 1;
+  }
+}
+
+static int64_t numElements(int rank, const int64_t *shape) {
+  int64_t n = 1;
+  for (int d = 0; d < rank; ++d)
+    n *= shape[d];
+  return n;
+}
+
+/* Allocates zeroed buffers for every input (isInput) or output of `entry`. */
+static void **allocate(ScanRunnerEntry entry, int isInput, int *count) {
+  int n = isInput ? scan_runner_num_inputs(entry)
+                  : scan_runner_num_outputs(entry);
+  void **buffers = calloc(n ? n : 1, sizeof(void *));
+  for (int i = 0; i < n; ++i) {
+    int type, rank;
+    const int64_t *shape;
+    if (isInput)
+      scan_runner_input_type(entry, i, &type, &rank, &shape);
+    else
+      scan_runner_output_type(entry, i, &type, &rank, &shape);
+    buffers[i] = calloc(numElements(rank, shape), elementBytes(type));
+  }
+  *count = n;
+  return buffers;
+}
+
+/* A deterministic value for element k of argument i (seeded by `seed`). */
+static double valueAt(int i, int64_t k, int seed) {
+  return 0.6 * sin(0.7 * (double)k + 1.3 * (double)i + 0.1 * seed);
+}
+
+static void fillInputs(ScanRunnerEntry entry, void **inputs, int seed) {
+  for (int i = 0; i < scan_runner_num_inputs(entry); ++i) {
+    int type, rank;
+    const int64_t *shape;
+    scan_runner_input_type(entry, i, &type, &rank, &shape);
+    int64_t n = numElements(rank, shape);
+    for (int64_t k = 0; k < n; ++k) {
+      double v = valueAt(i, k, seed);
+      switch (type) {
+      case SCAN_RUNNER_F32:
+        ((float *)inputs[i])[k] = (float)v;
+        break;
+      case SCAN_RUNNER_F64:
+        ((double *)inputs[i])[k] = v;
+        break;
+      case SCAN_RUNNER_I32:
+        ((int32_t *)inputs[i])[k] = (int32_t)(v * 10);
+        break;
+      case SCAN_RUNNER_I64:
+        ((int64_t *)inputs[i])[k] = (int64_t)(v * 10);
+        break;
+      default:
+        ((unsigned char *)inputs[i])[k] = v > 0;
+      }
+    }
+  }
+}
+
+static void call(ScanRunnerEntry entry, const void *const *inputs,
+                 void *const *outputs) {
+  char *error = NULL;
+  if (scan_runner_call(entry, inputs, outputs, &error)) {
+    fprintf(stderr, "call failed: %s\n", error);
+    exit(1);
+  }
+}
+
+/* Prints "<what>: <message>" for a call that must fail with a message. */
+static int expectError(const char *what, int failed, char *error) {
+  if (!failed || !error) {
+    printf("%s: no error\n", what);
+    return 1;
+  }
+  printf("%s: %s\n", what, error);
+  scan_runner_free_string(error);
+  return 0;
+}
+
+static int testErrors(const char *path) {
+  int bad = 0;
+  char *error = NULL;
+  ScanRunnerProgram p =
+      compileText("func.func @f(%x: f32) -> f32 {\n  return %x f32\n}\n",
+                  "syntax.mlir", NULL, &error);
+  bad |= expectError("bad syntax", p == NULL, error);
+  p = compileText("llvm.func @system(!llvm.ptr) -> i32\n", "system.mlir",
+                  NULL, &error);
+  bad |= expectError("disallowed op", p == NULL, error);
+  p = compileText("func.func @f(%x: f32) -> f32 { return %x : f32 }",
+                  "pipeline.mlir", "no-such-pass", &error);
+  bad |= expectError("bad pipeline", p == NULL, error);
+  {
+    ScanRunnerOptions options;
+    scan_runner_options_init(&options);
+    options.target = "tpu";
+    const char *text = "func.func @f(%x: f32) -> f32 { return %x : f32 }";
+    p = scan_runner_compile(text, strlen(text), "target.mlir", &options,
+                            &error);
+    bad |= expectError("bad target", p == NULL, error);
+  }
+
+  ScanRunnerProgram program = compileFile(path, NULL);
+  ScanRunnerEntry entry = scan_runner_lookup(program, "nope", &error);
+  bad |= expectError("unknown entry", entry == NULL, error);
+  entry = lookup(program, "grad");
+  printf("grad: %d inputs, %d outputs\n", scan_runner_num_inputs(entry),
+         scan_runner_num_outputs(entry));
+  int type = -1, rank = -1;
+  const int64_t *shape = NULL;
+  scan_runner_input_type(entry, 0, &type, &rank, &shape);
+  printf("input 0: type %d rank %d shape %lldx%lldx%lld\n", type, rank,
+         (long long)shape[0], (long long)shape[1], (long long)shape[2]);
+  scan_runner_output_type(entry, 1, &type, &rank, &shape);
+  printf("output 1: type %d rank %d shape %lldx%lld\n", type, rank,
+         (long long)shape[0], (long long)shape[1]);
+  printf("input 4 query: %d\n",
+         scan_runner_input_type(entry, 4, &type, &rank, &shape));
+  printf("output -1 query: %d\n",
+         scan_runner_output_type(entry, -1, &type, &rank, &shape));
+  ScanRunnerEntry cost = lookup(program, "cost");
+  scan_runner_output_type(cost, 0, &type, &rank, &shape);
+  printf("cost output 0: type %d rank %d\n", type, rank);
+
+  int numInputs, numOutputs;
+  void **inputs = allocate(entry, 1, &numInputs);
+  void **outputs = allocate(entry, 0, &numOutputs);
+  fillInputs(entry, inputs, 0);
+  /* An output that is an input's memory. */
+  void *saved = outputs[1];
+  outputs[1] = inputs[3];
+  int failed = scan_runner_call(entry, (const void *const *)inputs, outputs,
+                                &error) != 0;
+  bad |= expectError("output aliasing an input", failed, error);
+  outputs[1] = (char *)outputs[0] + 8;
+  failed = scan_runner_call(entry, (const void *const *)inputs, outputs,
+                            &error) != 0;
+  bad |= expectError("overlapping outputs", failed, error);
+  outputs[1] = saved;
+  scan_runner_program_destroy(program);
+  return bad;
+}
+
+static double costAt(ScanRunnerEntry cost, void **inputs) {
+  double c = 0;
+  void *outputs[1] = {&c};
+  call(cost, (const void *const *)inputs, outputs);
+  return c;
+}
+
+static int testTied(const char *path) {
+  ScanRunnerProgram program = compileFile(path, "optimized");
+  ScanRunnerEntry grad = lookup(program, "grad");
+  ScanRunnerEntry cost = lookup(program, "cost");
+  int numInputs, numOutputs;
+  void **inputs = allocate(grad, 1, &numInputs);
+  void **outputs = allocate(grad, 0, &numOutputs);
+  fillInputs(grad, inputs, 1);
+  /* U and W: one array. */
+  double *tied = inputs[2];
+  inputs[3] = tied;
+  call(grad, (const void *const *)inputs, outputs);
+  const double *dU = outputs[0], *dW = outputs[1];
+
+  /* The same call on two distinct copies gives the same gradients. */
+  double untiedCopy[25];
+  memcpy(untiedCopy, tied, sizeof(untiedCopy));
+  void *untiedInputs[4] = {inputs[0], inputs[1], tied, untiedCopy};
+  double dU2[25], dW2[25];
+  void *untiedOutputs[2] = {dU2, dW2};
+  call(grad, (const void *const *)untiedInputs, untiedOutputs);
+  int same = memcmp(dU, dU2, sizeof(dU2)) == 0 &&
+             memcmp(dW, dW2, sizeof(dW2)) == 0;
+  printf("tied: gradients equal to those of two distinct copies: %s\n",
+         same ? "yes" : "NO");
+
+  /* d cost(x, h0, A, A) / dA = dU + dW, against central differences. */
+  double maxErr = 0, maxFd = 0;
+  const double h = 1e-6;
+  for (int k = 0; k < 25; ++k) {
+    double keep = tied[k];
+    tied[k] = keep + h;
+    double up = costAt(cost, inputs);
+    tied[k] = keep - h;
+    double down = costAt(cost, inputs);
+    tied[k] = keep;
+    double fd = (up - down) / (2 * h);
+    double g = dU[k] + dW[k];
+    if (fabs(g - fd) > maxErr)
+      maxErr = fabs(g - fd);
+    if (fabs(fd) > maxFd)
+      maxFd = fabs(fd);
+  }
+  double rel = maxErr / maxFd;
+  int ok = same && maxFd > 1e-3 && rel < 1e-6;
+  printf("tied: max |fd| %s 1e-3, relative error %s 1e-6: %s\n",
+         maxFd > 1e-3 ? ">" : "<=", rel < 1e-6 ? "<" : ">=",
+         ok ? "ok" : "FAILED");
+  scan_runner_program_destroy(program);
+  return !ok;
+}
+
+struct ThreadWork {
+  ScanRunnerEntry entry;
+  void **inputs;
+  void **outputs;
+  const double *expected0, *expected1;
+  int calls, mismatches;
+};
+
+static void *threadMain(void *arg) {
+  struct ThreadWork *w = arg;
+  for (int c = 0; c < w->calls; ++c) {
+    memset(w->outputs[0], 0, 25 * sizeof(double));
+    memset(w->outputs[1], 0, 25 * sizeof(double));
+    call(w->entry, (const void *const *)w->inputs, w->outputs);
+    if (memcmp(w->outputs[0], w->expected0, 25 * sizeof(double)) ||
+        memcmp(w->outputs[1], w->expected1, 25 * sizeof(double)))
+      ++w->mismatches;
+  }
+  return NULL;
+}
+
+static int testThreads(const char *path, int numThreads) {
+  ScanRunnerProgram program = compileFile(path, "optimized");
+  ScanRunnerEntry grad = lookup(program, "grad");
+  struct ThreadWork *work = calloc(numThreads, sizeof(struct ThreadWork));
+  /* Each thread has its own inputs; its expected results come from a call
+     made alone, before the threads start. */
+  for (int t = 0; t < numThreads; ++t) {
+    int n;
+    struct ThreadWork *w = &work[t];
+    w->entry = grad;
+    w->inputs = allocate(grad, 1, &n);
+    w->outputs = allocate(grad, 0, &n);
+    fillInputs(grad, w->inputs, t + 2);
+    call(grad, (const void *const *)w->inputs, w->outputs);
+    double *e0 = malloc(25 * sizeof(double)), *e1 = malloc(25 * sizeof(double));
+    memcpy(e0, w->outputs[0], 25 * sizeof(double));
+    memcpy(e1, w->outputs[1], 25 * sizeof(double));
+    w->expected0 = e0;
+    w->expected1 = e1;
+    w->calls = 200;
+  }
+  int distinct = memcmp(work[0].expected0, work[numThreads - 1].expected0,
+                        25 * sizeof(double)) != 0;
+  pthread_t *threads = calloc(numThreads, sizeof(pthread_t));
+  for (int t = 0; t < numThreads; ++t)
+    pthread_create(&threads[t], NULL, threadMain, &work[t]);
+  int mismatches = 0, calls = 0;
+  for (int t = 0; t < numThreads; ++t) {
+    pthread_join(threads[t], NULL);
+    mismatches += work[t].mismatches;
+    calls += work[t].calls;
+  }
+  printf("threads: %d threads, %d concurrent calls, %d results differ from "
+         "the call made alone; inputs differ between threads: %s\n",
+         numThreads, calls, mismatches, distinct ? "yes" : "NO");
+  scan_runner_program_destroy(program);
+  return mismatches != 0 || !distinct;
+}
+
+/* Writes a version 1.0 .npy file. */
+static void writeNpy(const char *path, int type, int rank,
+                     const int64_t *shape, const void *data) {
+  const char *descr = type == SCAN_RUNNER_F32   ? "<f4"
+                      : type == SCAN_RUNNER_F64 ? "<f8"
+                      : type == SCAN_RUNNER_I32 ? "<i4"
+                      : type == SCAN_RUNNER_I64 ? "<i8"
+                                                : "|b1";
+  char dims[256] = "";
+  for (int d = 0; d < rank; ++d)
+    snprintf(dims + strlen(dims), sizeof(dims) - strlen(dims), "%lld,%s",
+             (long long)shape[d], d + 1 < rank ? " " : "");
+  if (rank > 1)
+    dims[strlen(dims) - 1] = 0; /* "(a, b)" but "(a,)" */
+  char header[512];
+  int len = snprintf(header, sizeof(header),
+                     "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
+                     descr, dims);
+  int total = 10 + len + 1;
+  int pad = (64 - total % 64) % 64;
+  memset(header + len, ' ', pad);
+  header[len + pad] = '\n';
+  uint16_t headerLen = (uint16_t)(len + pad + 1);
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    fprintf(stderr, "cannot write %s\n", path);
+    exit(2);
+  }
+  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+  fwrite(&headerLen, 2, 1, f);
+  fwrite(header, 1, headerLen, f);
+  fwrite(data, elementBytes(type), numElements(rank, shape), f);
+  fclose(f);
+}
+
+static int testNpy(const char *path, const char *name, const char *dir) {
+  ScanRunnerProgram program = compileFile(path, "optimized");
+  ScanRunnerEntry entry = lookup(program, name);
+  int numInputs, numOutputs;
+  void **inputs = allocate(entry, 1, &numInputs);
+  void **outputs = allocate(entry, 0, &numOutputs);
+  fillInputs(entry, inputs, 3);
+  call(entry, (const void *const *)inputs, outputs);
+  char file[1024];
+  for (int i = 0; i < numInputs + numOutputs; ++i) {
+    int isInput = i < numInputs, index = isInput ? i : i - numInputs;
+    int type, rank;
+    const int64_t *shape;
+    if (isInput)
+      scan_runner_input_type(entry, index, &type, &rank, &shape);
+    else
+      scan_runner_output_type(entry, index, &type, &rank, &shape);
+    snprintf(file, sizeof(file), "%s/%s.%d.npy", dir, isInput ? "in" : "out",
+             index);
+    writeNpy(file, type, rank, shape, isInput ? inputs[index] : outputs[index]);
+  }
+  printf("npy: %d inputs, %d outputs written\n", numInputs, numOutputs);
+  scan_runner_program_destroy(program);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc >= 3 && !strcmp(argv[1], "errors"))
+    return testErrors(argv[2]);
+  if (argc >= 3 && !strcmp(argv[1], "tied"))
+    return testTied(argv[2]);
+  if (argc >= 4 && !strcmp(argv[1], "threads"))
+    return testThreads(argv[2], atoi(argv[3]));
+  if (argc >= 5 && !strcmp(argv[1], "npy"))
+    return testNpy(argv[2], argv[3], argv[4]);
+  fprintf(stderr, "usage: %s errors|tied|threads|npy FILE ...\n", argv[0]);
+  return 2;
+}
