@@ -459,6 +459,8 @@ Difference scanrun::compareArrays(const Array &a, const Array &ref,
   for (int64_t i = 0, e = a.numElements(); i < e; ++i) {
     double x = a.get(i), r = ref.get(i);
     bool outside;
+    if (!std::isnan(r))
+      d.maxRef = std::max(d.maxRef, std::fabs(r));
     if (std::isnan(x) || std::isnan(r)) {
       sawNaN = true;
       ++d.numNaN;
@@ -478,6 +480,12 @@ Difference scanrun::compareArrays(const Array &a, const Array &ref,
   if (sawNaN)
     d.maxAbs = d.maxRel = NAN;
   return d;
+}
+
+double scanrun::Difference::normwise() const {
+  if (std::isnan(maxAbs) || maxAbs == 0)
+    return maxAbs;
+  return maxRef > 0 ? maxAbs / maxRef : HUGE_VAL;
 }
 
 NonFinite scanrun::countNonFinite(const Array &a) {

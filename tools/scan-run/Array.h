@@ -111,10 +111,16 @@ void fillRandomNormal(Array &a, uint64_t seed, double scale);
 struct Difference {
   double maxAbs = 0;
   double maxRel = 0;
+  /// The largest |ref|, for normwise().
+  double maxRef = 0;
   int64_t numOutside = 0;
   int64_t firstOutside = -1;
   /// Elements where `a` or `ref` is NaN.
   int64_t numNaN = 0;
+  /// The normwise difference max|a - ref| / max|ref|: unlike maxRel, small
+  /// when the elements that differ most relatively are tiny next to the
+  /// largest (0 when a == ref, infinite when only ref is all zeros).
+  double normwise() const;
 };
 
 /// NaN and infinite elements of a float array (both 0 for integers).

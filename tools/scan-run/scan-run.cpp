@@ -1469,7 +1469,9 @@ struct GradSetup {
 struct GradCheck {
   int64_t arg;
   std::string spec;
-  double maxAbsErr = 0, maxFd = 0, relErr = 0;
+  /// relErr is normwise, max|g - fd| / max|fd|; maxRelDiff element-wise,
+  /// max |g - fd| / |fd|.
+  double maxAbsErr = 0, maxFd = 0, relErr = 0, maxRelDiff = 0;
   int64_t checked = 0;
   bool ok = false;
 };
@@ -1695,10 +1697,16 @@ static std::vector<GradCheck> compareGradients(const GradSetup &g,
       double gi = grad.get(i);
       nan |= std::isnan(gi) || std::isinf(f);
       c.maxAbsErr = std::max(c.maxAbsErr, std::fabs(gi - f));
+      if (gi != f)
+        c.maxRelDiff = std::max(c.maxRelDiff, f != 0 ? std::fabs(gi - f) /
+                                                           std::fabs(f)
+                                                     : HUGE_VAL);
       c.maxFd = std::max(c.maxFd, std::fabs(f));
       ++c.checked;
     }
     c.relErr = nan ? NAN : c.maxAbsErr / std::max(c.maxFd, 1e-12);
+    if (nan)
+      c.maxRelDiff = NAN;
     c.ok = !nan && c.relErr < tol;
     checks.push_back(c);
   }
@@ -2097,10 +2105,13 @@ static Error run(int &exitCode) {
         if (vi > 0) {
           o["max_abs_diff"] = jsonNumber(res.vsRef[i].diff.maxAbs);
           o["max_rel_diff"] = jsonNumber(res.vsRef[i].diff.maxRel);
+          o["normwise_diff"] = jsonNumber(res.vsRef[i].diff.normwise());
           o["elements_outside_tolerance"] = res.vsRef[i].diff.numOutside;
         }
         if (i < res.vsExpect.size()) {
           o["expect_max_abs_diff"] = jsonNumber(res.vsExpect[i].diff.maxAbs);
+          o["expect_normwise_diff"] =
+              jsonNumber(res.vsExpect[i].diff.normwise());
           o["expect_elements_outside_tolerance"] =
               res.vsExpect[i].diff.numOutside;
         }
@@ -2154,6 +2165,8 @@ static Error run(int &exitCode) {
                                           {"max_abs_err", jsonNumber(c.maxAbsErr)},
                                           {"max_abs_fd", jsonNumber(c.maxFd)},
                                           {"rel_err", jsonNumber(c.relErr)},
+                                          {"normwise_diff", jsonNumber(c.relErr)},
+                                          {"max_rel_diff", jsonNumber(c.maxRelDiff)},
                                           {"elements", c.checked},
                                           {"ok", c.ok}});
         var["check_grad"] = std::move(gs);
@@ -2242,6 +2255,7 @@ static Error run(int &exitCode) {
         os << "  " << results[v].name << " vs " << results[0].name
            << ": max abs diff " << fmt(results[v].vsRef[i].diff.maxAbs)
            << ", max rel diff " << fmt(results[v].vsRef[i].diff.maxRel)
+           << ", normwise diff " << fmt(results[v].vsRef[i].diff.normwise())
            << "\n";
       for (const VariantResult &res : results)
         if (i < res.vsExpect.size())
@@ -2256,7 +2270,8 @@ static Error run(int &exitCode) {
           os << "check-grad " << res.name << ": d@" << grad->callee
              << "/darg" << c.arg << " " << c.spec << ": max |g - fd| "
              << fmt(c.maxAbsErr) << ", max |fd| " << fmt(c.maxFd)
-             << ", relative error " << fmt(c.relErr) << " over " << c.checked
+             << ", max rel diff " << fmt(c.maxRelDiff)
+             << ", normwise diff " << fmt(c.relErr) << " over " << c.checked
              << " elements " << (c.ok ? "< " : ">= ") << fmt(gradTol) << ": "
              << (c.ok ? "ok" : "FAILED") << "\n";
   }
