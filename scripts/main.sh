@@ -26,7 +26,7 @@ echo "== Plain vs optimised gradient (@${cell}_grad), CPU, inputs normal(0, 1e-4
 echo "   Per result: max abs diff = max|opt - plain|; max rel diff = the largest"
 echo "   element-wise |opt - plain| / |plain|, large where an element of the"
 echo "   gradient is near zero; normwise diff = max|opt - plain| / max|plain|,"
-echo "   the agreement relative to the size of the gradient (the figure to read:"
-echo "   ~1e-7 is f32 rounding, the two sum the same products in other orders)."
+echo "   the agreement relative to the size of the gradient: the figure to read,"
+echo "   since the two variants sum the same products in different orders."
 "$build/bin/scan-run" "$root/examples/$cell.mlir" --entry="${cell}_grad" \
   --compare=plain,optimized --warmup=1 --repeat=5 "$@"
