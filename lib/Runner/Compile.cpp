@@ -13,9 +13,12 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
@@ -110,6 +113,90 @@ std::string DiagnosticCollector::take(StringRef fallback) {
   std::string s = errors.empty() ? fallback.str() : errors[0];
   errors.clear();
   return s;
+}
+
+//===----------------------------------------------------------------------===//
+// Sizes
+//===----------------------------------------------------------------------===//
+
+std::optional<int64_t> denseByteSize(llvm::ArrayRef<int64_t> shape,
+                                     int64_t elementBytes) {
+  int64_t bytes = elementBytes;
+  for (int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(bytes, d, &bytes))
+      return std::nullopt;
+  return bytes;
+}
+
+int64_t physicalMemoryBytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || pageSize <= 0)
+    return INT64_MAX;
+  int64_t bytes;
+  if (__builtin_mul_overflow(int64_t(pages), int64_t(pageSize), &bytes))
+    return INT64_MAX;
+  return bytes;
+}
+
+std::string bytesStr(int64_t bytes) {
+  return llvm::formatv("{0} bytes ({1:f1} GiB)", bytes,
+                       static_cast<double>(bytes) / (1 << 30))
+      .str();
+}
+
+/// Refuses an entry that uses (itself or through the functions it refers to)
+/// a statically shaped value larger than memory: compiled code would fail to
+/// allocate it (or overflow the stack) and crash.
+Error checkValueSizes(ModuleOp module, func::FuncOp entry) {
+  int64_t limit = physicalMemoryBytes();
+  std::optional<std::string> error;
+  auto check = [&](Type type, Location loc) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || !shaped.hasRank() || !shaped.hasStaticShape())
+      return;
+    Type elem = shaped.getElementType();
+    int64_t elemBytes =
+        elem.isIntOrIndexOrFloat()
+            ? (elem.isIndex() ? 8 : (elem.getIntOrFloatBitWidth() + 7) / 8)
+            : 1;
+    std::optional<int64_t> bytes =
+        denseByteSize(shaped.getShape(), std::max<int64_t>(elemBytes, 1));
+    if (bytes && *bytes <= limit)
+      return;
+    std::string s;
+    llvm::raw_string_ostream os(s);
+    if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
+      os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+         << fileLoc.getColumn() << ": ";
+    os << "a value of type " << type << " needs "
+       << (bytes ? bytesStr(*bytes) : std::string("more than 2^63 bytes"))
+       << ", more than the memory of this machine (" << bytesStr(limit)
+       << ")";
+    error = oneLine(s);
+  };
+  SmallVector<Operation *> worklist{entry};
+  llvm::SmallPtrSet<Operation *, 8> seen{entry};
+  while (!worklist.empty() && !error) {
+    Operation *fn = worklist.pop_back_val();
+    fn->walk([&](Operation *op) {
+      for (Value v : op->getResults())
+        check(v.getType(), op->getLoc());
+      for (Region &region : op->getRegions())
+        for (Block &block : region)
+          for (BlockArgument arg : block.getArguments())
+            check(arg.getType(), arg.getLoc());
+      return error ? WalkResult::interrupt() : WalkResult::advance();
+    });
+    if (auto uses = SymbolTable::getSymbolUses(fn))
+      for (const SymbolTable::SymbolUse &use : *uses)
+        if (Operation *callee =
+                SymbolTable::lookupSymbolIn(module, use.getSymbolRef()))
+          if (seen.insert(callee).second)
+            worklist.push_back(callee);
+  }
+  if (error)
+    return fail(*error);
+  return Error::success();
 }
 
 //===----------------------------------------------------------------------===//

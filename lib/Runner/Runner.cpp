@@ -322,6 +322,10 @@ Program::compile(ModuleOp source, const RunnerOptions &options) {
       }
       c.outputs.push_back(*type);
     }
+    // Compiled code would crash allocating a value larger than memory.
+    if (why.empty())
+      if (Error e = checkValueSizes(*module, fn))
+        why = llvm::toString(std::move(e));
     if (!why.empty()) {
       program->unsupported[c.name] = why;
       continue;

@@ -106,25 +106,6 @@ llvm::Expected<DType> scanrun::dtypeFromMLIR(mlir::Type t) {
   return fail(s);
 }
 
-std::optional<int64_t> scanrun::denseByteSize(llvm::ArrayRef<int64_t> shape,
-                                              int64_t elementBytes) {
-  int64_t bytes = elementBytes;
-  for (int64_t d : shape)
-    if (d < 0 || __builtin_mul_overflow(bytes, d, &bytes))
-      return std::nullopt;
-  return bytes;
-}
-
-int64_t scanrun::physicalMemoryBytes() {
-  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || pageSize <= 0)
-    return INT64_MAX;
-  int64_t bytes;
-  if (__builtin_mul_overflow(int64_t(pages), int64_t(pageSize), &bytes))
-    return INT64_MAX;
-  return bytes;
-}
-
 int64_t ArraySpec::numElements() const {
   // Saturates: callers check denseByteSize() before allocating.
   return denseByteSize(shape, 1).value_or(INT64_MAX);

@@ -10,6 +10,8 @@
 #ifndef SCAN_RUN_ARRAY_H
 #define SCAN_RUN_ARRAY_H
 
+#include "scan/Runner/Compile.h"
+
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
@@ -35,13 +37,10 @@ size_t dtypeSize(DType t);
 llvm::StringRef dtypeName(DType t);
 /// The NumPy descriptor written to .npy files: '<f4', '<f8', '|i1', ...
 llvm::StringRef dtypeDescr(DType t);
-/// Bytes of a dense array of `shape` with elements of `elementBytes` bytes;
-/// nullopt if that exceeds INT64_MAX (or a dimension is negative).
-std::optional<int64_t> denseByteSize(llvm::ArrayRef<int64_t> shape,
-                                     int64_t elementBytes);
-/// The physical memory of this machine in bytes: no single array larger than
-/// this is allocated (an allocation that large would fail or be killed).
-int64_t physicalMemoryBytes();
+/// Dense sizes and the memory of this machine, as the runner library
+/// computes them.
+using mlir::scan::runner::denseByteSize;
+using mlir::scan::runner::physicalMemoryBytes;
 /// Maps an MLIR element type (f32, f64, i1, i8, i16, i32, i64) to a DType.
 llvm::Expected<DType> dtypeFromMLIR(mlir::Type t);
 bool isFloat(DType t);

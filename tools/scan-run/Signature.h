@@ -33,17 +33,9 @@ struct Signature {
 llvm::Expected<ArraySpec> specOf(mlir::Type t);
 llvm::Expected<Signature> signatureOf(mlir::func::FuncOp fn);
 
-/// "40000000000000 bytes (37.3 TB)"-style text for messages.
-std::string bytesStr(int64_t bytes);
-
 /// Refuses an entry whose arguments or results do not fit in memory, before
 /// anything is allocated.
 llvm::Error checkSignatureMemory(const Signature &sig, llvm::StringRef fn);
-
-/// Refuses an entry that uses (itself or through the functions it refers to)
-/// a statically shaped value larger than memory: compiled code would fail to
-/// allocate it (or overflow the stack) and crash.
-llvm::Error checkValueSizes(mlir::ModuleOp module, mlir::func::FuncOp entry);
 
 /// The function @`name` with a body; `where` ends the error message.
 llvm::Expected<mlir::func::FuncOp> lookupFunc(mlir::ModuleOp module,

@@ -21,6 +21,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace llvm {
@@ -69,6 +70,27 @@ private:
   std::function<void(const std::string &)> onWarning;
   mlir::ScopedDiagnosticHandler handler;
 };
+
+//===----------------------------------------------------------------------===//
+// Sizes
+//===----------------------------------------------------------------------===//
+
+/// Bytes of a dense array of `shape` with elements of `elementBytes` bytes;
+/// nullopt if that exceeds INT64_MAX (or a dimension is negative).
+std::optional<int64_t> denseByteSize(llvm::ArrayRef<int64_t> shape,
+                                     int64_t elementBytes);
+
+/// The physical memory of this machine in bytes: no single array larger than
+/// this is allocated (an allocation that large would fail or be killed).
+int64_t physicalMemoryBytes();
+
+/// "40000000000000 bytes (37252.9 GiB)"-style text for messages.
+std::string bytesStr(int64_t bytes);
+
+/// Refuses an entry that uses (itself or through the functions it refers to)
+/// a statically shaped value larger than memory: compiled code would fail to
+/// allocate it (or overflow the stack) and crash.
+llvm::Error checkValueSizes(mlir::ModuleOp module, mlir::func::FuncOp entry);
 
 //===----------------------------------------------------------------------===//
 // Pipelines

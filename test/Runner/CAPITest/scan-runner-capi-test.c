@@ -7,9 +7,11 @@
 |*   errors FILE           one-line messages of bad programs, names, calls    *|
 |*   tied FILE             tied weights: one array for two arguments, the     *|
 |*                         gradient checked against finite differences        *|
-|*   threads FILE N        N threads calling one entry at once                *|
+|*   threads FILE N        N threads calling one entry at once, then N        *|
+|*                         threads compiling the program at once              *|
 |*   npy FILE ENTRY DIR    runs ENTRY on fixed inputs, writes DIR/in.I.npy    *|
 |*                         and DIR/out.J.npy (for a comparison with scan-run) *|
+|*   bench FILE ENTRY N    compile time and time per call of ENTRY            *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static char *readFile(const char *path, size_t *length) {
   FILE *f = fopen(path, "rb");
@@ -190,6 +193,30 @@ static int testErrors(const char *path) {
     bad |= expectError("bad target", p == NULL, error);
   }
 
+  /* Functions that cannot be entries: the program compiles, their lookup
+     says why. */
+  const char *odd =
+      "func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {\n"
+      "  return %x : tensor<?xf32>\n}\n"
+      "func.func @huge() -> f32 {\n"
+      "  %e = tensor.empty() : tensor<100000000000000xf32>\n"
+      "  %c0 = arith.constant 0 : index\n"
+      "  %v = tensor.extract %e[%c0] : tensor<100000000000000xf32>\n"
+      "  return %v : f32\n}\n"
+      "func.func @f16(%x: f16) -> f16 {\n  return %x : f16\n}\n";
+  p = compileText(odd, "odd.mlir", "none", &error);
+  if (!p) {
+    printf("odd: %s\n", error);
+    return 1;
+  }
+  ScanRunnerEntry none = scan_runner_lookup(p, "dynamic", &error);
+  bad |= expectError("dynamic shape", none == NULL, error);
+  none = scan_runner_lookup(p, "huge", &error);
+  bad |= expectError("value larger than memory", none == NULL, error);
+  none = scan_runner_lookup(p, "f16", &error);
+  bad |= expectError("element type", none == NULL, error);
+  scan_runner_program_destroy(p);
+
   ScanRunnerProgram program = compileFile(path, NULL);
   ScanRunnerEntry entry = scan_runner_lookup(program, "nope", &error);
   bad |= expectError("unknown entry", entry == NULL, error);
@@ -227,6 +254,12 @@ static int testErrors(const char *path) {
                             &error) != 0;
   bad |= expectError("overlapping outputs", failed, error);
   outputs[1] = saved;
+  void *keep = inputs[1];
+  inputs[1] = NULL;
+  failed = scan_runner_call(entry, (const void *const *)inputs, outputs,
+                            &error) != 0;
+  bad |= expectError("null input", failed, error);
+  inputs[1] = keep;
   scan_runner_program_destroy(program);
   return bad;
 }
@@ -290,6 +323,27 @@ static int testTied(const char *path) {
   return !ok;
 }
 
+struct CompileWork {
+  const char *path;
+  const double *expected0;
+  void **inputs;
+  int same;
+};
+
+/* Compiles the program in this thread (while others do too) and calls its
+   gradient once. */
+static void *compileMain(void *arg) {
+  struct CompileWork *w = arg;
+  ScanRunnerProgram program = compileFile(w->path, "optimized");
+  ScanRunnerEntry grad = lookup(program, "grad");
+  double d0[25], d1[25];
+  void *outputs[2] = {d0, d1};
+  call(grad, (const void *const *)w->inputs, outputs);
+  w->same = memcmp(d0, w->expected0, sizeof(d0)) == 0;
+  scan_runner_program_destroy(program);
+  return NULL;
+}
+
 struct ThreadWork {
   ScanRunnerEntry entry;
   void **inputs;
@@ -346,6 +400,23 @@ static int testThreads(const char *path, int numThreads) {
   printf("threads: %d threads, %d concurrent calls, %d results differ from "
          "the call made alone; inputs differ between threads: %s\n",
          numThreads, calls, mismatches, distinct ? "yes" : "NO");
+
+  /* Programs compiled concurrently give the same results. */
+  struct CompileWork *compiles = calloc(numThreads, sizeof(struct CompileWork));
+  for (int t = 0; t < numThreads; ++t) {
+    compiles[t].path = path;
+    compiles[t].expected0 = work[t].expected0;
+    compiles[t].inputs = work[t].inputs;
+    pthread_create(&threads[t], NULL, compileMain, &compiles[t]);
+  }
+  int sameCompiles = 0;
+  for (int t = 0; t < numThreads; ++t) {
+    pthread_join(threads[t], NULL);
+    sameCompiles += compiles[t].same;
+  }
+  printf("threads: %d programs compiled at once, %d give the same results\n",
+         numThreads, sameCompiles);
+  mismatches += numThreads - sameCompiles;
   scan_runner_program_destroy(program);
   return mismatches != 0 || !distinct;
 }
@@ -411,6 +482,33 @@ static int testNpy(const char *path, const char *name, const char *dir) {
   return 0;
 }
 
+/* Times compile and calls of ENTRY (for the documentation's numbers). */
+static int bench(const char *path, const char *name, int calls) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  ScanRunnerProgram program = compileFile(path, "optimized");
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double compileMs =
+      (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) * 1e-6;
+  ScanRunnerEntry entry = lookup(program, name);
+  int numInputs, numOutputs;
+  void **inputs = allocate(entry, 1, &numInputs);
+  void **outputs = allocate(entry, 0, &numOutputs);
+  fillInputs(entry, inputs, 4);
+  call(entry, (const void *const *)inputs, outputs);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int c = 0; c < calls; ++c)
+    call(entry, (const void *const *)inputs, outputs);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double callUs = ((t1.tv_sec - t0.tv_sec) * 1e6 +
+                   (t1.tv_nsec - t0.tv_nsec) * 1e-3) /
+                  calls;
+  printf("bench: @%s compile %.1f ms, %d calls, %.2f us per call\n", name,
+         compileMs, calls, callUs);
+  scan_runner_program_destroy(program);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc >= 3 && !strcmp(argv[1], "errors"))
@@ -419,8 +517,10 @@ int main(int argc, char **argv) {
     return testTied(argv[2]);
   if (argc >= 4 && !strcmp(argv[1], "threads"))
     return testThreads(argv[2], atoi(argv[3]));
+  if (argc >= 5 && !strcmp(argv[1], "bench"))
+    return bench(argv[2], argv[3], atoi(argv[4]));
   if (argc >= 5 && !strcmp(argv[1], "npy"))
     return testNpy(argv[2], argv[3], argv[4]);
-  fprintf(stderr, "usage: %s errors|tied|threads|npy FILE ...\n", argv[0]);
+  fprintf(stderr, "usage: %s errors|tied|threads|npy|bench FILE ...\n", argv[0]);
   return 2;
 }
