@@ -7,8 +7,9 @@
 |*   errors FILE           one-line messages of bad programs, names, calls    *|
 |*   tied FILE             tied weights: one array for two arguments, the     *|
 |*                         gradient checked against finite differences        *|
-|*   threads FILE N        N threads calling one entry at once, then N        *|
-|*                         threads compiling the program at once              *|
+|*   threads FILE ENTRY N CALLS                                               *|
+|*                         N threads calling ENTRY CALLS times each at once,  *|
+|*                         then N threads compiling the program at once       *|
 |*   npy FILE ENTRY DIR    runs ENTRY on fixed inputs, writes DIR/in.I.npy    *|
 |*                         and DIR/out.J.npy (for a comparison with scan-run) *|
 |*   bench FILE ENTRY N    compile time and time per call of ENTRY            *|
@@ -323,90 +324,101 @@ static int testTied(const char *path) {
   return !ok;
 }
 
+/* Total bytes of output j of `entry`. */
+static size_t outputBytes(ScanRunnerEntry entry, int j) {
+  int type, rank;
+  const int64_t *shape;
+  scan_runner_output_type(entry, j, &type, &rank, &shape);
+  return numElements(rank, shape) * elementBytes(type);
+}
+
+/* Whether the outputs equal `expected`, byte for byte. */
+static int sameOutputs(ScanRunnerEntry entry, void **outputs,
+                       void **expected) {
+  for (int j = 0; j < scan_runner_num_outputs(entry); ++j)
+    if (memcmp(outputs[j], expected[j], outputBytes(entry, j)))
+      return 0;
+  return 1;
+}
+
 struct CompileWork {
-  const char *path;
-  const double *expected0;
-  void **inputs;
+  const char *path, *name;
+  void **inputs, **expected;
   int same;
 };
 
-/* Compiles the program in this thread (while others do too) and calls its
-   gradient once. */
+/* Compiles the program in this thread (while others do too) and calls the
+   entry once. */
 static void *compileMain(void *arg) {
   struct CompileWork *w = arg;
   ScanRunnerProgram program = compileFile(w->path, "optimized");
-  ScanRunnerEntry grad = lookup(program, "grad");
-  double d0[25], d1[25];
-  void *outputs[2] = {d0, d1};
-  call(grad, (const void *const *)w->inputs, outputs);
-  w->same = memcmp(d0, w->expected0, sizeof(d0)) == 0;
+  ScanRunnerEntry entry = lookup(program, w->name);
+  int n;
+  void **outputs = allocate(entry, 0, &n);
+  call(entry, (const void *const *)w->inputs, outputs);
+  w->same = sameOutputs(entry, outputs, w->expected);
   scan_runner_program_destroy(program);
   return NULL;
 }
 
 struct ThreadWork {
   ScanRunnerEntry entry;
-  void **inputs;
-  void **outputs;
-  const double *expected0, *expected1;
+  void **inputs, **outputs, **expected;
   int calls, mismatches;
 };
 
 static void *threadMain(void *arg) {
   struct ThreadWork *w = arg;
   for (int c = 0; c < w->calls; ++c) {
-    memset(w->outputs[0], 0, 25 * sizeof(double));
-    memset(w->outputs[1], 0, 25 * sizeof(double));
+    for (int j = 0; j < scan_runner_num_outputs(w->entry); ++j)
+      memset(w->outputs[j], 0, outputBytes(w->entry, j));
     call(w->entry, (const void *const *)w->inputs, w->outputs);
-    if (memcmp(w->outputs[0], w->expected0, 25 * sizeof(double)) ||
-        memcmp(w->outputs[1], w->expected1, 25 * sizeof(double)))
+    if (!sameOutputs(w->entry, w->outputs, w->expected))
       ++w->mismatches;
   }
   return NULL;
 }
 
-static int testThreads(const char *path, int numThreads) {
+static int testThreads(const char *path, const char *name, int numThreads,
+                       int calls) {
   ScanRunnerProgram program = compileFile(path, "optimized");
-  ScanRunnerEntry grad = lookup(program, "grad");
+  ScanRunnerEntry entry = lookup(program, name);
   struct ThreadWork *work = calloc(numThreads, sizeof(struct ThreadWork));
   /* Each thread has its own inputs; its expected results come from a call
      made alone, before the threads start. */
   for (int t = 0; t < numThreads; ++t) {
     int n;
     struct ThreadWork *w = &work[t];
-    w->entry = grad;
-    w->inputs = allocate(grad, 1, &n);
-    w->outputs = allocate(grad, 0, &n);
-    fillInputs(grad, w->inputs, t + 2);
-    call(grad, (const void *const *)w->inputs, w->outputs);
-    double *e0 = malloc(25 * sizeof(double)), *e1 = malloc(25 * sizeof(double));
-    memcpy(e0, w->outputs[0], 25 * sizeof(double));
-    memcpy(e1, w->outputs[1], 25 * sizeof(double));
-    w->expected0 = e0;
-    w->expected1 = e1;
-    w->calls = 200;
+    w->entry = entry;
+    w->inputs = allocate(entry, 1, &n);
+    w->outputs = allocate(entry, 0, &n);
+    w->expected = allocate(entry, 0, &n);
+    fillInputs(entry, w->inputs, t + 2);
+    call(entry, (const void *const *)w->inputs, w->expected);
+    w->calls = calls;
   }
-  int distinct = memcmp(work[0].expected0, work[numThreads - 1].expected0,
-                        25 * sizeof(double)) != 0;
+  int distinct = !sameOutputs(entry, work[0].expected,
+                              work[numThreads - 1].expected);
   pthread_t *threads = calloc(numThreads, sizeof(pthread_t));
   for (int t = 0; t < numThreads; ++t)
     pthread_create(&threads[t], NULL, threadMain, &work[t]);
-  int mismatches = 0, calls = 0;
+  int mismatches = 0, total = 0;
   for (int t = 0; t < numThreads; ++t) {
     pthread_join(threads[t], NULL);
     mismatches += work[t].mismatches;
-    calls += work[t].calls;
+    total += work[t].calls;
   }
   printf("threads: %d threads, %d concurrent calls, %d results differ from "
          "the call made alone; inputs differ between threads: %s\n",
-         numThreads, calls, mismatches, distinct ? "yes" : "NO");
+         numThreads, total, mismatches, distinct ? "yes" : "NO");
 
   /* Programs compiled concurrently give the same results. */
   struct CompileWork *compiles = calloc(numThreads, sizeof(struct CompileWork));
   for (int t = 0; t < numThreads; ++t) {
     compiles[t].path = path;
-    compiles[t].expected0 = work[t].expected0;
+    compiles[t].name = name;
     compiles[t].inputs = work[t].inputs;
+    compiles[t].expected = work[t].expected;
     pthread_create(&threads[t], NULL, compileMain, &compiles[t]);
   }
   int sameCompiles = 0;
@@ -416,9 +428,8 @@ static int testThreads(const char *path, int numThreads) {
   }
   printf("threads: %d programs compiled at once, %d give the same results\n",
          numThreads, sameCompiles);
-  mismatches += numThreads - sameCompiles;
   scan_runner_program_destroy(program);
-  return mismatches != 0 || !distinct;
+  return mismatches != 0 || !distinct || sameCompiles != numThreads;
 }
 
 /* Writes a version 1.0 .npy file. */
@@ -515,8 +526,8 @@ int main(int argc, char **argv) {
     return testErrors(argv[2]);
   if (argc >= 3 && !strcmp(argv[1], "tied"))
     return testTied(argv[2]);
-  if (argc >= 4 && !strcmp(argv[1], "threads"))
-    return testThreads(argv[2], atoi(argv[3]));
+  if (argc >= 6 && !strcmp(argv[1], "threads"))
+    return testThreads(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
   if (argc >= 5 && !strcmp(argv[1], "bench"))
     return bench(argv[2], argv[3], atoi(argv[4]));
   if (argc >= 5 && !strcmp(argv[1], "npy"))
