@@ -118,6 +118,13 @@ static void **allocate(ScanRunnerEntry entry, int isInput, int *count) {
   return buffers;
 }
 
+/* Frees what allocate() returned. */
+static void release(void **buffers, int count) {
+  for (int i = 0; i < count; ++i)
+    free(buffers[i]);
+  free(buffers);
+}
+
 /* A deterministic value for element k of argument i (seeded by `seed`). */
 static double valueAt(int i, int64_t k, int seed) {
   return 0.6 * sin(0.7 * (double)k + 1.3 * (double)i + 0.1 * seed);
@@ -261,6 +268,8 @@ static int testErrors(const char *path) {
                             &error) != 0;
   bad |= expectError("null input", failed, error);
   inputs[1] = keep;
+  release(inputs, numInputs);
+  release(outputs, numOutputs);
   scan_runner_program_destroy(program);
   return bad;
 }
@@ -282,6 +291,7 @@ static int testTied(const char *path) {
   fillInputs(grad, inputs, 1);
   /* U and W: one array. */
   double *tied = inputs[2];
+  void *ownW = inputs[3];
   inputs[3] = tied;
   call(grad, (const void *const *)inputs, outputs);
   const double *dU = outputs[0], *dW = outputs[1];
@@ -320,6 +330,9 @@ static int testTied(const char *path) {
   printf("tied: max |fd| %s 1e-3, relative error %s 1e-6: %s\n",
          maxFd > 1e-3 ? ">" : "<=", rel < 1e-6 ? "<" : ">=",
          ok ? "ok" : "FAILED");
+  inputs[3] = ownW;
+  release(inputs, numInputs);
+  release(outputs, numOutputs);
   scan_runner_program_destroy(program);
   return !ok;
 }
@@ -357,6 +370,7 @@ static void *compileMain(void *arg) {
   void **outputs = allocate(entry, 0, &n);
   call(entry, (const void *const *)w->inputs, outputs);
   w->same = sameOutputs(entry, outputs, w->expected);
+  release(outputs, n);
   scan_runner_program_destroy(program);
   return NULL;
 }
@@ -428,6 +442,16 @@ static int testThreads(const char *path, const char *name, int numThreads,
   }
   printf("threads: %d programs compiled at once, %d give the same results\n",
          numThreads, sameCompiles);
+  int numInputs = scan_runner_num_inputs(entry);
+  int numOutputs = scan_runner_num_outputs(entry);
+  for (int t = 0; t < numThreads; ++t) {
+    release(work[t].inputs, numInputs);
+    release(work[t].outputs, numOutputs);
+    release(work[t].expected, numOutputs);
+  }
+  free(work);
+  free(compiles);
+  free(threads);
   scan_runner_program_destroy(program);
   return mismatches != 0 || !distinct || sameCompiles != numThreads;
 }
@@ -489,6 +513,8 @@ static int testNpy(const char *path, const char *name, const char *dir) {
     writeNpy(file, type, rank, shape, isInput ? inputs[index] : outputs[index]);
   }
   printf("npy: %d inputs, %d outputs written\n", numInputs, numOutputs);
+  release(inputs, numInputs);
+  release(outputs, numOutputs);
   scan_runner_program_destroy(program);
   return 0;
 }
@@ -516,6 +542,8 @@ static int bench(const char *path, const char *name, int calls) {
                   calls;
   printf("bench: @%s compile %.1f ms, %d calls, %.2f us per call\n", name,
          compileMs, calls, callUs);
+  release(inputs, numInputs);
+  release(outputs, numOutputs);
   scan_runner_program_destroy(program);
   return 0;
 }
