@@ -33,9 +33,12 @@ typedef struct {
   /* 0 = the input dialect allowlist of docs/TrustModel.md applies; the JIT
      symbol policy applies either way. */
   int allow_any_input;
-  /* Runtime worker threads; 0 = the default (the runtime's own choice). The
-     runtime's thread pool is process-wide: the last non-zero value set by a
-     compile wins. */
+  /* Runtime worker threads; 0 = the default (SCANRT_NUM_THREADS,
+     OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, else every CPU). The count is
+     process-wide, the last non-zero value set by a compile wins, and it
+     applies to the runtime's GEMMs on every thread; the OpenMP loops of
+     compiled code take it on the thread that compiled, other threads'
+     loops OMP_NUM_THREADS or every CPU. */
   int num_threads;
 } ScanRunnerOptions;
 
