@@ -3,7 +3,9 @@
 #include "scan/Runner/Runner.h"
 #include "scan/Runner/Compile.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -281,6 +283,12 @@ Program::compile(ModuleOp source, const RunnerOptions &options) {
   if (!options.allowAnyInput)
     if (Error e = checkInputAllowed(source, options.trustedHint))
       return std::move(e);
+
+  // The wrappers are made of these, whether the program uses them or not.
+  MLIRContext *context = source.getContext();
+  context->getOrLoadDialect<func::FuncDialect>();
+  context->getOrLoadDialect<tensor::TensorDialect>();
+  context->getOrLoadDialect<bufferization::BufferizationDialect>();
 
   OwningOpRef<ModuleOp> module(source.clone());
   std::string pipeline = variantPipeline(options.pipeline);

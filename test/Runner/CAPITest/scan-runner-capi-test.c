@@ -201,6 +201,46 @@ static int testErrors(const char *path) {
     bad |= expectError("bad target", p == NULL, error);
   }
 
+  /* A trusted program still links only the runtime and libm: system() is
+     refused before anything runs; expf and a runtime function link. */
+  {
+    ScanRunnerOptions options;
+    scan_runner_options_init(&options);
+    options.allow_any_input = 1;
+    options.pipeline = "none";
+    const char *text =
+        "llvm.mlir.global internal constant @command(\"touch x\\00\")"
+        " {addr_space = 0 : i32}\n"
+        "llvm.func @system(!llvm.ptr) -> i32\n"
+        "func.func @f(%x: f32) -> f32 {\n"
+        "  %p = llvm.mlir.addressof @command : !llvm.ptr\n"
+        "  %r = llvm.call @system(%p) : (!llvm.ptr) -> i32\n"
+        "  return %x : f32\n}\n";
+    p = scan_runner_compile(text, strlen(text), "system.mlir", &options,
+                            &error);
+    bad |= expectError("trusted program calling system", p == NULL, error);
+    const char *libm =
+        "func.func private @expf(f32) -> f32\n"
+        "func.func @f(%x: f32) -> f32 {\n"
+        "  %e = func.call @expf(%x) : (f32) -> f32\n"
+        "  return %e : f32\n}\n";
+    p = scan_runner_compile(libm, strlen(libm), "libm.mlir", &options, &error);
+    if (!p) {
+      printf("trusted program calling expf: %s\n", error);
+      return 1;
+    }
+    float x = 0, y = 0;
+    const void *in[] = {&x};
+    void *out[] = {&y};
+    int failed = scan_runner_call(lookup(p, "f"), in, out, &error) != 0;
+    printf("trusted program calling expf: %s, expf(0) = %g\n",
+           failed ? "failed" : "ran", y);
+    scan_runner_program_destroy(p);
+    options.allow_any_input = 0;
+    p = scan_runner_compile(libm, strlen(libm), "libm.mlir", &options, &error);
+    bad |= expectError("untrusted declaration", p == NULL, error);
+  }
+
   /* Functions that cannot be entries: the program compiles, their lookup
      says why. */
   const char *odd =
