@@ -160,6 +160,11 @@ cl::opt<bool> allowInputWrites(
              "buffers (an error otherwise): the inputs are then restored "
              "before every call, outside the timed region"),
     cl::cat(runCat));
+cl::opt<bool> checkRepeatable(
+    "check-repeatable",
+    cl::desc("Fail unless every call of a variant (warm-up and timed) gives "
+             "results bitwise equal to its first call's (CPU only)"),
+    cl::cat(runCat));
 cl::opt<unsigned> fdMaxElements(
     "fd-max-elements",
     cl::desc("Check at most this many evenly spaced elements per gradient "
@@ -274,5 +279,6 @@ bool scanrun::parseCommandLine(int argc, char **argv, RunOptions &options) {
   options.allowNonFinite = allowNonFinite;
   options.allowAnyInput = allowAnyInput;
   options.allowInputWrites = allowInputWrites;
+  options.checkRepeatable = checkRepeatable;
   return true;
 }

@@ -59,6 +59,8 @@ struct RunOptions {
   bool allowNonFinite = false;
   bool allowAnyInput = false;
   bool allowInputWrites = false;
+  /// Every call's results must equal the first call's bit for bit.
+  bool checkRepeatable = false;
   /// Directory of the scan-run binary (the CUDA runtime is in ../lib).
   std::string exeDir;
 

@@ -104,6 +104,7 @@ static void printJson(const RunOptions &opts, const RunReport &r) {
         {"peak_rss_per_variant", res.peakIsPerVariant},
         {"call_extra_mib", res.callExtraMiB},
         {"inputs_modified", res.inputsModified},
+        {"repeatable_calls", res.repeatableCalls},
         {"outputs", std::move(outs)}};
     if (!res.cudaMode.empty()) {
       llvm::json::Array spans;

@@ -227,18 +227,43 @@ Expected<VariantResult> scanrun::runVariant(RunContext &ctx, ModuleOp source,
       return std::move(e);
   } else {
     Invocation call(jit.fns[opts.entryName], inputs, res.outputs);
+    // With --check-repeatable: the first call's results, against which every
+    // later call's are compared bit for bit (outside the timed region).
+    std::vector<Array> firstResults;
+    unsigned callNumber = 0;
+    auto afterCall = [&]() -> Error {
+      ++callNumber;
+      if (Error e = checkInputs())
+        return e;
+      if (!opts.checkRepeatable)
+        return Error::success();
+      if (callNumber == 1) {
+        for (const Array &r : res.outputs)
+          firstResults.push_back(r.clone());
+        return Error::success();
+      }
+      for (size_t k = 0; k < res.outputs.size(); ++k)
+        if (std::memcmp(res.outputs[k].data(), firstResults[k].data(),
+                        res.outputs[k].byteSize()) != 0)
+          return fail(what + ": call " + llvm::Twine(callNumber) +
+                      " gave result " + llvm::Twine(k) +
+                      " not bitwise equal to the first call's "
+                      "(--check-repeatable)");
+      return Error::success();
+    };
     for (unsigned i = 0; i < opts.warmup; ++i) {
       call();
-      if (Error e = checkInputs())
+      if (Error e = afterCall())
         return std::move(e);
     }
     for (unsigned i = 0; i < opts.timedCalls(); ++i) {
       auto start = Clock::now();
       call();
       res.times.push_back(since(start));
-      if (Error e = checkInputs())
+      if (Error e = afterCall())
         return std::move(e);
     }
+    res.repeatableCalls = opts.checkRepeatable ? callNumber : 0;
   }
   std::optional<double> hwm =
       res.peakIsPerVariant ? procStatusMiB("VmHWM") : std::nullopt;

@@ -53,6 +53,8 @@ struct VariantResult {
   std::vector<OutputDiff> vsRef;    // per output, vs the first variant
   std::vector<OutputDiff> vsExpect; // per --expect file
   bool inputsModified = false;
+  /// With --check-repeatable: how many calls gave bitwise-equal results.
+  unsigned repeatableCalls = 0;
   double min() const { return times.front(); }
   double max() const { return times.back(); }
   double median() const { return medianOf(times); }
