@@ -50,7 +50,8 @@ DIFFERENTIABLE_OPS = frozenset({
     "math.tanh", "math.exp", "math.log",
     "tensor.empty", "linalg.fill", "tensor.extract", "tensor.extract_slice",
     "tensor.insert_slice", "tensor.concat", "linalg.transpose",
-    "linalg.broadcast", "linalg.reduce", "linalg.matmul", "scan.scan",
+    "linalg.broadcast", "linalg.reduce", "linalg.reduce with arith.maximumf",
+    "linalg.matmul", "scan.scan",
     "scan.stop_gradient",
     # Conversions between float widths are identities for the gradient's
     # structure but have no rule; they are listed so that the refusal
@@ -354,7 +355,7 @@ class _Translator:
         return self.op(
             "linalg.broadcast",
             f"linalg.broadcast ins({value.name} : {value.type}) "
-            f"outs({init.name} : {init.type}) dimensions = {list(dims)}",
+            f"outs({init.name} : {init.type}) dimensions = {_ints(dims)}",
             "bcast", shape, value.dtype)
 
     def broadcast(self, value, shape, broadcast_dimensions) -> _Value:
@@ -691,7 +692,9 @@ def _identity(t: _Translator, eqn, args, ins):
 
 def _stop_gradient(t: _Translator, eqn, args, ins):
     x = args[0]
-    if isinstance(x, _Constant):
+    # Where no differentiated argument reaches the operand, the marker would
+    # change nothing: leave it out.
+    if isinstance(x, _Constant) or not ins[0]:
         return [x]
     return [t.op("scan.stop_gradient", f"scan.stop_gradient {x.name} : {x.type}",
                  "nograd", x.shape, x.dtype)]
@@ -725,13 +728,17 @@ def _transpose(t: _Translator, eqn, args, ins):
     init = t.empty(shape, dtype)
     return [t.op("linalg.transpose",
                  f"linalg.transpose ins({x.name} : {x.type}) outs({init.name} : "
-                 f"{init.type}) permutation = {permutation}", "transposed", shape, dtype)]
+                 f"{init.type}) permutation = {_ints(permutation)}", "transposed", shape, dtype)]
+
+
+def _ints(values) -> str:
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
 def _extract_slice(t, x, offsets, sizes, strides, shape, hint="slice"):
     return t.op("tensor.extract_slice",
-                f"tensor.extract_slice {x.name}{list(offsets)} {list(sizes)} "
-                f"{list(strides)} : {x.type} to {_tensor_type(shape, x.dtype)}",
+                f"tensor.extract_slice {x.name}{_ints(offsets)} {_ints(sizes)} "
+                f"{_ints(strides)} : {x.type} to {_tensor_type(shape, x.dtype)}",
                 hint, shape, x.dtype)
 
 
@@ -813,16 +820,16 @@ def _reduce(t: _Translator, eqn, args, ins):
     element = _element_type(dtype)
     fn = t.fn
     value = _Value(fn.fresh(name[len("reduce_"):]), shape, dtype)
-    t.note_op("linalg.reduce")
-    if name != "reduce_sum":
-        t.note_op(combine)
+    # The differentiator knows sum and max reductions only.
+    t.note_op("linalg.reduce" if name == "reduce_sum" else f"linalg.reduce with {combine}")
     a, b, c = fn.fresh("in"), fn.fresh("acc"), fn.fresh("r")
+    loc = fn.module.loc(t.location)
     fn.line(f"{value.name} = linalg.reduce ins({x.name} : {x.type}) outs({init.name} : "
-            f"{init.type}) dimensions = {axes}")
+            f"{init.type}) dimensions = {_ints(axes)}")
     fn.line(f"  ({a}: {element}, {b}: {element}) {{")
-    fn.line(f"    {c} = {combine} {a}, {b} : {element}")
-    fn.line(f"    linalg.yield {c} : {element}")
-    fn.line(f"  }} {fn.module.loc(t.location)}")
+    fn.line(f"    {c} = {combine} {a}, {b} : {element} {loc}")
+    fn.line(f"    linalg.yield {c} : {element} {loc}")
+    fn.line(f"  }} {loc}")
     return [value]
 
 
@@ -840,16 +847,17 @@ def _iota(t: _Translator, eqn, args, ins):
     iterators = ", ".join('"parallel"' for _ in range(rank))
     fn.line(f"{value.name} = linalg.generic {{indexing_maps = [affine_map<({dims}) -> "
             f"({dims})>], iterator_types = [{iterators}]}} outs({init.name} : {init.type}) {{")
+    loc = fn.module.loc(t.location)
     fn.line(f"^bb0({out}: {element}):")
-    fn.line(f"  {index} = linalg.index {dimension} : index")
+    fn.line(f"  {index} = linalg.index {dimension} : index {loc}")
     if _is_float(dtype):
         wide = fn.fresh("iw")
-        fn.line(f"  {wide} = arith.index_cast {index} : index to i64")
-        fn.line(f"  {cast} = arith.sitofp {wide} : i64 to {element}")
+        fn.line(f"  {wide} = arith.index_cast {index} : index to i64 {loc}")
+        fn.line(f"  {cast} = arith.sitofp {wide} : i64 to {element} {loc}")
     else:
-        fn.line(f"  {cast} = arith.index_cast {index} : index to {element}")
-    fn.line(f"  linalg.yield {cast} : {element}")
-    fn.line(f"}} -> {init.type} {fn.module.loc(t.location)}")
+        fn.line(f"  {cast} = arith.index_cast {index} : index to {element} {loc}")
+    fn.line(f"  linalg.yield {cast} : {element} {loc}")
+    fn.line(f"}} -> {init.type} {loc}")
     return [value]
 
 
