@@ -243,6 +243,10 @@ CASES = [
      (normal(3, 2), normal(4, 3)), "yes"),
     ("dot_vector_matrix", lambda v, W: jnp.sum(jnp.tanh(v @ W)), (normal(3), normal(3, 4)), "yes"),
     ("dot_matrix_vector", lambda W, v: jnp.sum(jnp.tanh(W @ v)), (normal(4, 3), normal(3)), "yes"),
+    ("dot_sequence_matrix", lambda x, W: jnp.sum(jnp.tanh(x @ W)),
+     (normal(4, 2, 3), normal(3, 5)), "yes"),
+    ("dot_sequence_transposed", lambda x, W: jnp.sum(jnp.tanh(x @ W.T)) + jnp.sum(x @ W[0]),
+     (normal(4, 2, 3), normal(5, 3)), "yes"),
     ("dot_vector_vector", lambda u, v: jnp.tanh(u @ v), (normal(3), normal(3)), "yes"),
     ("scan_outputs", _step_scan, (normal(4, 2, 3), normal(2, 3), normal(3, 3)), "yes"),
     ("scan_reverse", _reverse_scan, (normal(4, 2, 3), normal(2, 3), normal(3, 3)), "yes"),
@@ -315,7 +319,7 @@ def test_cases_cover_the_primitive_table():
                 stack.extend(j.jaxpr if isinstance(j, jcore.ClosedJaxpr) else j
                              for j in jcore.jaxprs_in_params(eqn.params))
     elsewhere = {"add_any", "pjit", "closed_call", "core_call", "custom_vjp_call_jaxpr",
-                 "checkpoint", "remat", "custom_lin", "copy", "copy_p", "optimization_barrier",
+                 "checkpoint", "remat", "copy", "copy_p", "optimization_barrier",
                  "rem", "and", "xor", "not", "atan2", "sin", "cos", "floor", "ceil", "exp2",
                  "tan", "erf", "reduce_min", "squeeze", "expand_dims", "reshape"}
     missing = SUPPORTED_PRIMITIVES - seen - elsewhere

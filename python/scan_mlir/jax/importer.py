@@ -220,7 +220,7 @@ _CALL_PRIMITIVES = {
     "pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr",
     "core_call": "call_jaxpr", "custom_jvp_call": "call_jaxpr",
     "custom_vjp_call": "call_jaxpr", "custom_vjp_call_jaxpr": "fun_jaxpr",
-    "checkpoint": "jaxpr", "remat": "jaxpr", "custom_lin": None,
+    "checkpoint": "jaxpr", "remat": "jaxpr",
 }
 
 
@@ -866,24 +866,33 @@ def _dot_general(t: _Translator, eqn, args, ins):
     (lhs_contract, rhs_contract), (lhs_batch, rhs_batch) = eqn.params["dimension_numbers"]
     if lhs_batch or rhs_batch:
         raise UnsupportedError(f"dot_general with batch dimensions at "
-                               f"{_describe(t.location)} (only 2-D contractions are "
-                               "supported)")
+                               f"{_describe(t.location)} (only contractions of one "
+                               "dimension without batch dimensions are supported)")
     lhs, rhs = (t.materialize(a) for a in args)
     if len(lhs_contract) != 1 or len(rhs_contract) != 1:
         raise UnsupportedError(f"dot_general contracting {len(lhs_contract)} dimensions "
                                f"at {_describe(t.location)} (only one is supported)")
-    lc, rc = lhs_contract[0], rhs_contract[0]
-    if lhs.shape and len(lhs.shape) > 2 or len(rhs.shape) > 2:
-        raise UnsupportedError(f"dot_general of rank-{len(lhs.shape)} by "
-                               f"rank-{len(rhs.shape)} operands at "
-                               f"{_describe(t.location)} (ranks 1 and 2 are supported)")
     if not _is_float(dtype):
         raise UnsupportedError(f"dot_general on {dtype} at {_describe(t.location)}")
     for value in (lhs, rhs):
         if np.dtype(value.dtype) != dtype:
             raise UnsupportedError(f"dot_general of {value.dtype} into {dtype} at "
                                    f"{_describe(t.location)}")
-    # Vectors become one-row or one-column matrices.
+    lc, rc = lhs_contract[0], rhs_contract[0]
+    if len(lhs.shape) == 3 and lc == 2 and len(rhs.shape) <= 2:
+        return [_sequence_matmul(t, lhs, rhs, rc, shape, dtype)]
+    if len(lhs.shape) > 2 or len(rhs.shape) > 2:
+        raise UnsupportedError(f"dot_general of rank-{len(lhs.shape)} by "
+                               f"rank-{len(rhs.shape)} operands at "
+                               f"{_describe(t.location)} (ranks 1 and 2 are supported, "
+                               "and a rank-3 left operand contracting its last dimension)")
+    return [_matmul(t, lhs, rhs, lc, rc, dtype)]
+
+
+def _matmul(t: _Translator, lhs: _Value, rhs: _Value, lc: int, rc: int, dtype) -> _Value:
+    """linalg.matmul contracting lhs dimension lc with rhs dimension rc,
+    transposes written as indexing_maps; vectors become one-row or
+    one-column matrices and the unit dimension is dropped again."""
     lhs_vector, rhs_vector = len(lhs.shape) == 1, len(rhs.shape) == 1
     if lhs_vector:
         lhs = t.add_dims(lhs, (1, lhs.shape[0]), [0])
@@ -908,7 +917,28 @@ def _dot_general(t: _Translator, eqn, args, ins):
                    f"{rhs.type}) outs({zero.name} : {out_type}) -> {out_type}",
                    "mm", out_shape, dtype)
     drop = ([0] if lhs_vector else []) + ([1] if rhs_vector else [])
-    return [t.drop_unit_dims(product, drop)]
+    return t.drop_unit_dims(product, drop)
+
+
+def _sequence_matmul(t: _Translator, lhs: _Value, rhs: _Value, rc: int, shape,
+                     dtype) -> _Value:
+    """A rank-3 operand times a matrix, as a scan over the leading dimension
+    whose steps are 2-D matmuls: differentiable, and the form whose weight
+    gradients scan-optimize hoists out of the loop."""
+    fn = t.fn
+    t.note_op("scan.scan")
+    result = _Value(fn.fresh("proj"), tuple(shape), np.dtype(dtype))
+    step = _Value(fn.fresh(lhs.name[1:] + "_t"), lhs.shape[1:], lhs.dtype)
+    out_type = _tensor_type(shape, dtype)
+    loc = fn.module.loc(t.location)
+    fn.line(f"{result.name} = scan.scan sequences({step.name} = {lhs.name} : {lhs.type}) "
+            f"-> {out_type} {{")
+    fn.depth += 1
+    product = _matmul(t, step, rhs, 1, rc, dtype)
+    fn.line(f"scan.yield {product.name} : {product.type} {loc}")
+    fn.depth -= 1
+    fn.line(f"}} {loc}")
+    return result
 
 
 def _translate_call(t: _Translator, eqn, args, ins):
