@@ -10,6 +10,7 @@ the scan-opt under test lacks it."""
 import inspect
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -485,3 +486,15 @@ def test_export_bad_wrt_name(tmp_path):
     result = _export(tmp_path, "model.py:rnn", "--like", "like.npz", "--wrt", "V", "-o", "o.mlir")
     assert result.returncode == 1 and "no parameter named 'V'" in result.stderr
     assert not (tmp_path / "o.mlir").exists()
+
+
+def test_documentation_table_lists_every_primitive():
+    table = (REPO / "docs" / "JAX-primitives.md").read_text()
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    documented = set()
+    for cell in rows:
+        documented.update(name.split("/")[0] for name in
+                          re.findall(r"`([a-z_0-9/]+)`", cell))
+        documented.update(re.findall(r"/([a-z_0-9]+)`", cell))
+    missing = SUPPORTED_PRIMITIVES - documented
+    assert not missing, f"primitives missing from docs/JAX-primitives.md: {sorted(missing)}"
