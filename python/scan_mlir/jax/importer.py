@@ -184,6 +184,11 @@ class _Function:
         self.body: list[str] = []
         self.depth = 1
         self.names: dict[str, int] = {}
+        # Values that are another value with unit dimensions added
+        # (name -> (source, added dimensions)), and 2-D transposes
+        # (name -> source): later ops read through them.
+        self.unit_expansions: dict[str, tuple] = {}
+        self.transposes: dict[str, "_Value"] = {}
 
     def fresh(self, hint: str) -> str:
         hint = re.sub(r"[^A-Za-z0-9_]", "_", hint) or "v"
@@ -337,6 +342,9 @@ class _Translator:
         """Removes size-1 dimensions `dims` with a rank-reducing slice."""
         if not dims:
             return value
+        expansion = self.fn.unit_expansions.get(value.name)
+        if expansion is not None and sorted(expansion[1]) == sorted(dims):
+            return expansion[0]
         shape = [d for i, d in enumerate(value.shape) if i not in dims]
         zeros = ", ".join("0" for _ in value.shape)
         sizes = ", ".join(str(d) for d in value.shape)
@@ -352,11 +360,14 @@ class _Translator:
         if not dims:
             return value
         init = self.empty(shape, value.dtype)
-        return self.op(
+        result = self.op(
             "linalg.broadcast",
             f"linalg.broadcast ins({value.name} : {value.type}) "
             f"outs({init.name} : {init.type}) dimensions = {_ints(dims)}",
             "bcast", shape, value.dtype)
+        if all(shape[d] == 1 for d in dims):
+            self.fn.unit_expansions[result.name] = (value, list(dims))
+        return result
 
     def broadcast(self, value, shape, broadcast_dimensions) -> _Value:
         """broadcast_in_dim: operand dimension i goes to result dimension
@@ -454,6 +465,31 @@ class _Translator:
         active = {v for v, a in zip(inner.invars, ins) if a}
         self.run(inner, env, active)
         return [self.read(env, v) for v in inner.outvars]
+
+
+_PURE_ONE_LINE = re.compile(
+    r"^\s*(%[A-Za-z_][\w]*) = (arith|math|tensor|linalg\.(broadcast|transpose|matmul|fill)"
+    r"|scan\.stop_gradient)")
+_NAME = re.compile(r"%[A-Za-z_][\w]*")
+
+
+def _remove_unused(lines: list[str]) -> list[str]:
+    """Drops one-line ops whose results nothing reads (the leftovers of
+    broadcasts and transposes that later ops read through), to a fixed point."""
+    while True:
+        uses: dict[str, int] = {}
+        for line in lines:
+            for name in _NAME.findall(line):
+                uses[name] = uses.get(name, 0) + 1
+        kept = []
+        for line in lines:
+            match = _PURE_ONE_LINE.match(line)
+            if match and line.rstrip().endswith(")") and uses[match.group(1)] == 1:
+                continue
+            kept.append(line)
+        if len(kept) == len(lines):
+            return kept
+        lines = kept
 
 
 def _broadcast_array(array, shape, broadcast_dimensions):
@@ -726,9 +762,13 @@ def _transpose(t: _Translator, eqn, args, ins):
     if permutation == sorted(permutation):
         return [x]
     init = t.empty(shape, dtype)
-    return [t.op("linalg.transpose",
-                 f"linalg.transpose ins({x.name} : {x.type}) outs({init.name} : "
-                 f"{init.type}) permutation = {_ints(permutation)}", "transposed", shape, dtype)]
+    result = t.op("linalg.transpose",
+                  f"linalg.transpose ins({x.name} : {x.type}) outs({init.name} : "
+                  f"{init.type}) permutation = {_ints(permutation)}", "transposed",
+                  shape, dtype)
+    if len(shape) == 2:
+        t.fn.transposes[result.name] = x
+    return [result]
 
 
 def _ints(values) -> str:
@@ -879,6 +919,12 @@ def _dot_general(t: _Translator, eqn, args, ins):
             raise UnsupportedError(f"dot_general of {value.dtype} into {dtype} at "
                                    f"{_describe(t.location)}")
     lc, rc = lhs_contract[0], rhs_contract[0]
+    # A transposed matrix operand is read through indexing_maps instead
+    # (the transpose is left unused and removed).
+    if lhs.name in t.fn.transposes:
+        lhs, lc = t.fn.transposes[lhs.name], 1 - lc
+    if rhs.name in t.fn.transposes:
+        rhs, rc = t.fn.transposes[rhs.name], 1 - rc
     if len(lhs.shape) == 3 and lc == 2 and len(rhs.shape) <= 2:
         return [_sequence_matmul(t, lhs, rhs, rc, shape, dtype)]
     if len(lhs.shape) > 2 or len(rhs.shape) > 2:
@@ -1089,6 +1135,15 @@ def _leaf_names(fun, args) -> list[str]:
     return names
 
 
+def _definition_location(fun):
+    """(file, line, 1) of the `def` of `fun`, for the ops that return its results."""
+    try:
+        target = inspect.unwrap(fun)
+        return inspect.getsourcefile(target), inspect.getsourcelines(target)[1], 1
+    except (TypeError, OSError):
+        return None
+
+
 def _normalize_argnums(argnums, count: int) -> tuple[int, ...]:
     if isinstance(argnums, int):
         argnums = (argnums,)
@@ -1149,13 +1204,13 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0) -> Imp
     translator.run(jaxpr, env, active)
 
     results = []
-    translator.location = None
+    translator.location = _definition_location(fun)
     for var, (shape, dtype) in zip(jaxpr.outvars, out_leaves):
         value = translator.materialize(translator.read(env, var), shape, dtype)
         if shape == ():
             scalar = fn.fresh("cost" if scalar_cost else "out")
             fn.line(f"{scalar} = tensor.extract {value.name}[] : {value.type} "
-                    f"{module.loc(None)}")
+                    f"{module.loc(translator.location)}")
             results.append((scalar, _element_type(dtype)))
         else:
             results.append((value.name, value.type))
@@ -1163,18 +1218,15 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0) -> Imp
     signature = ", ".join(result_types)
     if len(result_types) != 1:
         signature = f"({signature})"
+    loc = module.loc(translator.location)
     if results:
-        fn.line(f"return {', '.join(n for n, _ in results)} : {', '.join(result_types)}")
+        fn.line(f"return {', '.join(n for n, _ in results)} : {', '.join(result_types)} {loc}")
     else:
-        fn.line("return")
+        fn.line(f"return {loc}")
 
-    lines = module.location_table()
-    if lines:
-        lines.append("")
-    lines.append("module {")
+    lines = ["module {"]
     lines.append(f"  func.func @cost({', '.join(params)}) -> {signature} {{")
-    lines += ["  " + line for line in fn.constants]
-    lines += ["  " + line for line in fn.body]
+    lines += ["  " + line for line in _remove_unused(fn.constants + fn.body)]
     lines.append("  }")
     grad_entry = None
     if scalar_cost:
@@ -1195,8 +1247,17 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0) -> Imp
             lines.append("    return")
         lines.append("  }")
     lines.append("}")
+    body = "\n".join(lines) + "\n"
+    # Aliases numbered in order of first use, unused ones left out.
+    renumbered: dict[str, str] = {}
+    for alias in re.findall(r"#loc\d+", body):
+        renumbered.setdefault(alias, f"#loc{len(renumbered) + 1}")
+    body = re.sub(r"#loc\d+", lambda m: renumbered[m.group(0)], body)
+    definitions = {line.split(" ")[0]: line.split(" = ", 1)[1]
+                   for line in module.location_table()}
+    table = [f"{new} = {definitions[old]}" for old, new in renumbered.items()]
     return ImportedModule(
-        text="\n".join(lines) + "\n",
+        text="\n".join(table) + ("\n\n" if table else "") + body,
         cost_entry="cost",
         grad_entry=grad_entry,
         in_tree=in_tree,
