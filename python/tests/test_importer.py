@@ -182,6 +182,14 @@ def _nested_scan(x, h0, W):
     return jnp.sum(h)
 
 
+_MIXING = np.array([[0.5, -0.25, 0.0], [0.125, 1.0, 0.5], [0.0, 0.25, -1.0]])
+
+
+def _captured_in_body(x, h0):
+    h, _ = lax.scan(lambda h, xt: (jnp.tanh(xt + h @ _MIXING), None), h0, x)
+    return jnp.sum(h)
+
+
 def _jit_inside(x, W):
     inner = jax.jit(lambda a, b: jnp.tanh(a @ b))
     return jnp.sum(inner(x, W))
@@ -255,6 +263,12 @@ CASES = [
     ("scan_two_carries", _two_carries,
      (normal(4, 2, 3), normal(2, 3), normal(2, 3), normal(3, 3)), "yes"),
     ("scan_nested", _nested_scan, (normal(3, 2, 3), normal(2, 3), normal(3, 3)), "pending"),
+    ("scan_literal_init", lambda x: jnp.sum(lax.scan(lambda c, xt: (c * 0.5 + jnp.sum(xt),
+                                                                    c), 0.0, x)[1]),
+     (normal(4, 3),), "yes"),
+    ("scan_captured_array", _captured_in_body, (normal(4, 2, 3), normal(2, 3)), "yes"),
+    ("select_n_integer", lambda x, k: jnp.sum(lax.select_n(k, x, x * 2.0, -x)),
+     (normal(3,), np.array([0, 2, 1], np.int32)), "pending"),
     ("jit_inlined", _jit_inside, (normal(2, 3), normal(3, 4)), "yes"),
     ("custom_jvp_relu", lambda x: jnp.sum(jax.nn.relu(x) * x), (normal(3, 4),), "pending"),
     ("custom_jvp_softplus", lambda x: jnp.sum(jax.nn.softplus(x)), (normal(3, 4),), "no"),
@@ -498,3 +512,30 @@ def test_documentation_table_lists_every_primitive():
         documented.update(re.findall(r"/([a-z_0-9]+)`", cell))
     missing = SUPPORTED_PRIMITIVES - documented
     assert not missing, f"primitives missing from docs/JAX-primitives.md: {sorted(missing)}"
+
+
+def test_transposed_operand_is_read_through_indexing_maps():
+    module = import_function(lambda x, W: jnp.sum(x @ W.T), (normal(2, 3), normal(4, 3)))
+    assert "linalg.transpose" not in module.text
+    assert "affine_map<(d0, d1, d2) -> (d1, d2)>" in module.text
+
+
+@needs_tools
+def test_float32_gradient(tmp_path):
+    def fun(x, h0, W):
+        h, _ = lax.scan(lambda h, xt: (jnp.tanh(xt + h @ W), None), h0, x)
+        return jnp.sum(h)
+
+    args = (normal(4, 2, 3, dtype=np.float32), normal(2, 3, dtype=np.float32),
+            normal(3, 3, dtype=np.float32))
+    module = check_gradient(tmp_path, fun, args, argnums=2, rtol=1e-5, atol=1e-6)
+    assert "tensor<3x3xf32>" in module.text and "f64" not in module.text
+
+
+@needs_tools
+def test_tensor_valued_function_runs(tmp_path):
+    def fun(x, h0, W):
+        h, hs = lax.scan(lambda h, xt: (jnp.tanh(xt + h @ W), h), h0, x)
+        return h, hs, jnp.sum(h)
+
+    check_forward(tmp_path, fun, (normal(4, 2, 3), normal(2, 3), normal(3, 3)))

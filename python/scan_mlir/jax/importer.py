@@ -318,7 +318,8 @@ class _Translator:
 
     def op(self, mlir_op: str, text: str, hint: str, shape, dtype) -> _Value:
         """Writes `%name = <text> loc(...)`; `text` starts with the op name."""
-        self.note_op(mlir_op)
+        if _is_float(dtype):  # no gradient flows through other results
+            self.note_op(mlir_op)
         value = _Value(self.fn.fresh(hint), tuple(shape), np.dtype(dtype))
         self.fn.line(f"{value.name} = {text} {self.fn.module.loc(self.location)}")
         return value
@@ -556,7 +557,7 @@ def _binary(t: _Translator, eqn, args, ins):
         raise UnsupportedError(f"unsupported primitive '{name}' on {in_dtype} at "
                                f"{_describe(t.location)}")
     if all(isinstance(a, _Constant) for a in args):
-        return [t.materialize(_Constant(_fold(name, args, dtype)))]
+        return [_Constant(_fold(name, args, dtype))]
     a, b = (t.implicit_broadcast(x, shape, in_dtype) for x in args)
     mlir_op = table[name]
     ty = _tensor_type(shape, dtype)
