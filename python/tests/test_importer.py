@@ -207,11 +207,12 @@ CASES = [
      (positive(3, 4),), "yes"),
     ("logistic", lambda x: jnp.sum(jax.nn.sigmoid(x)), (normal(3, 4),), "yes"),
     ("integer_pow", lambda x: jnp.sum(x ** 3 + x ** -2 + x ** 2), (positive(2, 3),), "yes"),
-    ("pow", lambda x, y: jnp.sum(x ** y), (positive(2, 3), normal(2, 3)), "no"),
+    ("pow", lambda x, y: jnp.sum(x ** y), (positive(2, 3), normal(2, 3)), "pending"),
     ("square", lambda x: jnp.sum(jnp.square(x)), (normal(2, 3),), "yes"),
-    ("sqrt_rsqrt", lambda x: jnp.sum(jnp.sqrt(x) + lax.rsqrt(x)), (positive(2, 3),), "no"),
-    ("abs", lambda x: jnp.sum(jnp.abs(x)), (normal(2, 3),), "no"),
-    ("log1p_expm1", lambda x: jnp.sum(jnp.log1p(x) + jnp.expm1(x)), (positive(2, 3),), "no"),
+    ("sqrt_rsqrt", lambda x: jnp.sum(jnp.sqrt(x) + lax.rsqrt(x)), (positive(2, 3),), "pending"),
+    ("abs", lambda x: jnp.sum(jnp.abs(x)), (normal(2, 3),), "pending"),
+    ("tan", lambda x: jnp.sum(jnp.tan(x)), (normal(2, 3),), "no"),
+    ("log1p_expm1", lambda x: jnp.sum(jnp.log1p(x) + jnp.expm1(x)), (positive(2, 3),), "pending"),
     ("broadcast_in_dim", lambda x: jnp.sum(jnp.broadcast_to(x, (2, 3, 4)) * 1.5),
      (normal(3, 1),), "yes"),
     ("reshape_unit_dims", lambda x: jnp.sum(x.reshape(1, 3, 1, 4) * 2.0), (normal(3, 4),), "yes"),
@@ -228,9 +229,9 @@ CASES = [
      (normal(2, 3), normal(2, 1)), "yes"),
     ("reduce_sum_axis", lambda x: jnp.sum(jnp.tanh(jnp.sum(x, axis=0))), (normal(3, 4),), "yes"),
     ("reduce_max", lambda x: jnp.sum(jnp.max(x, axis=1)), (normal(3, 4),), "pending"),
-    ("reduce_min", lambda x: jnp.sum(jnp.min(x, axis=0)), (normal(3, 4),), "no"),
+    ("reduce_min", lambda x: jnp.sum(jnp.min(x, axis=0)), (normal(3, 4),), "pending"),
     ("convert_f32", lambda x: jnp.sum(jnp.tanh(x.astype(jnp.float32)).astype(jnp.float64)),
-     (normal(2, 3),), "no"),
+     (normal(2, 3),), "pending"),
     ("compare_select", lambda x, y: jnp.sum(jnp.where(x > y, x * 2.0, y)),
      (normal(3, 4), normal(3, 4)), "pending"),
     ("compare_all", lambda x: jnp.sum((x < 0.1) | (x >= 0.3) & (x != 0.2) | (x <= -0.5)
@@ -271,9 +272,9 @@ CASES = [
      (normal(3,), np.array([0, 2, 1], np.int32)), "pending"),
     ("jit_inlined", _jit_inside, (normal(2, 3), normal(3, 4)), "yes"),
     ("custom_jvp_relu", lambda x: jnp.sum(jax.nn.relu(x) * x), (normal(3, 4),), "pending"),
-    ("custom_jvp_softplus", lambda x: jnp.sum(jax.nn.softplus(x)), (normal(3, 4),), "no"),
+    ("custom_jvp_softplus", lambda x: jnp.sum(jax.nn.softplus(x)), (normal(3, 4),), "pending"),
     ("custom_jvp_logsumexp", lambda x: jnp.sum(jax.nn.logsumexp(x, axis=1)), (normal(3, 4),),
-     "no"),
+     "pending"),
     ("custom_vjp", lambda x: jnp.sum(_custom_square(jnp.tanh(x))), (normal(3, 4),), "yes"),
     ("float32", lambda x, W: jnp.sum(jnp.tanh(x @ W)),
      (normal(2, 3, dtype=np.float32), normal(3, 4, dtype=np.float32)), "yes"),
@@ -336,7 +337,7 @@ def test_cases_cover_the_primitive_table():
     elsewhere = {"add_any", "pjit", "closed_call", "core_call", "custom_vjp_call_jaxpr",
                  "checkpoint", "remat", "copy", "copy_p", "optimization_barrier",
                  "rem", "and", "xor", "not", "atan2", "sin", "cos", "floor", "ceil", "exp2",
-                 "tan", "erf", "reduce_min", "squeeze", "expand_dims", "reshape"}
+                 "erf", "reduce_min", "squeeze", "expand_dims", "reshape"}
     missing = SUPPORTED_PRIMITIVES - seen - elsewhere
     assert not missing, f"primitives without a test case: {sorted(missing)}"
 
@@ -370,19 +371,19 @@ def test_batched_dot_general_is_refused():
     assert "batch dimensions" in message and f"{HERE}:{_line_of(_batched)}" in message
 
 
-def _sqrt_of_second(x, y):
-    return jnp.sum(x * jnp.sqrt(y))
+def _tan_of_second(x, y):
+    return jnp.sum(x * jnp.tan(y))
 
 
 def test_gradient_refusal_only_on_the_path():
-    # sqrt of y is fine when only x is differentiated ...
-    module = import_function(_sqrt_of_second, (normal(3), positive(3)), argnums=0)
-    assert "math.sqrt" in module.text and module.wrt_leaves == [0]
+    # tan of y is fine when only x is differentiated ...
+    module = import_function(_tan_of_second, (normal(3), positive(3)), argnums=0)
+    assert "math.tan" in module.text and module.wrt_leaves == [0]
     # ... and refused when y is.
     with pytest.raises(UnsupportedError) as error:
-        import_function(_sqrt_of_second, (normal(3), positive(3)), argnums=1)
-    assert f"'sqrt' at {HERE}:{_line_of(_sqrt_of_second)}" in str(error.value)
-    assert "math.sqrt" in str(error.value)
+        import_function(_tan_of_second, (normal(3), positive(3)), argnums=1)
+    assert f"'tan' at {HERE}:{_line_of(_tan_of_second)}" in str(error.value)
+    assert "math.tan" in str(error.value)
 
 
 def test_integer_argument_cannot_be_differentiated():
@@ -416,12 +417,12 @@ def test_locations_name_the_user_lines():
 def test_diagnostics_point_at_the_user_line(tmp_path):
     """scan-differentiate's error on an op without a rule names this file's
     line: the module asks for the gradient the importer would refuse."""
-    module = import_function(_sqrt_of_second, (normal(3), positive(3)), argnums=0)
+    module = import_function(_tan_of_second, (normal(3), positive(3)), argnums=0)
     text = module.text.replace("wrt [0]", "wrt [1]")
     result = scan_opt(text, "--scan-differentiate")
     assert result.returncode != 0
-    assert f"{HERE}:{_line_of(_sqrt_of_second)}:" in result.stderr
-    assert "math.sqrt" in result.stderr
+    assert f"{HERE}:{_line_of(_tan_of_second)}:" in result.stderr
+    assert "math.tan" in result.stderr
 
 
 # ----- the interface ------------------------------------------------------------

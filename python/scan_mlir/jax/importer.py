@@ -40,22 +40,22 @@ class ImportedModule:
     out_leaves: list
 
 
-# MLIR ops that `scan-differentiate` has a reverse rule for (docs/Differentiation.md),
-# including those of the differentiation-coverage work (select, max/min,
-# max-reductions, stop_gradient, nested scans). A gradient through any other op
-# is refused by the importer before a module is written.
+# MLIR ops that `scan-differentiate` has a reverse rule for: those of
+# docs/Differentiation.md and of the differentiation-coverage rules (select,
+# max/min, max/min reductions, more math ops, float conversions,
+# stop_gradient, nested scans). A gradient through any other op with a float
+# result is refused before a module is returned.
 DIFFERENTIABLE_OPS = frozenset({
     "arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arith.negf",
     "arith.constant", "arith.select", "arith.maximumf", "arith.minimumf",
-    "math.tanh", "math.exp", "math.log",
+    "arith.extf", "arith.truncf", "arith.sitofp", "arith.uitofp",
+    "math.tanh", "math.exp", "math.log", "math.sqrt", "math.rsqrt", "math.powf",
+    "math.absf", "math.log1p", "math.expm1", "math.sin", "math.cos",
     "tensor.empty", "linalg.fill", "tensor.extract", "tensor.extract_slice",
     "tensor.insert_slice", "tensor.concat", "linalg.transpose",
     "linalg.broadcast", "linalg.reduce", "linalg.reduce with arith.maximumf",
-    "linalg.matmul", "scan.scan",
+    "linalg.reduce with arith.minimumf", "linalg.matmul", "scan.scan",
     "scan.stop_gradient",
-    # Conversions between float widths are identities for the gradient's
-    # structure but have no rule; they are listed so that the refusal
-    # below names them only when they really lie on the path.
 })
 
 _ELEMENT_TYPES = {
