@@ -154,6 +154,21 @@ def test_compile_tensor_valued_forward():
     np.testing.assert_allclose(got, final_state(W, x, h0), rtol=1e-12)
 
 
+def test_compile_under_vmap_and_with_integer_arguments():
+    def f(W, x, weights):
+        return jnp.sum(jnp.tanh(x @ W) * weights.astype(x.dtype))
+    rng = np.random.default_rng(3)
+    W, xs = rng.normal(size=(3, 3)), rng.normal(size=(4, 2, 3))
+    weights = np.array([[1, 0, 2], [0, 1, 1]], dtype=np.int32)
+    compiled = sj.compile(f)
+    batched = jax.vmap(jax.grad(compiled), in_axes=(None, 0, None))(W, xs, weights)
+    expected = jax.vmap(jax.grad(f), in_axes=(None, 0, None))(W, xs, weights)
+    assert max_relative_error(batched, expected) < TOLERANCE
+    # The integer argument gets a float0 cotangent, as under jax.grad of f itself.
+    gW, gx = jax.grad(compiled, argnums=(0, 1))(W, xs[0], weights)
+    assert max_relative_error((gW, gx), jax.grad(f, argnums=(0, 1))(W, xs[0], weights)) < TOLERANCE
+
+
 # --- to_mlir ------------------------------------------------------------------
 
 def test_to_mlir_names_the_entries_and_the_source():
