@@ -182,6 +182,11 @@ def _nested_scan(x, h0, W):
     return jnp.sum(h)
 
 
+# More than 64 elements, not all equal: written in hex.
+_LARGE_FLOATS = np.linspace(-2.0, 3.0, 80).reshape(8, 10)
+_LARGE_INTS = np.arange(80, dtype=np.int32).reshape(8, 10) % 7
+_LARGE_MASK = (np.arange(80).reshape(8, 10) % 3) == 0
+
 _MIXING = np.array([[0.5, -0.25, 0.0], [0.125, 1.0, 0.5], [0.0, 0.25, -1.0]])
 
 
@@ -270,6 +275,9 @@ CASES = [
     ("scan_captured_array", _captured_in_body, (normal(4, 2, 3), normal(2, 3)), "yes"),
     ("select_n_integer", lambda x, k: jnp.sum(lax.select_n(k, x, x * 2.0, -x)),
      (normal(3,), np.array([0, 2, 1], np.int32)), "pending"),
+    ("large_constants", lambda x: jnp.sum(jnp.where(_LARGE_MASK, x * _LARGE_FLOATS, x)
+                                          + _LARGE_INTS),
+     (normal(8, 10),), "pending"),
     ("jit_inlined", _jit_inside, (normal(2, 3), normal(3, 4)), "yes"),
     ("custom_jvp_relu", lambda x: jnp.sum(jax.nn.relu(x) * x), (normal(3, 4),), "pending"),
     ("custom_jvp_softplus", lambda x: jnp.sum(jax.nn.softplus(x)), (normal(3, 4),), "pending"),

@@ -114,16 +114,13 @@ def _dense(array: np.ndarray) -> str:
         raise UnsupportedError("empty arrays are not supported")
     if np.all(flat == flat[0]) or (flat.size > 0 and _all_nan(flat)):
         return f"dense<{_scalar_literal(flat[0], array.dtype)}>"
-    if flat.size <= 64 and array.dtype != np.bool_:
+    if flat.size <= 64 or array.dtype == np.bool_:  # MLIR packs i1 in hex as bits
         def nest(a):
             if a.ndim == 0:
                 return _scalar_literal(a, array.dtype)
             return "[" + ", ".join(nest(s) for s in a) + "]"
         return f"dense<{nest(array)}>"
-    if array.dtype == np.bool_:
-        data = array.astype(np.uint8)
-    else:
-        data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"))
+    data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"))
     return f'dense<"0x{data.tobytes().hex().upper()}">'
 
 
