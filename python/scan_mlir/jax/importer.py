@@ -244,21 +244,26 @@ def _active_outputs(jaxpr, active_inputs: list[bool]) -> list[bool]:
     return [isinstance(v, jax_core.Var) and v in active for v in jaxpr.outvars]
 
 
+def _scan_activity(params, ins: list[bool]) -> tuple[list[bool], list[bool]]:
+    """The activity of a scan body's inputs and outputs: a carry is active
+    when its initial value or the value the body yields for it is."""
+    body, _ = _open_jaxpr(params["jaxpr"])
+    carries = slice(params["num_consts"], params["num_consts"] + params["num_carry"])
+    state = list(ins)
+    while True:
+        outs = _active_outputs(body, state)
+        updated = [a or o for a, o in zip(state[carries], outs[:params["num_carry"]])]
+        if updated == state[carries]:
+            return state, outs
+        state[carries] = updated
+
+
 def _equation_activity(eqn, ins: list[bool]) -> list[bool]:
     name = eqn.primitive.name
     if name == "stop_gradient":
         return [False] * len(eqn.outvars)
     if name == "scan":
-        body, _ = _open_jaxpr(eqn.params["jaxpr"])
-        n_consts, n_carry = eqn.params["num_consts"], eqn.params["num_carry"]
-        state = list(ins)
-        while True:
-            outs = _active_outputs(body, state)
-            carry = [a or o for a, o in zip(state[n_consts:n_consts + n_carry],
-                                            outs[:n_carry])]
-            if carry == state[n_consts:n_consts + n_carry]:
-                break
-            state[n_consts:n_consts + n_carry] = carry
+        _, outs = _scan_activity(eqn.params, ins)
         return [o and _is_float(v.aval.dtype) for o, v in zip(outs, eqn.outvars)]
     any_in = any(ins)
     return [any_in and _is_float(v.aval.dtype) for v in eqn.outvars]
@@ -308,9 +313,8 @@ class _Translator:
         if dtype is not None:
             array = array.astype(dtype)
         if shape is not None and array.shape != tuple(shape):
-            flat = array.reshape(-1)
-            if flat.size and np.all(flat == flat[0]):
-                return self.splat(flat[0], shape, array.dtype)
+            # jaxprs' implicit broadcasting aligns trailing dimensions, as NumPy's.
+            array = np.broadcast_to(array, tuple(shape))
         return self.constant(array)
 
     def op(self, mlir_op: str, text: str, hint: str, shape, dtype) -> _Value:
@@ -372,8 +376,7 @@ class _Translator:
         broadcast_dimensions[i]; size-1 operand dimensions stretch."""
         shape = tuple(shape)
         if isinstance(value, _Constant):
-            return self.materialize(
-                _Constant(_broadcast_array(value.array, shape, broadcast_dimensions)))
+            return _Constant(_broadcast_array(value.array, shape, broadcast_dimensions))
         stretched = [i for i, d in enumerate(broadcast_dimensions)
                      if value.shape[i] != shape[d]]
         value = self.drop_unit_dims(value, stretched)
@@ -394,7 +397,7 @@ class _Translator:
     def reshape(self, value: _Value, shape) -> _Value:
         shape = tuple(shape)
         if isinstance(value, _Constant):
-            return self.materialize(_Constant(value.array.reshape(shape)))
+            return _Constant(value.array.reshape(shape))
         if value.shape == shape:
             return value
         squeezed = [d for d in value.shape if d != 1]
@@ -1008,15 +1011,7 @@ def _scan(t: _Translator, eqn, args, ins):
     carries = [t.materialize(a) for a in args[n_consts:n_consts + n_carry]]
     sequences = [t.materialize(a) for a in args[n_consts + n_carry:]]
     fn = t.fn
-    # The activity of the body's inputs at the carries' fixed point.
-    state = list(ins)
-    while True:
-        outs = _active_outputs(body, state)
-        carry = [a or o for a, o in zip(state[n_consts:n_consts + n_carry],
-                                        outs[:n_carry])]
-        if carry == state[n_consts:n_consts + n_carry]:
-            break
-        state[n_consts:n_consts + n_carry] = carry
+    state, _ = _scan_activity(params, ins)
     t.note_op("scan.scan")
 
     result_types = []
