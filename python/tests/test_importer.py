@@ -275,6 +275,8 @@ CASES = [
     ("scan_captured_array", _captured_in_body, (normal(4, 2, 3), normal(2, 3)), "yes"),
     ("select_n_integer", lambda x, k: jnp.sum(lax.select_n(k, x, x * 2.0, -x)),
      (normal(3,), np.array([0, 2, 1], np.int32)), "pending"),
+    ("constant_broadcast", lambda x: jnp.sum(jnp.tanh(x + np.linspace(0.0, 1.0, 4))),
+     (normal(3, 4),), "yes"),
     ("large_constants", lambda x: jnp.sum(jnp.where(_LARGE_MASK, x * _LARGE_FLOATS, x)
                                           + _LARGE_INTS),
      (normal(8, 10),), "pending"),
