@@ -229,6 +229,11 @@ CASES = [
     ("transpose_3d", lambda x: jnp.sum(jnp.transpose(x, (2, 0, 1)) * jnp.arange(4.0)),
      (normal(2, 4, 3),), "yes"),
     ("slice", lambda x: jnp.sum(jnp.tanh(x[1:3, ::2])), (normal(4, 5),), "yes"),
+    ("constant_index", lambda x: jnp.sum(jnp.tanh(x[1] + x[-1] + x[jnp.array(2)] + x[:, 0][0])),
+     (normal(4, 3),), "yes"),
+    ("dynamic_update_slice", lambda x, y: jnp.sum(jnp.tanh(
+        lax.dynamic_update_slice(x, y * 2.0, (jnp.int32(1), jnp.int32(5))))),
+     (normal(4, 3), normal(2, 2)), "yes"),
     ("split", lambda x: jnp.sum(jnp.split(x, [1, 3], axis=1)[1] * 2.0), (normal(2, 5),), "yes"),
     ("concatenate", lambda x, y: jnp.sum(jnp.tanh(jnp.concatenate([x, y, x], axis=1))),
      (normal(2, 3), normal(2, 1)), "yes"),
@@ -373,6 +378,18 @@ def test_unsupported_primitive_names_it_and_the_line():
         import_function(_sorting, (normal(4),))
     message = str(error.value)
     assert message == f"unsupported primitive 'sort' at {HERE}:{_line_of(_sorting)}"
+
+
+def _traced_index(x, i):
+    return jnp.sum(x[i])
+
+
+def test_traced_index_is_refused():
+    with pytest.raises(UnsupportedError) as error:
+        import_function(_traced_index, (normal(4, 3), np.int32(1)))
+    message = str(error.value)
+    assert message == (f"dynamic_slice with traced start indices at "
+                       f"{HERE}:{_line_of(_traced_index)} (only constant indices are supported)")
 
 
 def test_batched_dot_general_is_refused():

@@ -437,15 +437,17 @@ class _Translator:
             saved = (self.location, self.primitive, self.active)
             self.location, self.primitive = location, eqn.primitive.name
             self.active = any(ins) and any(outs_active)
-            rule = _RULES.get(eqn.primitive.name)
-            if rule is None and eqn.primitive.name in _CALL_PRIMITIVES:
-                rule = _translate_call
-            if rule is None:
-                raise UnsupportedError(
-                    f"unsupported primitive '{eqn.primitive.name}' at "
-                    f"{_describe(location)}")
             args = [self.read(env, v) for v in eqn.invars]
-            results = rule(self, eqn, args, ins)
+            results = _fold_constants(eqn, args)
+            if results is None:
+                rule = _RULES.get(eqn.primitive.name)
+                if rule is None and eqn.primitive.name in _CALL_PRIMITIVES:
+                    rule = _translate_call
+                if rule is None:
+                    raise UnsupportedError(
+                        f"unsupported primitive '{eqn.primitive.name}' at "
+                        f"{_describe(location)}")
+                results = rule(self, eqn, args, ins)
             for var, value in zip(eqn.outvars, results):
                 if isinstance(var, jax_core.DropVar):
                     continue
@@ -491,6 +493,31 @@ def _remove_unused(lines: list[str]) -> list[str]:
         if len(kept) == len(lines):
             return kept
         lines = kept
+
+
+# Equations whose operands are all constants are evaluated by JAX itself
+# (e.g. the index arithmetic of x[i] for a constant i), up to this many
+# result elements; iota stays an op, as the table of primitives says.
+_FOLD_LIMIT = 4096
+_NEVER_FOLDED = {"iota", "scan"} | set(_CALL_PRIMITIVES)
+
+
+def _fold_constants(eqn, args):
+    if eqn.primitive.name in _NEVER_FOLDED or not args:
+        return None
+    if not all(isinstance(a, _Constant) for a in args):
+        return None
+    if any(np.prod(v.aval.shape, dtype=np.int64) > _FOLD_LIMIT for v in eqn.outvars):
+        return None
+    try:
+        with jax.ensure_compile_time_eval():
+            results = eqn.primitive.bind(*[a.array for a in args], **eqn.params)
+    except Exception:  # left to the primitive's rule, which says what is wrong
+        return None
+    if not eqn.primitive.multiple_results:
+        results = [results]
+    return [_Constant(np.asarray(r, dtype=v.aval.dtype))
+            for r, v in zip(results, eqn.outvars)]
 
 
 def _broadcast_array(array, shape, broadcast_dimensions):
@@ -806,6 +833,38 @@ def _split(t: _Translator, eqn, args, ins):
     return results
 
 
+def _constant_starts(t: _Translator, indices, operand_shape, sizes, what: str):
+    """Start indices of a dynamic slice that are constants, clamped as JAX
+    clamps them; traced indices are refused."""
+    starts = []
+    for index, dim, size in zip(indices, operand_shape, sizes):
+        if not isinstance(index, _Constant):
+            raise UnsupportedError(f"{what} with traced start indices at "
+                                   f"{_describe(t.location)} (only constant indices "
+                                   "are supported)")
+        starts.append(min(max(int(index.array), 0), dim - size))
+    return starts
+
+
+def _dynamic_slice(t: _Translator, eqn, args, ins):
+    shape, _ = _out_aval(eqn)
+    x = t.materialize(args[0])
+    sizes = list(eqn.params["slice_sizes"])
+    starts = _constant_starts(t, args[1:], x.shape, sizes, "dynamic_slice")
+    return [_extract_slice(t, x, starts, sizes, [1] * len(sizes), shape)]
+
+
+def _dynamic_update_slice(t: _Translator, eqn, args, ins):
+    shape, dtype = _out_aval(eqn)
+    x, update = t.materialize(args[0]), t.materialize(args[1])
+    starts = _constant_starts(t, args[2:], x.shape, update.shape, "dynamic_update_slice")
+    ones = [1] * len(shape)
+    return [t.op("tensor.insert_slice",
+                 f"tensor.insert_slice {update.name} into {x.name}{_ints(starts)} "
+                 f"{_ints(update.shape)} {_ints(ones)} : {update.type} into {x.type}",
+                 "updated", shape, dtype)]
+
+
 def _concatenate(t: _Translator, eqn, args, ins):
     shape, dtype = _out_aval(eqn)
     parts = [t.materialize(a) for a in args]
@@ -1093,6 +1152,8 @@ _RULES = {
     "expand_dims": _squeeze,
     "transpose": _transpose,
     "slice": _slice,
+    "dynamic_slice": _dynamic_slice,
+    "dynamic_update_slice": _dynamic_update_slice,
     "split": _split,
     "concatenate": _concatenate,
     "rev": _rev,
