@@ -1171,21 +1171,28 @@ SUPPORTED_PRIMITIVES = frozenset(_RULES) | frozenset(_CALL_PRIMITIVES)
 
 # ----- the module ---------------------------------------------------------
 
+def _key_name(key) -> str:
+    """The name of one step of a pytree path: a dict key, a sequence index
+    or an attribute name."""
+    for attribute in ("key", "idx", "name"):
+        if hasattr(key, attribute):
+            return re.sub(r"[^A-Za-z0-9_]", "", str(getattr(key, attribute)))
+    return re.sub(r"[^A-Za-z0-9_]", "", str(key))
+
+
 def _leaf_names(fun, args) -> list[str]:
-    """Readable argument names: the parameter's name and the leaf's path."""
+    """Readable argument names: the parameter's name, then the leaf's path
+    (`params_W` for `params["W"]`)."""
     try:
-        parameters = list(inspect.signature(fun).parameters)
+        parameters = [p.name for p in inspect.signature(fun).parameters.values()
+                      if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     except (TypeError, ValueError):
         parameters = []
     names = []
     for index, arg in enumerate(args):
         base = parameters[index] if index < len(parameters) else f"arg{index}"
-        paths = jax.tree_util.tree_flatten_with_path(arg)[0]
-        for path, _ in paths:
-            suffix = "".join(re.sub(r"[^A-Za-z0-9_]", "", str(
-                getattr(k, "key", getattr(k, "idx", getattr(k, "name", k)))))
-                .join(["_", ""]) for k in path)
-            names.append(base + suffix)
+        for path, _ in jax.tree_util.tree_flatten_with_path(arg)[0]:
+            names.append("_".join([base] + [_key_name(k) for k in path]))
     return names
 
 
