@@ -569,3 +569,13 @@ def test_tensor_valued_function_runs(tmp_path):
         return h, hs, jnp.sum(h)
 
     check_forward(tmp_path, fun, (normal(4, 2, 3), normal(2, 3), normal(3, 3)))
+
+
+def test_export_in_archive_order(tmp_path):
+    (tmp_path / "model.py").write_text(_EXPORTED)
+    np.savez(tmp_path / "like.npz", normal(4, 2, 3, dtype=np.float32),
+             normal(2, 3, dtype=np.float32), normal(3, 3, dtype=np.float32))
+    result = _export(tmp_path, "model.py:rnn", "--like", "like.npz", "-o", "-")
+    assert result.returncode == 0, result.stderr
+    assert "%x: tensor<4x2x3xf32>, %h0: tensor<2x3xf32>, %W: tensor<3x3xf32>" in result.stdout
+    assert "wrt [0]" in result.stdout
