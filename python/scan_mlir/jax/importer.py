@@ -222,7 +222,7 @@ _CALL_PRIMITIVES = {
     "pjit": "jaxpr", "jit": "jaxpr", "closed_call": "call_jaxpr",
     "core_call": "call_jaxpr", "custom_jvp_call": "call_jaxpr",
     "custom_vjp_call": "call_jaxpr", "custom_vjp_call_jaxpr": "fun_jaxpr",
-    "checkpoint": "jaxpr", "remat": "jaxpr",
+    "checkpoint": "jaxpr", "remat": "jaxpr", "remat2": "jaxpr",
 }
 
 
@@ -552,8 +552,7 @@ def _reassociation(src, dst):
 
 _FLOAT_BINARY = {"add": "arith.addf", "add_any": "arith.addf", "sub": "arith.subf",
                  "mul": "arith.mulf", "div": "arith.divf", "max": "arith.maximumf",
-                 "min": "arith.minimumf", "pow": "math.powf", "rem": "arith.remf",
-                 "atan2": "math.atan2"}
+                 "min": "arith.minimumf", "pow": "math.powf", "rem": "arith.remf"}
 _INT_BINARY = {"add": "arith.addi", "add_any": "arith.addi", "sub": "arith.subi",
                "mul": "arith.muli", "div": "arith.divsi", "max": "arith.maxsi",
                "min": "arith.minsi", "rem": "arith.remsi", "and": "arith.andi",
@@ -562,8 +561,7 @@ _FLOAT_UNARY = {"tanh": "math.tanh", "exp": "math.exp", "log": "math.log",
                 "sqrt": "math.sqrt", "rsqrt": "math.rsqrt", "abs": "math.absf",
                 "log1p": "math.log1p", "expm1": "math.expm1", "sin": "math.sin",
                 "cos": "math.cos", "floor": "math.floor", "ceil": "math.ceil",
-                "neg": "arith.negf", "exp2": "math.exp2", "tan": "math.tan",
-                "erf": "math.erf"}
+                "neg": "arith.negf", "exp2": "math.exp2", "tan": "math.tan"}
 _COMPARISONS = {"lt": ("olt", "slt"), "le": ("ole", "sle"), "gt": ("ogt", "sgt"),
                 "ge": ("oge", "sge"), "eq": ("oeq", "eq"), "ne": ("une", "ne")}
 
@@ -596,7 +594,7 @@ def _fold(name, args, dtype):
     fn = {"add": np.add, "add_any": np.add, "sub": np.subtract, "mul": np.multiply,
           "div": np.divide, "max": np.maximum, "min": np.minimum, "pow": np.power,
           "rem": np.remainder, "and": np.logical_and, "or": np.logical_or,
-          "xor": np.logical_xor, "atan2": np.arctan2}[name]
+          "xor": np.logical_xor}[name]
     return np.asarray(fn(a, b)).astype(dtype)
 
 
@@ -1133,7 +1131,7 @@ def _scan(t: _Translator, eqn, args, ins):
 
 _RULES = {
     **{name: _binary for name in ("add", "add_any", "sub", "mul", "div", "max", "min",
-                                  "pow", "rem", "and", "or", "xor", "atan2")},
+                                  "pow", "rem", "and", "or", "xor")},
     **{name: _unary for name in (*_FLOAT_UNARY, "not")},
     **{name: _compare for name in _COMPARISONS},
     "logistic": _logistic,
@@ -1143,13 +1141,11 @@ _RULES = {
     "select_n": _select_n,
     "convert_element_type": _convert_element_type,
     "copy": _identity,
-    "copy_p": _identity,
     "optimization_barrier": lambda t, eqn, args, ins: list(args),
     "stop_gradient": _stop_gradient,
     "broadcast_in_dim": _broadcast_in_dim,
     "reshape": _reshape,
     "squeeze": _squeeze,
-    "expand_dims": _squeeze,
     "transpose": _transpose,
     "slice": _slice,
     "dynamic_slice": _dynamic_slice,
