@@ -5,8 +5,8 @@ The runner library is found in ``$SCAN_MLIR_BUILD/lib/libScanRunner.so``
 (default: the repository's ``build`` folder) and loaded on first use.
 """
 
-from ._runner import (Entry, LibraryNotFoundError, Program, ScanMLIRError, TensorType,
-                      library_path)
+from ._runner import (Entry, InputCopyWarning, LibraryNotFoundError, Program, ScanMLIRError,
+                      TensorType, library_path)
 
-__all__ = ["Entry", "LibraryNotFoundError", "Program", "ScanMLIRError", "TensorType",
-           "library_path"]
+__all__ = ["Entry", "InputCopyWarning", "LibraryNotFoundError", "Program", "ScanMLIRError",
+           "TensorType", "library_path"]

@@ -10,7 +10,8 @@ NumPy array (or anything ``numpy.asarray`` views without copying, such as a
 JAX array on the CPU) of the entry's element type and shape goes to the
 compiled code by pointer. Any other input (another dtype, a strided view, a
 Python scalar) is converted once, with ``numpy.ascontiguousarray``, before
-the call; ``Entry.prepare`` reports which inputs were. Outputs are fresh
+the call, and an ``InputCopyWarning`` says so (Python shows a warning once
+per place by default); ``Entry.prepare`` reports which inputs were. Outputs are fresh
 C-contiguous arrays that the compiled code fills in place, or the arrays
 given with ``out=``.
 
@@ -25,6 +26,7 @@ import dataclasses
 import os
 import pathlib
 import threading
+import warnings
 import weakref
 from typing import Sequence
 
@@ -33,6 +35,7 @@ import numpy as np
 __all__ = [
     "ScanMLIRError",
     "LibraryNotFoundError",
+    "InputCopyWarning",
     "TensorType",
     "Program",
     "Entry",
@@ -47,6 +50,11 @@ class ScanMLIRError(Exception):
 
 class LibraryNotFoundError(ScanMLIRError):
     """libScanRunner.so is not where SCAN_MLIR_BUILD says."""
+
+
+class InputCopyWarning(UserWarning):
+    """An input was not a C-contiguous array of the entry's dtype and was
+    copied into one for the call."""
 
 
 # Element type codes of Runner.h (SCAN_RUNNER_F32 ... SCAN_RUNNER_I1).
@@ -255,7 +263,12 @@ class Entry:
         return arrays, converted
 
     def __call__(self, *args, out: Sequence[np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
-        arrays, _ = self.prepare(args)
+        arrays, converted = self.prepare(args)
+        if converted:
+            details = ", ".join(f"{i} ({np.asarray(args[i]).dtype.name} -> {self.inputs[i]})"
+                                for i in converted)
+            warnings.warn(f"@{self.name}: inputs {details} copied into C-contiguous arrays of the "
+                          "entry's dtype for the call", InputCopyWarning, stacklevel=2)
         if out is None:
             results = tuple(np.empty(t.shape, t.dtype) for t in self.outputs)
         else:

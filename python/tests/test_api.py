@@ -4,6 +4,7 @@ bindings (scan_mlir.Program / Entry)."""
 
 import concurrent.futures
 import gc
+import warnings
 import weakref
 
 import jax
@@ -265,8 +266,12 @@ def test_runner_passes_arrays_without_copies():
     arrays, converted = dot.prepare([strided, as_f32])
     assert converted == [0, 1]
     assert arrays[0].flags.c_contiguous and arrays[1].dtype == np.float64
-    (value,) = dot(strided, as_f32)
+    with pytest.warns(scan_mlir.InputCopyWarning, match=r"inputs 0 .*, 1 \(float32 -> 4xfloat64\)"):
+        (value,) = dot(strided, as_f32)
     assert value == strided @ as_f32.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dot(a, jax_b)  # nothing copied, nothing said
 
 
 def test_runner_errors_are_one_line():
