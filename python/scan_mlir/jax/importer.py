@@ -20,6 +20,8 @@ import numpy as np
 
 import jax
 import jax.extend.core as jax_core
+# jax.extend.source_info_util (jax 0.10.2) has no user_frame, and dce_jaxpr
+# has no public name: both come from jax._src, pinned by python/requirements.txt.
 from jax._src import source_info_util
 from jax._src.interpreters import partial_eval as pe
 
