@@ -97,38 +97,97 @@ void ScanOp::build(OpBuilder &builder, OperationState &state,
   state.regions.front()->push_back(body);
 }
 
-ScanOp ScanOp::appendOutputsAndSequences(RewriterBase &rewriter,
-                                         ValueRange newOutputs,
-                                         ValueRange newSequences) {
+ScanRebuild::ScanRebuild(ScanOp op)
+    : keepCarry(op.getNumCarries(), true),
+      keepSequence(op.getNumSequences(), true),
+      keepOutput(op.getNumOutputs(), true),
+      carryArgReplacement(op.getNumCarries()) {}
+
+ScanOp ScanOp::rebuild(RewriterBase &rewriter, const ScanRebuild &rebuild,
+                       SmallVectorImpl<Value> &replacements) {
+  unsigned numCarries = getNumCarries();
   int64_t tripCount = *getTripCount();
-  SmallVector<Type> resultTypes(getResultTypes());
-  for (Value out : newOutputs)
+  SmallVector<Value> inits, sequences;
+  SmallVector<Type> resultTypes;
+  for (auto [i, init] : llvm::enumerate(getInitCarries()))
+    if (rebuild.keepCarry[i]) {
+      inits.push_back(init);
+      resultTypes.push_back(init.getType());
+    }
+  for (auto [i, seq] : llvm::enumerate(getSequences()))
+    if (rebuild.keepSequence[i])
+      sequences.push_back(seq);
+  llvm::append_range(sequences, rebuild.newSequences);
+  for (auto [i, out] : llvm::enumerate(getOutputResults()))
+    if (rebuild.keepOutput[i])
+      resultTypes.push_back(out.getType());
+  for (Value out : rebuild.newOutputs)
     resultTypes.push_back(
         getStackedType(cast<RankedTensorType>(out.getType()), tripCount));
-  SmallVector<Value> sequences(getSequences());
-  llvm::append_range(sequences, newSequences);
+
+  // Keep the trip count explicit once nothing else would state it.
+  std::optional<int64_t> length;
+  if (getLength() || (sequences.empty() && resultTypes.size() == inits.size()))
+    length = tripCount;
 
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(*this);
   OperationState state(getLoc(), getOperationName());
-  std::optional<int64_t> length;
-  if (getLength())
-    length = tripCount;
-  buildScanState(rewriter, state, resultTypes, getInitCarries(), sequences,
-                 getReverse(), length);
+  buildScanState(rewriter, state, resultTypes, inits, sequences, getReverse(),
+                 length);
   state.addAttributes(llvm::to_vector(getOperation()->getDiscardableAttrs()));
   auto newOp = cast<ScanOp>(rewriter.create(state));
   rewriter.inlineRegionBefore(getBody(), newOp.getBody(),
                               newOp.getBody().end());
+
   Block *body = newOp.getBodyBlock();
-  for (Value seq : newSequences)
+  YieldOp yield = newOp.getYieldOp();
+  SmallVector<Value> yielded;
+  for (auto [i, value] : llvm::enumerate(yield.getValues())) {
+    bool keep = i < numCarries ? rebuild.keepCarry[i]
+                               : rebuild.keepOutput[i - numCarries];
+    if (keep)
+      yielded.push_back(value);
+  }
+  llvm::append_range(yielded, rebuild.newOutputs);
+  rewriter.modifyOpInPlace(yield, [&] { yield->setOperands(yielded); });
+
+  llvm::BitVector eraseArgs(body->getNumArguments());
+  for (unsigned i = 0; i < numCarries; ++i) {
+    if (rebuild.keepCarry[i])
+      continue;
+    if (Value replacement = rebuild.carryArgReplacement[i])
+      rewriter.replaceAllUsesWith(body->getArgument(i), replacement);
+    eraseArgs.set(i);
+  }
+  for (unsigned i = 0, e = getNumSequences(); i < e; ++i)
+    if (!rebuild.keepSequence[i])
+      eraseArgs.set(numCarries + i);
+  body->eraseArguments(eraseArgs);
+  for (Value seq : rebuild.newSequences)
     body->addArgument(getSliceType(cast<RankedTensorType>(seq.getType())),
                       seq.getLoc());
-  YieldOp yield = newOp.getYieldOp();
-  rewriter.modifyOpInPlace(
-      yield, [&] { yield.getValuesMutable().append(newOutputs); });
-  rewriter.replaceOp(*this,
-                     newOp.getResults().take_front(getNumResults()));
+
+  replacements.clear();
+  unsigned next = 0;
+  for (unsigned i = 0; i < numCarries; ++i)
+    replacements.push_back(rebuild.keepCarry[i] ? newOp.getResult(next++)
+                                                : Value());
+  for (unsigned i = 0, e = getNumOutputs(); i < e; ++i)
+    replacements.push_back(rebuild.keepOutput[i] ? newOp.getResult(next++)
+                                                 : Value());
+  return newOp;
+}
+
+ScanOp ScanOp::appendOutputsAndSequences(RewriterBase &rewriter,
+                                         ValueRange newOutputs,
+                                         ValueRange newSequences) {
+  ScanRebuild rebuild(*this);
+  llvm::append_range(rebuild.newOutputs, newOutputs);
+  llvm::append_range(rebuild.newSequences, newSequences);
+  SmallVector<Value> replacements;
+  ScanOp newOp = this->rebuild(rewriter, rebuild, replacements);
+  rewriter.replaceOp(*this, replacements);
   return newOp;
 }
 
@@ -426,93 +485,16 @@ YieldOp::getMutableSuccessorOperands(RegionSuccessor successor) {
 // ScanOp: canonicalisation
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// What to keep of a scan when rebuilding it, and what replaces the block
-/// arguments of dropped carries that are still used in the body.
-struct ScanPruning {
-  llvm::BitVector keepCarry, keepSequence, keepOutput;
-  SmallVector<Value> carryArgReplacement; // null where unused
-  SmallVector<Value> carryResultReplacement;
-
-  explicit ScanPruning(ScanOp op)
-      : keepCarry(op.getNumCarries(), true),
-        keepSequence(op.getNumSequences(), true),
-        keepOutput(op.getNumOutputs(), true),
-        carryArgReplacement(op.getNumCarries()),
-        carryResultReplacement(op.getNumCarries()) {}
-
-  bool dropsAnything() const {
-    return !keepCarry.all() || !keepSequence.all() || !keepOutput.all();
-  }
-};
-} // namespace
-
-/// Rebuilds `op` without the carries, sequences and outputs that `pruning`
-/// drops, moving the body into the new op.
+/// Replaces `op` by the scan `rebuild` describes; the result of a dropped
+/// carry becomes `carryResultReplacement` (null where it is unused).
 static void rebuildScan(PatternRewriter &rewriter, ScanOp op,
-                        const ScanPruning &pruning) {
-  unsigned numCarries = op.getNumCarries();
-  SmallVector<Value> inits, sequences;
-  SmallVector<Type> resultTypes;
-  for (auto [i, init] : llvm::enumerate(op.getInitCarries()))
-    if (pruning.keepCarry[i]) {
-      inits.push_back(init);
-      resultTypes.push_back(init.getType());
-    }
-  for (auto [i, seq] : llvm::enumerate(op.getSequences()))
-    if (pruning.keepSequence[i])
-      sequences.push_back(seq);
-  for (auto [i, out] : llvm::enumerate(op.getOutputResults()))
-    if (pruning.keepOutput[i])
-      resultTypes.push_back(out.getType());
-
-  // Keep the trip count explicit once nothing else would state it.
-  std::optional<int64_t> length;
-  if (op.getLength() ||
-      (sequences.empty() && resultTypes.size() == inits.size()))
-    length = *op.getTripCount();
-
-  OperationState state(op.getLoc(), ScanOp::getOperationName());
-  buildScanState(rewriter, state, resultTypes, inits, sequences,
-                 op.getReverse(), length);
-  state.addAttributes(llvm::to_vector(op->getDiscardableAttrs()));
-  auto newOp = cast<ScanOp>(rewriter.create(state));
-  rewriter.inlineRegionBefore(op.getBody(), newOp.getBody(),
-                              newOp.getBody().end());
-
-  Block *body = newOp.getBodyBlock();
-  YieldOp yield = newOp.getYieldOp();
-  SmallVector<Value> yielded;
-  for (auto [i, value] : llvm::enumerate(yield.getValues())) {
-    bool keep = i < numCarries ? pruning.keepCarry[i]
-                               : pruning.keepOutput[i - numCarries];
-    if (keep)
-      yielded.push_back(value);
-  }
-  rewriter.modifyOpInPlace(yield, [&] { yield->setOperands(yielded); });
-
-  llvm::BitVector eraseArgs(body->getNumArguments());
-  for (unsigned i = 0; i < numCarries; ++i) {
-    if (pruning.keepCarry[i])
-      continue;
-    if (Value replacement = pruning.carryArgReplacement[i])
-      rewriter.replaceAllUsesWith(body->getArgument(i), replacement);
-    eraseArgs.set(i);
-  }
-  for (unsigned i = 0, e = op.getNumSequences(); i < e; ++i)
-    if (!pruning.keepSequence[i])
-      eraseArgs.set(numCarries + i);
-  body->eraseArguments(eraseArgs);
-
+                        const ScanRebuild &rebuild,
+                        ArrayRef<Value> carryResultReplacement) {
   SmallVector<Value> replacements;
-  unsigned next = 0;
-  for (unsigned i = 0; i < numCarries; ++i)
-    replacements.push_back(pruning.keepCarry[i]
-                               ? newOp.getResult(next++)
-                               : pruning.carryResultReplacement[i]);
-  for (unsigned i = 0, e = op.getNumOutputs(); i < e; ++i)
-    replacements.push_back(pruning.keepOutput[i] ? newOp.getResult(next++)
-                                                 : Value());
+  op.rebuild(rewriter, rebuild, replacements);
+  for (auto [i, replacement] : llvm::enumerate(carryResultReplacement))
+    if (!replacements[i])
+      replacements[i] = replacement;
   rewriter.replaceOp(op, replacements);
 }
 
@@ -525,14 +507,15 @@ struct SimplifyCarries final : OpRewritePattern<ScanOp> {
   LogicalResult matchAndRewrite(ScanOp op,
                                 PatternRewriter &rewriter) const override {
     YieldOp yield = op.getYieldOp();
-    ScanPruning pruning(op);
+    ScanRebuild pruning(op);
+    SmallVector<Value> carryResultReplacement(op.getNumCarries());
     for (unsigned i = 0, e = op.getNumCarries(); i < e; ++i) {
       BlockArgument arg = op.getCarryArgs()[i];
       Value yieldedValue = yield.getValues()[i];
       if (yieldedValue == arg) {
         pruning.keepCarry.reset(i);
         pruning.carryArgReplacement[i] = op.getInitCarries()[i];
-        pruning.carryResultReplacement[i] = op.getInitCarries()[i];
+        carryResultReplacement[i] = op.getInitCarries()[i];
         continue;
       }
       if (op.getCarryResults()[i].use_empty() && arg.use_empty())
@@ -540,7 +523,7 @@ struct SimplifyCarries final : OpRewritePattern<ScanOp> {
     }
     if (!pruning.dropsAnything())
       return rewriter.notifyMatchFailure(op, "every carry is live");
-    rebuildScan(rewriter, op, pruning);
+    rebuildScan(rewriter, op, pruning, carryResultReplacement);
     return success();
   }
 };
@@ -551,7 +534,7 @@ struct DropUnusedOutputsAndSequences final : OpRewritePattern<ScanOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ScanOp op,
                                 PatternRewriter &rewriter) const override {
-    ScanPruning pruning(op);
+    ScanRebuild pruning(op);
     for (auto [i, out] : llvm::enumerate(op.getOutputResults()))
       if (out.use_empty())
         pruning.keepOutput.reset(i);
@@ -560,7 +543,7 @@ struct DropUnusedOutputsAndSequences final : OpRewritePattern<ScanOp> {
         pruning.keepSequence.reset(i);
     if (!pruning.dropsAnything())
       return rewriter.notifyMatchFailure(op, "every output and slice is used");
-    rebuildScan(rewriter, op, pruning);
+    rebuildScan(rewriter, op, pruning, {});
     return success();
   }
 };

@@ -127,6 +127,18 @@ def Scan_ScanOp : Scan_Op<"scan", [
     /// Returns std::nullopt only on ops that fail verification.
     std::optional<int64_t> getTripCount();
 
+    /// Creates, right before this scan, the scan that `rebuild` describes
+    /// and moves the body into it: the block arguments of dropped carries
+    /// are replaced, those of dropped sequences erased, new slices appended;
+    /// the yield loses the values of dropped carries and outputs and gains
+    /// the new outputs. The trip count stays explicit where nothing else
+    /// would state it. `replacements` receives, per result of this scan,
+    /// the matching new result, or null for a dropped one: this scan is
+    /// left without a body, for the caller to replace right away.
+    ScanOp rebuild(::mlir::RewriterBase &rewriter,
+                   const ::mlir::scan::ScanRebuild &rebuild,
+                   ::llvm::SmallVectorImpl<::mlir::Value> &replacements);
+
     /// Replaces this scan with one that also stacks `newOutputs` (values
     /// available at the end of the body) as trailing per-step outputs and
     /// also reads `newSequences` as trailing sequences, whose slices become
