@@ -222,6 +222,29 @@ parseBindingList(OpAsmParser &parser,
       });
 }
 
+/// The leading clauses of scan.scan, in the order they must come, each with
+/// where it goes.
+static constexpr std::pair<StringLiteral, StringLiteral> kScanClauses[] = {
+    {"reverse", "right after 'scan.scan'"},
+    {"length", "after 'reverse' and before 'carries'"},
+    {"carries", "after 'length(N)' and before 'sequences'"},
+    {"sequences", "after 'carries(...)' and before the result types"},
+};
+
+/// Fails with an error that says where a clause goes when one of the first
+/// `numParsed` clauses, which come earlier, appears again here.
+static ParseResult rejectMisplacedClause(OpAsmParser &parser,
+                                         unsigned numParsed) {
+  SMLoc loc = parser.getCurrentLocation();
+  for (const auto &[keyword, where] : ArrayRef(kScanClauses).take_front(numParsed))
+    if (succeeded(parser.parseOptionalKeyword(keyword)))
+      return parser.emitError(loc, "'")
+             << keyword << "' goes " << where
+             << ": scan.scan [reverse] [length(N)] [carries(...)] "
+                "[sequences(...)] [-> types] { body }";
+  return success();
+}
+
 ParseResult ScanOp::parse(OpAsmParser &parser, OperationState &result) {
   Builder &builder = parser.getBuilder();
   Properties &props = result.getOrAddProperties<Properties>();
@@ -237,6 +260,8 @@ ParseResult ScanOp::parse(OpAsmParser &parser, OperationState &result) {
       return parser.emitError(loc, "length must be positive, got ") << length;
     props.length = builder.getI64IntegerAttr(length);
   }
+  if (rejectMisplacedClause(parser, 1))
+    return failure();
 
   SmallVector<OpAsmParser::Argument> carryArgs, seqArgs;
   SmallVector<OpAsmParser::UnresolvedOperand> carryOperands, seqOperands;
@@ -244,11 +269,15 @@ ParseResult ScanOp::parse(OpAsmParser &parser, OperationState &result) {
   if (succeeded(parser.parseOptionalKeyword("carries")) &&
       parseBindingList(parser, carryArgs, carryOperands, carryTypes))
     return failure();
+  if (rejectMisplacedClause(parser, 2))
+    return failure();
   SMLoc seqLoc = parser.getCurrentLocation();
   if (succeeded(parser.parseOptionalKeyword("sequences")) &&
       parseBindingList(parser, seqArgs, seqOperands, seqTypes))
     return failure();
-  if (parser.parseOptionalArrowTypeList(result.types))
+  if (rejectMisplacedClause(parser, 3) ||
+      parser.parseOptionalArrowTypeList(result.types) ||
+      rejectMisplacedClause(parser, 4))
     return failure();
 
   // Block arguments: carries keep their type, sequences get the slice type.
