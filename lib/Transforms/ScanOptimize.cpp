@@ -1,4 +1,4 @@
-//===- Pipelines.cpp - the scan-optimize pipeline ---------------*- C++ -*-===//
+//===- ScanOptimize.cpp - the scan-optimize pipeline ------------*- C++ -*-===//
 //
 // One round of the backward-loop optimisations, and the scan-optimize pass
 // that repeats it until the IR stops changing.
@@ -185,5 +185,3 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
   }
 };
 } // namespace
-
-void mlir::scan::registerScanTransformPipelines() {}

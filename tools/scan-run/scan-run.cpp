@@ -786,7 +786,7 @@ static std::string cudaRuntimePath() {
   return path.str().str();
 }
 
-/// The entry points of lib/Runtime/CUDA/CUDARuntime.h that scan-run calls,
+/// The entry points of include/scan/Runtime/CUDARuntime.h that scan-run calls,
 /// looked up in the library opened with dlopen: scan-run does not link it,
 /// so it builds and runs where the CUDA toolkit is absent.
 struct CUDARuntime {

@@ -23,9 +23,6 @@ namespace mlir::scan {
 /// clean-up. The scan-optimize pass repeats it to a fixed point.
 void buildScanOptimizeRound(OpPassManager &pm);
 
-/// Registers the named pipelines built from the transformation passes.
-void registerScanTransformPipelines();
-
 } // namespace mlir::scan
 
 #endif // SCAN_TRANSFORMS_PASSES_H
