@@ -176,6 +176,11 @@ static bool looksLikeAccumulator(BlockArgument arg) {
     Value other = lhs == arg ? rhs : lhs;
     if (other.getDefiningOp<linalg::MatmulOp>())
       return true;
+    // A transposed product (the weight gradient of `h U^T` spelled with a
+    // linalg.transpose) that scan-fold-transposes-into-matmuls left alone.
+    if (Value source = getTransposeSource(other);
+        source && source.getDefiningOp<linalg::MatmulOp>())
+      return true;
   }
   return false;
 }

@@ -36,6 +36,9 @@ static void addCleanup(OpPassManager &pm) {
 }
 
 void mlir::scan::buildScanOptimizeRound(OpPassManager &pm) {
+  // Before the clean-up hoists transposes of weights out of scan bodies:
+  // both spellings of `h U^T` go on in the indexing_maps form.
+  pm.addNestedPass<func::FuncOp>(createFoldTransposesIntoMatmulsPass());
   addCleanup(pm);
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createEliminateRecomputationPass());
