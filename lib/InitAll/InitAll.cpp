@@ -18,7 +18,6 @@ void mlir::scan::registerAllScanDialects(DialectRegistry &registry) {
 void mlir::scan::registerAllScanPasses() {
   registerScanPasses();
   registerScanConversionPasses();
-  registerScanTransformPipelines();
-  registerScanConversionPipelines();
+  registerLowerToCPUPipeline();
   registerLowerToCUDAPipeline();
 }

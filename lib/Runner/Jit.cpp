@@ -27,7 +27,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 
-#include "../Runtime/CPURuntime.h"
+#include "scan/Runtime/CPURuntime.h"
 
 #include <dlfcn.h>
 #include <mutex>

@@ -15,7 +15,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 
-#include "../Runtime/CPURuntime.h"
+#include "scan/Runtime/CPURuntime.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CPURuntime.h"
+#include "scan/Runtime/CPURuntime.h"
 
 #include <sys/mman.h>
 

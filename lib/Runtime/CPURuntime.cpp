@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CPURuntime.h"
+#include "scan/Runtime/CPURuntime.h"
 #include "GemmKernel.h"
 #include "ThreadPool.h"
 

@@ -8,7 +8,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "scan/Dialect/Scan/IR/ScanOps.h"
-#include "scan/Transforms/MatmulUtils.h"
+#include "scan/Transforms/Utils/DeadCode.h"
+#include "scan/Transforms/Utils/MatmulModel.h"
 #include "scan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -175,6 +176,11 @@ static bool looksLikeAccumulator(BlockArgument arg) {
     Value other = lhs == arg ? rhs : lhs;
     if (other.getDefiningOp<linalg::MatmulOp>())
       return true;
+    // A transposed product (the weight gradient of `h U^T` spelled with a
+    // linalg.transpose) that scan-fold-transposes-into-matmuls left alone.
+    if (Value source = getTransposeSource(other);
+        source && source.getDefiningOp<linalg::MatmulOp>())
+      return true;
   }
   return false;
 }
@@ -340,50 +346,24 @@ void HoistAccumulatedMatmulsPass::hoist(ScanOp scan,
   }
 
   // The new scan: kept carries, same sequences, old and new outputs.
-  SmallVector<Value> inits;
-  SmallVector<Type> resultTypes;
-  SmallVector<Value> yielded;
+  ScanRebuild rebuild(scan);
   for (unsigned i = 0; i < numCarries; ++i) {
-    if (hoisted[i])
+    if (!hoisted[i])
       continue;
-    inits.push_back(scan.getInitCarries()[i]);
-    resultTypes.push_back(scan.getInitCarries()[i].getType());
-    yielded.push_back(yield.getValues()[i]);
+    rebuild.keepCarry.reset(i);
+    rebuild.carryArgReplacement[i] = scan.getInitCarries()[i];
   }
-  for (Value out : scan.getOutputResults())
-    resultTypes.push_back(out.getType());
-  llvm::append_range(yielded, yieldedOutputs);
   for (auto &[value, index] : newOutputs) {
     (void)index;
-    resultTypes.push_back(ScanOp::getStackedType(
-        cast<RankedTensorType>(value.getType()), steps));
-    yielded.push_back(value);
+    rebuild.newOutputs.push_back(value);
   }
-
-  rewriter.modifyOpInPlace(yield, [&] { yield->setOperands(yielded); });
+  SmallVector<Value> replacements;
+  ScanOp newScan = scan.rebuild(rewriter, rebuild, replacements);
   for (const Accumulator &acc : accumulators)
-    eraseDeadOpsAndProducers(rewriter, acc.updateOps, body);
-
-  rewriter.setInsertionPoint(scan);
-  std::optional<int64_t> length;
-  if (std::optional<uint64_t> explicitLength = scan.getLength())
-    length = static_cast<int64_t>(*explicitLength);
-  auto newScan = ScanOp::create(rewriter, loc, resultTypes, inits,
-                                scan.getSequences(), scan.getReverse(), length);
-  newScan->setDiscardableAttrs(scan->getDiscardableAttrDictionary());
-  Block *newBody = newScan.getBodyBlock();
-  SmallVector<Value> argReplacements;
-  unsigned nextCarry = 0;
-  for (unsigned i = 0; i < numCarries; ++i)
-    argReplacements.push_back(hoisted[i]
-                                  ? scan.getInitCarries()[i]
-                                  : Value(newBody->getArgument(nextCarry++)));
-  for (BlockArgument arg : newScan.getSequenceArgs())
-    argReplacements.push_back(arg);
-  rewriter.mergeBlocks(body, newBody, argReplacements);
+    eraseDeadOpsAndProducers(rewriter, acc.updateOps, newScan.getBodyBlock());
 
   // After the loop: init + sum of one GEMM per product.
-  unsigned numKept = inits.size();
+  unsigned numKept = numCarries - hoisted.count();
   auto stackedValue = [&](Stacked stacked) -> Value {
     if (stacked.isSequence)
       return newScan.getSequences()[stacked.index];
@@ -398,7 +378,6 @@ void HoistAccumulatedMatmulsPass::hoist(ScanOp scan,
       matrix = foldSteps(rewriter, loc, stacked, contractionDim);
     return matrix;
   };
-  SmallVector<Value> replacements(scan.getNumResults());
   for (auto [acc, terms] : llvm::zip_equal(accumulators, stackedTerms)) {
     Value sum = scan.getInitCarries()[acc.carry];
     for (auto [term, stacked] : llvm::zip_equal(acc.terms, terms)) {
@@ -412,12 +391,6 @@ void HoistAccumulatedMatmulsPass::hoist(ScanOp scan,
     }
     replacements[acc.carry] = sum;
   }
-  unsigned next = 0;
-  for (unsigned i = 0; i < numCarries; ++i)
-    if (!hoisted[i])
-      replacements[i] = newScan.getResult(next++);
-  for (unsigned i = 0, e = scan.getNumOutputs(); i < e; ++i)
-    replacements[numCarries + i] = newScan.getResult(numKept + i);
   rewriter.replaceOp(scan, replacements);
   // A scan left with nothing to compute goes away.
   if (isOpTriviallyDead(newScan))

@@ -7,7 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "scan/Dialect/Scan/IR/ScanOps.h"
-#include "scan/Transforms/MatmulUtils.h"
+#include "scan/Transforms/Utils/DeadCode.h"
+#include "scan/Transforms/Utils/MatmulModel.h"
 #include "scan/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

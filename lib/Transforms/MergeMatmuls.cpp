@@ -8,9 +8,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "scan/Transforms/MatmulUtils.h"
+#include "scan/Transforms/Utils/DeadCode.h"
+#include "scan/Transforms/Utils/MatmulModel.h"
 #include "scan/Transforms/Passes.h"
-#include "scan/Transforms/StackedOutputs.h"
+#include "scan/Transforms/Utils/StackedOutputs.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -34,6 +35,7 @@ namespace mlir::scan {
 } // namespace mlir::scan
 
 using namespace mlir;
+using namespace mlir::scan;
 
 namespace {
 
@@ -41,135 +43,33 @@ namespace {
 // Recognising matmuls
 //===----------------------------------------------------------------------===//
 
-/// A `linalg.matmul` on static rank-2 tensors whose maps are one of the four
-/// plain/transposed forms, seen as the GEMM C(MxN) += op(A)(MxK) op(B)(KxN).
-/// A and B are the stored operands: an operand produced by a 2-D
-/// `linalg.transpose` is seen through, with its transposition flag flipped.
-struct Gemm {
-  // Op handles are cheap values whose accessors are not const.
-  mutable linalg::MatmulOp op;
-  Value a, b;
-  bool transA = false;
-  bool transB = false;
-  int64_t m = 0, n = 0, k = 0;
-
-  Value lhs() const { return a; }
-  Value rhs() const { return b; }
-  Value init() const { return op.getDpsInits()[0]; }
-  Value result() const { return op->getResult(0); }
-  Type lhsElementType() const {
-    return cast<ShapedType>(lhs().getType()).getElementType();
-  }
-  Type rhsElementType() const {
-    return cast<ShapedType>(rhs().getType()).getElementType();
-  }
-  Type resultElementType() const {
-    return cast<ShapedType>(result().getType()).getElementType();
-  }
-  /// Dimension of A (as stored) that holds K, and the one that holds M.
-  int64_t lhsKDim() const { return transA ? 0 : 1; }
-  int64_t lhsMDim() const { return transA ? 1 : 0; }
-  /// Dimension of B (as stored) that holds K, and the one that holds N.
-  int64_t rhsKDim() const { return transB ? 1 : 0; }
-  int64_t rhsNDim() const { return transB ? 0 : 1; }
-};
-
-static bool isStaticRank2Tensor(Type type) {
-  auto tensorType = dyn_cast<RankedTensorType>(type);
-  return tensorType && tensorType.getRank() == 2 &&
-         tensorType.hasStaticShape() && !tensorType.getEncoding();
+/// The matmuls this pass rewrites: operands seen through 2-D transposes, any
+/// element types (a merged GEMM keeps the op's cast), no empty products
+/// (nothing to share, and concatenations and slices of zero-sized operands
+/// would not bufferize).
+static std::optional<MatmulForm> getGemm(Operation *op) {
+  MatmulMatchOptions options;
+  options.lookThroughTransposes = true;
+  options.requireOneFloatType = false;
+  FailureOr<MatmulForm> form = matchMatmul(op, nullptr, options);
+  if (failed(form) || form->m == 0 || form->n == 0 || form->k == 0)
+    return std::nullopt;
+  return *form;
 }
 
-/// Returns the GEMM view of `op`, or nothing when it is not one of the forms
-/// this pass rewrites (memrefs, dynamic shapes, broadcast maps, ...).
-/// If `value` is a 2-D transpose of a tensor, returns that tensor.
-static Value getTransposeSource(Value value) {
-  auto transpose = value.getDefiningOp<linalg::TransposeOp>();
-  if (!transpose || !transpose.hasPureTensorSemantics() ||
-      transpose.getPermutation() != ArrayRef<int64_t>{1, 0})
-    return nullptr;
-  return transpose.getInput();
-}
-
-static std::optional<Gemm> getGemm(linalg::MatmulOp op) {
-  if (!op.hasPureTensorSemantics() || op->getNumResults() != 1 ||
-      op.getDpsInputs().size() != 2 || op.getDpsInits().size() != 1)
-    return std::nullopt;
-  if (!isStaticRank2Tensor(op.getDpsInputs()[0].getType()) ||
-      !isStaticRank2Tensor(op.getDpsInputs()[1].getType()) ||
-      !isStaticRank2Tensor(op->getResult(0).getType()))
-    return std::nullopt;
-
-  MLIRContext *ctx = op.getContext();
-  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
-             d2 = getAffineDimExpr(2, ctx);
-  auto map = [&](AffineExpr a, AffineExpr b) {
-    return AffineMap::get(3, 0, {a, b}, ctx);
-  };
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps.size() != 3 || maps[2] != map(d0, d1))
-    return std::nullopt;
-
-  Gemm gemm;
-  gemm.op = op;
-  gemm.a = op.getDpsInputs()[0];
-  gemm.b = op.getDpsInputs()[1];
-  if (maps[0] == map(d2, d0))
-    gemm.transA = true;
-  else if (maps[0] != map(d0, d2))
-    return std::nullopt;
-  if (maps[1] == map(d1, d2))
-    gemm.transB = true;
-  else if (maps[1] != map(d2, d1))
-    return std::nullopt;
-  if (Value source = getTransposeSource(gemm.a)) {
-    gemm.a = source;
-    gemm.transA = !gemm.transA;
-  }
-  if (Value source = getTransposeSource(gemm.b)) {
-    gemm.b = source;
-    gemm.transB = !gemm.transB;
-  }
-
-  auto resultShape = cast<RankedTensorType>(gemm.result().getType()).getShape();
-  auto lhsShape = cast<RankedTensorType>(gemm.lhs().getType()).getShape();
-  gemm.m = resultShape[0];
-  gemm.n = resultShape[1];
-  gemm.k = lhsShape[gemm.lhsKDim()];
-  // Empty products have nothing to share, and concatenations and slices of
-  // zero-sized operands would not bufferize.
-  if (gemm.m == 0 || gemm.n == 0 || gemm.k == 0)
-    return std::nullopt;
-  return gemm;
-}
-
-static std::optional<Gemm> getGemm(Operation *op) {
-  if (auto matmul = dyn_cast_or_null<linalg::MatmulOp>(op))
-    return getGemm(matmul);
-  return std::nullopt;
+/// The element type of `value`, a shaped value.
+static Type getElementType(Value value) {
+  return cast<ShapedType>(value.getType()).getElementType();
 }
 
 /// Everything two matmuls must agree on to be merged, besides shapes.
-static bool haveSameForm(const Gemm &a, const Gemm &b) {
-  return a.transA == b.transA && a.transB == b.transB &&
-         a.lhsElementType() == b.lhsElementType() &&
-         a.rhsElementType() == b.rhsElementType() &&
-         a.resultElementType() == b.resultElementType() &&
+static bool haveSameForm(const MatmulForm &a, const MatmulForm &b) {
+  return a.lhsTransposed == b.lhsTransposed &&
+         a.rhsTransposed == b.rhsTransposed &&
+         getElementType(a.lhs) == getElementType(b.lhs) &&
+         getElementType(a.rhs) == getElementType(b.rhs) &&
+         getElementType(a.result()) == getElementType(b.result()) &&
          a.op.getCast() == b.op.getCast();
-}
-
-/// True for a tensor known to hold only zeros: a zero splat constant or a
-/// `linalg.fill` of a zero constant.
-static bool isZeroTensor(Value value) {
-  auto isZeroScalar = [](Value scalar) {
-    return matchPattern(scalar, m_AnyZeroFloat()) ||
-           matchPattern(scalar, m_Zero());
-  };
-  if (isZeroScalar(value))
-    return true;
-  if (auto fill = value.getDefiningOp<linalg::FillOp>())
-    return fill.hasPureTensorSemantics() && isZeroScalar(fill.getInputs()[0]);
-  return false;
 }
 
 //===----------------------------------------------------------------------===//
@@ -320,8 +220,8 @@ findConcatOrder(ArrayRef<Value> inputs, int64_t dim, Operation *anchor) {
   // Stacked outputs of a scan, concatenated per step in its body in some
   // order: that order lets scan-stack-concatenated-outputs stack the body's
   // concatenation instead of copying the outputs after the loop.
-  if (std::optional<scan::StackedOutputs> stacked =
-          scan::matchStackedOutputs(inputs, dim);
+  if (std::optional<StackedOutputs> stacked =
+          matchStackedOutputs(inputs, dim);
       stacked && inputs.size() > 1)
     return findConcatOrder(stacked->yieldedValues(), stacked->stepDim,
                            stacked->scan.getYieldOp());
@@ -342,26 +242,6 @@ static Value createZeroTensor(RewriterBase &rewriter, Operation *anchor,
   return linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
 }
 
-/// Creates a matmul of the same form (transpositions, cast) as `like`.
-static linalg::MatmulOp createMatmulLike(RewriterBase &rewriter, Location loc,
-                                         const Gemm &like, Value lhs, Value rhs,
-                                         Value init) {
-  auto matmul =
-      linalg::MatmulOp::create(rewriter, loc, TypeRange{init.getType()},
-                               ValueRange{lhs, rhs}, ValueRange{init});
-  MLIRContext *ctx = rewriter.getContext();
-  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
-             d2 = getAffineDimExpr(2, ctx);
-  auto map = [&](AffineExpr x, AffineExpr y) {
-    return AffineMap::get(3, 0, {x, y}, ctx);
-  };
-  matmul.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(
-      {like.transA ? map(d2, d0) : map(d0, d2),
-       like.transB ? map(d1, d2) : map(d2, d1), map(d0, d1)}));
-  matmul.setCastAttr(like.op.getCastAttr());
-  return matmul;
-}
-
 /// Erases the ops defining `values` that are dead, and the producers that
 /// only fed them. All in one go: one of those ops may be a producer of
 /// another, and erasing them one value at a time would revisit it erased.
@@ -370,10 +250,10 @@ static void eraseIfDead(RewriterBase &rewriter, ValueRange values) {
   for (Value value : values)
     if (Operation *def = value.getDefiningOp())
       defs.insert(def);
-  scan::eraseDeadOpsAndProducers(rewriter, defs.getArrayRef());
+  eraseDeadOpsAndProducers(rewriter, defs.getArrayRef());
 }
 
-static std::string formatShape(const Gemm &gemm) {
+static std::string formatShape(const MatmulForm &gemm) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << gemm.m << "x" << gemm.k << "x" << gemm.n;
@@ -382,17 +262,17 @@ static std::string formatShape(const Gemm &gemm) {
 
 /// "2 x (80x1000x1000) -> 1 x (80x1000x2000)", or with "+" between the
 /// shapes when they differ.
-static std::string describeMerge(ArrayRef<Gemm> group, int64_t m, int64_t k,
+static std::string describeMerge(ArrayRef<MatmulForm> group, int64_t m, int64_t k,
                                  int64_t n) {
   std::string text;
   llvm::raw_string_ostream os(text);
   std::string first = formatShape(group.front());
   if (llvm::all_of(group,
-                   [&](const Gemm &g) { return formatShape(g) == first; }))
+                   [&](const MatmulForm &g) { return formatShape(g) == first; }))
     os << group.size() << " x (" << first << ")";
   else
     llvm::interleave(
-        group, os, [&](const Gemm &g) { os << "(" << formatShape(g) << ")"; },
+        group, os, [&](const MatmulForm &g) { os << "(" << formatShape(g) << ")"; },
         " + ");
   os << " -> 1 x (" << m << "x" << k << "x" << n << ")";
   return text;
@@ -416,7 +296,7 @@ private:
   void mergeShared(IRRewriter &rewriter, Value shared, unsigned position);
   /// Merges `group` (at least two matmuls sharing operand `position`) into
   /// one placed right before `insertBefore`.
-  void mergeSharedGroup(IRRewriter &rewriter, ArrayRef<Gemm> group,
+  void mergeSharedGroup(IRRewriter &rewriter, ArrayRef<MatmulForm> group,
                         unsigned position, Operation *insertBefore);
 
   /// Concatenations whose inputs were spliced into a larger one.
@@ -439,7 +319,7 @@ struct ErasureTracker final : RewriterBase::Listener {
 
 /// Leaves of a sum: the matmuls that may be merged, and everything else.
 struct SumTerms {
-  SmallVector<Gemm> matmuls;
+  SmallVector<MatmulForm> matmuls;
   SmallVector<Value> others;
   /// Whether some matmul accumulated into a non-zero `outs`, in which case
   /// an `others` entry is a natural `outs` for the merged product.
@@ -469,11 +349,11 @@ static void collectSumTerms(Value value, Block *block, bool isRoot,
     collectSumTerms(add.getRhs(), block, false, terms);
     return;
   }
-  Gemm gemm = *getGemm(def);
+  MatmulForm gemm = *getGemm(def);
   terms.matmuls.push_back(gemm);
-  if (!isZeroTensor(gemm.init())) {
+  if (!isZeroTensor(gemm.init)) {
     terms.accumulates = true;
-    collectSumTerms(gemm.init(), block, false, terms);
+    collectSumTerms(gemm.init, block, false, terms);
   }
 }
 
@@ -490,7 +370,7 @@ static bool isSumRoot(Operation *op) {
     return true;
   if (auto add = dyn_cast<arith::AddFOp>(user))
     return !isSumNode(add.getResult(), op->getBlock());
-  if (std::optional<Gemm> gemm = getGemm(user))
+  if (std::optional<MatmulForm> gemm = getGemm(user))
     return &use != &gemm->op.getDpsInitsMutable()[0];
   return true;
 }
@@ -502,17 +382,17 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
     return nullptr;
 
   // Pick the largest set of matmuls of one form (ties: the earliest).
-  SmallVector<Gemm> group;
-  for (const Gemm &candidate : terms.matmuls) {
-    SmallVector<Gemm> same;
-    for (const Gemm &other : terms.matmuls)
+  SmallVector<MatmulForm> group;
+  for (const MatmulForm &candidate : terms.matmuls) {
+    SmallVector<MatmulForm> same;
+    for (const MatmulForm &other : terms.matmuls)
       if (haveSameForm(candidate, other))
         same.push_back(other);
     if (same.size() > group.size())
       group = std::move(same);
   }
   // Matmuls were collected from the root down; merge them in program order.
-  llvm::sort(group, [](const Gemm &a, const Gemm &b) {
+  llvm::sort(group, [](const MatmulForm &a, const MatmulForm &b) {
     return a.op->isBeforeInBlock(b.op);
   });
   if (group.size() < 2) {
@@ -525,25 +405,25 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
   // concatenation of the same right operands, so that the forward loop's
   // [U V] also serves the backward loop's [e_r e_z].[U V]^T.
   SmallVector<Value> rhsOrder =
-      llvm::map_to_vector(group, [](const Gemm &gemm) { return gemm.rhs(); });
+      llvm::map_to_vector(group, [](const MatmulForm &gemm) { return gemm.rhs; });
   if (std::optional<SmallVector<unsigned>> order =
-          findConcatOrder(rhsOrder, group.front().rhsKDim(), root)) {
-    SmallVector<Gemm> permuted;
+          findConcatOrder(rhsOrder, group.front().rhsContractionDim(), root)) {
+    SmallVector<MatmulForm> permuted;
     for (unsigned index : *order)
       permuted.push_back(group[index]);
     group = std::move(permuted);
   }
-  const Gemm &first = group.front();
+  const MatmulForm &first = group.front();
 
   SmallVector<Value> lhsInputs, rhsInputs;
   int64_t k = 0;
-  for (const Gemm &gemm : group) {
-    lhsInputs.push_back(gemm.lhs());
-    rhsInputs.push_back(gemm.rhs());
+  for (const MatmulForm &gemm : group) {
+    lhsInputs.push_back(gemm.lhs);
+    rhsInputs.push_back(gemm.rhs);
     k += gemm.k;
   }
-  int64_t largest = std::max({getConcatElements(lhsInputs, first.lhsKDim()),
-                              getConcatElements(rhsInputs, first.rhsKDim()),
+  int64_t largest = std::max({getConcatElements(lhsInputs, first.lhsContractionDim()),
+                              getConcatElements(rhsInputs, first.rhsContractionDim()),
                               mulOrMax(first.m, first.n)});
   if (largest > maxMergedElements) {
     first.op->emitRemark() << "not merged: " << group.size()
@@ -558,8 +438,8 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
                          << describeMerge(group, first.m, k, first.n);
 
   rewriter.setInsertionPoint(root);
-  Value lhs = createConcat(rewriter, root, lhsInputs, first.lhsKDim(), spliced);
-  Value rhs = createConcat(rewriter, root, rhsInputs, first.rhsKDim(), spliced);
+  Value lhs = createConcat(rewriter, root, lhsInputs, first.lhsContractionDim(), spliced);
+  Value rhs = createConcat(rewriter, root, rhsInputs, first.rhsContractionDim(), spliced);
 
   SmallVector<Value> others = terms.others;
   Value init;
@@ -568,9 +448,9 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
     others.erase(others.begin());
   } else {
     SmallVector<Value> zeroInits;
-    for (const Gemm &gemm : group)
-      if (isZeroTensor(gemm.init()))
-        zeroInits.push_back(gemm.init());
+    for (const MatmulForm &gemm : group)
+      if (isZeroTensor(gemm.init))
+        zeroInits.push_back(gemm.init);
     // Without a zero fill to follow, keep the new one next to the sum.
     if (zeroInits.empty())
       zeroInits.push_back(root->getResult(0));
@@ -580,7 +460,7 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
   }
 
   SmallVector<Location> locs;
-  for (const Gemm &gemm : group)
+  for (const MatmulForm &gemm : group)
     locs.push_back(gemm.op.getLoc());
   Location loc = rewriter.getFusedLoc(locs);
   rewriter.setInsertionPoint(root);
@@ -590,15 +470,15 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
 
   // Unmerged matmuls: one with a zero `outs` is added as it is; one that
   // accumulated into part of the old tree accumulates into the new sum.
-  for (const Gemm &gemm : terms.matmuls) {
-    if (llvm::any_of(group, [&](const Gemm &g) { return g.op == gemm.op; }))
+  for (const MatmulForm &gemm : terms.matmuls) {
+    if (llvm::any_of(group, [&](const MatmulForm &g) { return g.op == gemm.op; }))
       continue;
-    if (isZeroTensor(gemm.init())) {
+    if (isZeroTensor(gemm.init)) {
       others.push_back(gemm.result());
       continue;
     }
-    sum = createMatmulLike(rewriter, gemm.op.getLoc(), gemm, gemm.lhs(),
-                           gemm.rhs(), sum)
+    sum = createMatmulLike(rewriter, gemm.op.getLoc(), gemm, gemm.lhs,
+                           gemm.rhs, sum)
               .getResult(0);
     newRoot = sum.getDefiningOp();
   }
@@ -616,9 +496,9 @@ Operation *MergeMatmulsPass::mergeSum(IRRewriter &rewriter, Operation *root) {
 }
 
 void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
-                                        ArrayRef<Gemm> group, unsigned position,
+                                        ArrayRef<MatmulForm> group, unsigned position,
                                         Operation *insertBefore) {
-  const Gemm &first = group.front();
+  const MatmulForm &first = group.front();
   bool sharedLhs = position == 0;
   // The shared operand fixes K; the others are stacked along N (shared lhs)
   // or along M (shared rhs).
@@ -628,8 +508,8 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
   SmallVector<int64_t> inputSizes;
   SmallVector<unsigned> inputOf;
   DenseMap<Value, unsigned> indexOf;
-  for (const Gemm &gemm : group) {
-    Value other = sharedLhs ? gemm.rhs() : gemm.lhs();
+  for (const MatmulForm &gemm : group) {
+    Value other = sharedLhs ? gemm.rhs : gemm.lhs;
     auto [it, inserted] = indexOf.try_emplace(other, inputs.size());
     if (inserted) {
       inputs.push_back(other);
@@ -683,16 +563,16 @@ void MergeMatmulsPass::mergeSharedGroup(IRRewriter &rewriter,
       createConcat(rewriter, insertBefore, inputs, concatDim, spliced);
   SmallVector<Value> zeroInits;
   SmallVector<Location> locs;
-  for (const Gemm &gemm : group) {
-    zeroInits.push_back(gemm.init());
+  for (const MatmulForm &gemm : group) {
+    zeroInits.push_back(gemm.init);
     locs.push_back(gemm.op.getLoc());
   }
-  auto resultType = RankedTensorType::get({m, n}, first.resultElementType());
+  auto resultType = RankedTensorType::get({m, n}, getElementType(first.result()));
   Value init = createZeroTensor(rewriter, insertBefore, resultType, zeroInits);
 
   rewriter.setInsertionPoint(insertBefore);
   Location loc = rewriter.getFusedLoc(locs);
-  Value shared = sharedLhs ? first.lhs() : first.rhs();
+  Value shared = sharedLhs ? first.lhs : first.rhs;
   Value merged =
       createMatmulLike(rewriter, loc, first, sharedLhs ? shared : concat,
                        sharedLhs ? concat : shared, init)
@@ -727,13 +607,13 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
                                    unsigned position) {
   StringRef side = position == 0 ? "lhs" : "rhs";
   // Matmuls using `shared` at `position`, grouped by block and form.
-  SmallVector<SmallVector<Gemm>> classes;
-  SmallVector<Gemm> all;
+  SmallVector<SmallVector<MatmulForm>> classes;
+  SmallVector<MatmulForm> all;
   llvm::SmallPtrSet<Operation *, 8> seen;
   auto consider = [&](Operation *user) {
-    std::optional<Gemm> gemm = getGemm(user);
-    if (!gemm || (position == 0 ? gemm->lhs() : gemm->rhs()) != shared ||
-        gemm->lhs() == gemm->rhs() || !seen.insert(gemm->op).second)
+    std::optional<MatmulForm> gemm = getGemm(user);
+    if (!gemm || (position == 0 ? gemm->lhs : gemm->rhs) != shared ||
+        gemm->lhs == gemm->rhs || !seen.insert(gemm->op).second)
       return;
     all.push_back(*gemm);
   };
@@ -747,24 +627,24 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
   }
   if (all.size() < 2)
     return;
-  llvm::sort(all, [](const Gemm &a, const Gemm &b) {
+  llvm::sort(all, [](const MatmulForm &a, const MatmulForm &b) {
     if (a.op->getBlock() != b.op->getBlock())
       return a.op->getBlock() < b.op->getBlock();
     return a.op->isBeforeInBlock(b.op);
   });
 
-  for (const Gemm &gemm : all) {
-    bool hasPeer = llvm::any_of(all, [&](const Gemm &other) {
+  for (const MatmulForm &gemm : all) {
+    bool hasPeer = llvm::any_of(all, [&](const MatmulForm &other) {
       return other.op != gemm.op && other.op->getBlock() == gemm.op->getBlock();
     });
     if (!hasPeer)
       continue;
-    if (!isZeroTensor(gemm.init())) {
+    if (!isZeroTensor(gemm.init)) {
       gemm.op->emitRemark() << "not merged with matmuls sharing its " << side
                             << ": its outs is not a zero tensor";
       continue;
     }
-    auto *it = llvm::find_if(classes, [&](ArrayRef<Gemm> cls) {
+    auto *it = llvm::find_if(classes, [&](ArrayRef<MatmulForm> cls) {
       return cls.front().op->getBlock() == gemm.op->getBlock() &&
              haveSameForm(cls.front(), gemm);
     });
@@ -776,16 +656,16 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
 
   // Near misses first: merging a class erases its matmuls, which `all`
   // still lists.
-  for (SmallVector<Gemm> &cls : classes) {
+  for (SmallVector<MatmulForm> &cls : classes) {
     if (cls.size() < 2) {
       // A product and its adjoint share a weight, once transposed: that is
       // no near miss. Only report peers that differ in types or cast alone.
-      const Gemm &lone = cls.front();
-      bool hasNearPeer = llvm::any_of(all, [&](const Gemm &other) {
+      const MatmulForm &lone = cls.front();
+      bool hasNearPeer = llvm::any_of(all, [&](const MatmulForm &other) {
         return other.op != lone.op &&
                other.op->getBlock() == lone.op->getBlock() &&
-               isZeroTensor(other.init()) && other.transA == lone.transA &&
-               other.transB == lone.transB;
+               isZeroTensor(other.init) && other.lhsTransposed == lone.lhsTransposed &&
+               other.rhsTransposed == lone.rhsTransposed;
       });
       if (hasNearPeer)
         lone.op->emitRemark() << "not merged with matmuls sharing its " << side
@@ -795,25 +675,25 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
 
   // A merge erases the ops that only fed the merged matmuls, which may
   // include a matmul of a later class or group: skip those.
-  auto alive = [&](ArrayRef<Gemm> gemms) {
-    SmallVector<Gemm> kept;
-    for (const Gemm &gemm : gemms)
+  auto alive = [&](ArrayRef<MatmulForm> gemms) {
+    SmallVector<MatmulForm> kept;
+    for (const MatmulForm &gemm : gemms)
       if (!erased.contains(gemm.op))
         kept.push_back(gemm);
     return kept;
   };
-  for (SmallVector<Gemm> &cls : classes) {
+  for (SmallVector<MatmulForm> &cls : classes) {
     if (cls.size() < 2)
       continue;
-    SmallVector<Gemm> remaining = alive(cls);
+    SmallVector<MatmulForm> remaining = alive(cls);
     bool mergedAny = false;
     while (remaining.size() >= 2) {
       // Prefer placing the merged op at the first matmul: possible for every
       // matmul whose other operand is already available there.
       Operation *head = remaining.front().op;
-      SmallVector<Gemm> group, rest;
-      for (const Gemm &gemm : remaining) {
-        Value other = position == 0 ? gemm.rhs() : gemm.lhs();
+      SmallVector<MatmulForm> group, rest;
+      for (const MatmulForm &gemm : remaining) {
+        Value other = position == 0 ? gemm.rhs : gemm.lhs;
         if (gemm.op == head || isAvailableBefore(other, head))
           group.push_back(gemm);
         else
@@ -826,7 +706,7 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
         Operation *tail = remaining.back().op;
         group.clear();
         rest.clear();
-        for (const Gemm &gemm : remaining) {
+        for (const MatmulForm &gemm : remaining) {
           if (gemm.op == tail || allUsesAfter(gemm.result(), tail))
             group.push_back(gemm);
           else
@@ -884,10 +764,10 @@ void MergeMatmulsPass::runOnOperation() {
     for (Operation *op : matmuls) {
       if (erased.contains(op))
         continue;
-      std::optional<Gemm> gemm = getGemm(op);
+      std::optional<MatmulForm> gemm = getGemm(op);
       if (!gemm)
         continue;
-      Value shared = position == 0 ? gemm->lhs() : gemm->rhs();
+      Value shared = position == 0 ? gemm->lhs : gemm->rhs;
       if (done.insert(shared).second)
         mergeShared(rewriter, shared, position);
     }

@@ -8,9 +8,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "scan/Dialect/Scan/IR/ScanOps.h"
-#include "scan/Transforms/MatmulUtils.h"
+#include "scan/Transforms/Utils/DeadCode.h"
+#include "scan/Transforms/Utils/MatmulModel.h"
 #include "scan/Transforms/Passes.h"
-#include "scan/Transforms/StackedOutputs.h"
+#include "scan/Transforms/Utils/StackedOutputs.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"

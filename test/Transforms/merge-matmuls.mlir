@@ -678,3 +678,46 @@ func.func @forward_and_backward_share_weights(%x: tensor<5x4x8xf32>, %h0: tensor
   }
   return %hT, %dT : tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// The one reading of a zero init that every matmul rewrite shares: integer
+// zeros (a splat constant or a fill of 0) count as float zeros do, so the
+// integer products of x merge like float ones.
+// CHECK-LABEL: func.func @integer_zero_inits
+//       CHECK:   tensor.concat dim(1)
+//       CHECK:   linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xi32>, tensor<8x48xi32>)
+//   CHECK-NOT:   linalg.matmul
+//       CHECK:   return
+func.func @integer_zero_inits(%x: tensor<4x8xi32>, %U: tensor<8x16xi32>, %V: tensor<8x32xi32>)
+    -> (tensor<4x16xi32>, tensor<4x32xi32>) {
+  %z0 = arith.constant dense<0> : tensor<4x16xi32>
+  %c0 = arith.constant 0 : i32
+  %e1 = tensor.empty() : tensor<4x32xi32>
+  %z1 = linalg.fill ins(%c0 : i32) outs(%e1 : tensor<4x32xi32>) -> tensor<4x32xi32>
+  %a = linalg.matmul ins(%x, %U : tensor<4x8xi32>, tensor<8x16xi32>)
+                     outs(%z0 : tensor<4x16xi32>) -> tensor<4x16xi32>
+  %b = linalg.matmul ins(%x, %V : tensor<4x8xi32>, tensor<8x32xi32>)
+                     outs(%z1 : tensor<4x32xi32>) -> tensor<4x32xi32>
+  return %a, %b : tensor<4x16xi32>, tensor<4x32xi32>
+}
+
+// -----
+
+// A fill of one is no zero init: the products of x stay apart.
+// CHECK-LABEL: func.func @negative_integer_one_init
+//       CHECK:   linalg.matmul
+//       CHECK:   linalg.matmul
+//   CHECK-NOT:   tensor.concat
+func.func @negative_integer_one_init(%x: tensor<4x8xi32>, %U: tensor<8x16xi32>, %V: tensor<8x32xi32>)
+    -> (tensor<4x16xi32>, tensor<4x32xi32>) {
+  %z0 = arith.constant dense<0> : tensor<4x16xi32>
+  %c1 = arith.constant 1 : i32
+  %e1 = tensor.empty() : tensor<4x32xi32>
+  %z1 = linalg.fill ins(%c1 : i32) outs(%e1 : tensor<4x32xi32>) -> tensor<4x32xi32>
+  %a = linalg.matmul ins(%x, %U : tensor<4x8xi32>, tensor<8x16xi32>)
+                     outs(%z0 : tensor<4x16xi32>) -> tensor<4x16xi32>
+  %b = linalg.matmul ins(%x, %V : tensor<4x8xi32>, tensor<8x32xi32>)
+                     outs(%z1 : tensor<4x32xi32>) -> tensor<4x32xi32>
+  return %a, %b : tensor<4x16xi32>, tensor<4x32xi32>
+}

@@ -13,6 +13,7 @@
 #include "Options.h"
 
 #include "scan/Runner/Compile.h"
+#include "scan/Runtime/CUDARuntime.h"
 
 #include "llvm/Support/Error.h"
 
@@ -27,30 +28,31 @@ struct VariantResult;
 /// libScanRuntime.so.
 std::string cudaRuntimePath(const RunOptions &options);
 
-/// The entry points of lib/Runtime/CUDA/CUDARuntime.h that scan-run calls,
-/// looked up in the library opened with dlopen: scan-run does not link it,
-/// so it builds and runs where the CUDA toolkit is absent.
+/// The entry points of include/scan/Runtime/CUDARuntime.h that scan-run
+/// calls, looked up in the library opened with dlopen: scan-run does not link
+/// it, so it builds and runs where the CUDA toolkit is absent. Their types
+/// come from the header's declarations.
 struct CUDARuntime {
-  int (*init)(char *, size_t) = nullptr;
-  const char *(*deviceName)() = nullptr;
-  const char *(*lastError)() = nullptr;
-  void *(*alloc)(int64_t) = nullptr;
-  void (*free)(void *) = nullptr;
-  int (*copyToDevice)(void *, const void *, int64_t) = nullptr;
-  int (*copyToHost)(void *, const void *, int64_t) = nullptr;
-  int (*synchronize)() = nullptr;
-  void *(*eventCreate)() = nullptr;
-  void (*eventRecord)(void *) = nullptr;
-  float (*eventElapsedMs)(void *, void *) = nullptr;
-  void (*eventDestroy)(void *) = nullptr;
-  void (*clearError)() = nullptr;
-  int (*captureBegin)(char *, size_t) = nullptr;
-  void *(*captureEnd)(char *, size_t) = nullptr;
-  int (*graphLaunch)(void *) = nullptr;
-  void (*graphDestroy)(void *) = nullptr;
-  void (*gemmLogBegin)() = nullptr;
-  int (*gemmLogEnd)() = nullptr;
-  float (*gemmLogReplayMs)(int) = nullptr;
+  decltype(&scancuda_init) init = nullptr;
+  decltype(&scancuda_device_name) deviceName = nullptr;
+  decltype(&scancuda_last_error) lastError = nullptr;
+  decltype(&scancuda_alloc) alloc = nullptr;
+  decltype(&scancuda_free) free = nullptr;
+  decltype(&scancuda_copy_to_device) copyToDevice = nullptr;
+  decltype(&scancuda_copy_to_host) copyToHost = nullptr;
+  decltype(&scancuda_synchronize) synchronize = nullptr;
+  decltype(&scancuda_event_create) eventCreate = nullptr;
+  decltype(&scancuda_event_record) eventRecord = nullptr;
+  decltype(&scancuda_event_elapsed_ms) eventElapsedMs = nullptr;
+  decltype(&scancuda_event_destroy) eventDestroy = nullptr;
+  decltype(&scancuda_clear_error) clearError = nullptr;
+  decltype(&scancuda_capture_begin) captureBegin = nullptr;
+  decltype(&scancuda_capture_end) captureEnd = nullptr;
+  decltype(&scancuda_graph_launch) graphLaunch = nullptr;
+  decltype(&scancuda_graph_destroy) graphDestroy = nullptr;
+  decltype(&scancuda_gemm_log_begin) gemmLogBegin = nullptr;
+  decltype(&scancuda_gemm_log_end) gemmLogEnd = nullptr;
+  decltype(&scancuda_gemm_log_replay_ms) gemmLogReplayMs = nullptr;
   /// Name of the device, "" without one.
   std::string device;
 

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CPURuntime.h"
+#include "scan/Runtime/CPURuntime.h"
 
 #include <cmath>
 #include <cstdint>

@@ -1,6 +1,7 @@
 //===- Passes.h - scan conversion passes ------------------------*- C++ -*-===//
 //
-// Declarations generated from Passes.td, plus the lowering pipelines.
+// Declarations generated from Passes.td, plus the lowering pipelines
+// (ToCPU/CPUPipeline.h, ToCUDA/CUDAPipeline.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -8,7 +9,7 @@
 #define SCAN_CONVERSION_PASSES_H
 
 #include "mlir/Pass/Pass.h"
-#include "mlir/Pass/PassOptions.h"
+#include "scan/Conversion/ToCPU/CPUPipeline.h"
 #include "scan/Conversion/ToCUDA/CUDAPipeline.h"
 
 namespace mlir::scan {
@@ -18,40 +19,6 @@ namespace mlir::scan {
 
 #define GEN_PASS_REGISTRATION
 #include "scan/Conversion/Passes.h.inc"
-
-/// Options of the `scan-lower-to-cpu` pipeline.
-struct ScanLowerToCPUOptions
-    : public PassPipelineOptions<ScanLowerToCPUOptions> {
-  PassOptions::Option<bool> parallelElementwise{
-      *this, "parallel-elementwise",
-      llvm::cl::desc("Run large elementwise loops in omp.parallel regions "
-                     "on the runtime's thread team "
-                     "(scan-parallelize-elementwise)"),
-      llvm::cl::init(true)};
-  PassOptions::Option<int64_t> parallelMinElements{
-      *this, "parallel-min-elements",
-      llvm::cl::desc("Iterations an elementwise loop needs to run in "
-                     "parallel"),
-      llvm::cl::init(16384)};
-};
-
-/// Appends the `scan-lower-to-cpu` pipeline (module level): scan.scan to
-/// scf.for, elementwise ops fused, one-shot bufferization with identity
-/// layouts at function boundaries and memref results turned into trailing
-/// out-params, matmuls as ScanRuntime BLAS calls, large elementwise loops
-/// as OpenMP loops, everything to LLVM.
-void buildScanLowerToCPUPipeline(OpPassManager &pm,
-                                 const ScanLowerToCPUOptions &options);
-/// The same with the default options.
-void buildScanLowerToCPUPipeline(OpPassManager &pm);
-
-/// Adds the bufferization shared by the CPU and CUDA lowerings: in-place
-/// loop carries and stacked outputs, identity-layout function boundaries,
-/// memref results as trailing out-params, ownership-based deallocation.
-void addScanBufferizationPasses(OpPassManager &pm);
-
-/// Registers the named lowering pipelines (scan-lower-to-cpu, ...).
-void registerScanConversionPipelines();
 
 } // namespace mlir::scan
 

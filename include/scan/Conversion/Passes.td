@@ -180,7 +180,7 @@ def ConvertLinalgMatmulToBLASPass
 }
 
 //===----------------------------------------------------------------------===//
-// CPU lowering steps (lib/Conversion/ScanToCPU)
+// CPU lowering steps (lib/Conversion/ToCPU)
 //===----------------------------------------------------------------------===//
 
 def PrepareBufferizationPass

@@ -19,12 +19,9 @@ namespace mlir::scan {
 #include "scan/Transforms/Passes.h.inc"
 
 /// Adds one round of the scan-optimize pipeline to `pm` (a module pass
-/// manager): clean-up, recomputation elimination, hoisting, merging,
-/// clean-up. The scan-optimize pass repeats it to a fixed point.
+/// manager): transposes folded into matmuls, clean-up, recomputation
+/// elimination, hoisting, merging, clean-up. The scan-optimize pass repeats it to a fixed point.
 void buildScanOptimizeRound(OpPassManager &pm);
-
-/// Registers the named pipelines built from the transformation passes.
-void registerScanTransformPipelines();
 
 } // namespace mlir::scan
 

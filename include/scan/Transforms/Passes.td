@@ -332,6 +332,41 @@ def StackConcatenatedOutputsPass
   let dependentDialects = ["mlir::tensor::TensorDialect"];
 }
 
+def FoldTransposesIntoMatmulsPass
+    : Pass<"scan-fold-transposes-into-matmuls", "mlir::func::FuncOp"> {
+  let summary = "Read transposes in scan bodies through matmul indexing_maps";
+  let description = [{
+    `h U^T` can be written two ways in a `scan.scan` body: a `linalg.matmul`
+    whose `indexing_maps` read `U` transposed, or a `linalg.transpose` of `U`
+    feeding a plain matmul. This pass turns the second spelling into the
+    first, so that the optimisations that follow (and the reverse rules'
+    output, once differentiated) see one form:
+
+    * a matmul in a scan body whose operand is a 2-D `linalg.transpose` of a
+      value defined outside that scan (a loop-invariant weight) reads the
+      value itself, with that operand's map transposed;
+    * a 2-D `linalg.transpose` in a scan body of a matmul whose init is zero
+      and whose result nothing else reads becomes one matmul computing the
+      transpose, `(op(A) op(B))^T = op(B)^T op(A)^T`: the per-step weight
+      gradient of the transposed spelling is then a plain sum of matmuls that
+      `scan-hoist-accumulated-matmuls` hoists.
+
+    Each fold gets a remark (`read a transposed loop-invariant operand
+    through indexing_maps`, `folded a transpose of a matmul into the
+    matmul`); a transpose of a matmul that is left alone gets one that says
+    why (`transpose of a matmul not folded: ...`).
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numOperandsFolded", "num-operands-folded",
+              "Transposed loop-invariant operands read through indexing_maps">,
+    Statistic<"numResultsFolded", "num-results-folded",
+              "Transposes of matmul results folded into the matmul">
+  ];
+}
+
 def MergeMatmulsPass : Pass<"scan-merge-matmuls", "mlir::func::FuncOp"> {
   let summary = "Merge matmuls that share an operand or are summed into one GEMM";
   let description = [{
@@ -433,20 +468,23 @@ def OptimizePass : Pass<"scan-optimize", "mlir::ModuleOp"> {
   let description = [{
     The optimisation pipeline of scan-mlir. One round runs, in this order:
 
-    1. `canonicalize`, `cse` and `loop-invariant-code-motion`, so weight
+    1. `scan-fold-transposes-into-matmuls`: a `linalg.transpose` of a weight
+       feeding a matmul in a scan body, and one of a matmul's product, are
+       read through the matmul's `indexing_maps`;
+    2. `canonicalize`, `cse` and `loop-invariant-code-motion`, so weight
        transposes, fills and constants leave scan bodies;
-    2. `scan-eliminate-recomputation`: the backward scan reads the matmul
+    3. `scan-eliminate-recomputation`: the backward scan reads the matmul
        products the forward scan already computed;
-    3. `scan-hoist-input-projections`: `x_t W` over a sequence becomes one
+    4. `scan-hoist-input-projections`: `x_t W` over a sequence becomes one
        GEMM before the loop;
-    4. `scan-hoist-accumulated-matmuls`: per-step `dW += A_t^T B_t` becomes
+    5. `scan-hoist-accumulated-matmuls`: per-step `dW += A_t^T B_t` becomes
        one GEMM over all steps after the loop;
-    5. `scan-merge-matmuls`: matmuls sharing an operand, and sums of
+    6. `scan-merge-matmuls`: matmuls sharing an operand, and sums of
        matmuls, merge into one over concatenated weights (concatenations of
        weights are hoisted out of loops);
-    6. `scan-stack-concatenated-outputs`: stacked outputs concatenated after
+    7. `scan-stack-concatenated-outputs`: stacked outputs concatenated after
        the loop are concatenated per step in the body instead;
-    7. `canonicalize`, `cse` and `loop-invariant-code-motion` again.
+    8. `canonicalize`, `cse` and `loop-invariant-code-motion` again.
 
     Rounds repeat until the IR stops changing (compared by fingerprint) or
     `max-iterations` rounds have run. Every pass reports what it rewrote and

@@ -13,6 +13,7 @@
 #include "scan/Conversion/MatmulToBLAS/MatmulToBLAS.h"
 
 #include "scan/Conversion/Passes.h"
+#include "scan/Transforms/Utils/MatmulModel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -37,11 +38,9 @@ namespace mlir::scan {
 } // namespace mlir::scan
 
 using namespace mlir;
+using namespace mlir::scan;
 
 namespace {
-
-/// Loop dimensions of linalg.matmul: (m, n, k).
-enum MatmulDim : unsigned { DimM = 0, DimN = 1, DimK = 2 };
 
 /// How a 2-D memref operand is laid out in terms of matmul dimensions: a
 /// row-major matrix whose rows run over `rowDim` and columns over `colDim`,
@@ -98,41 +97,6 @@ bool isFunctionArgument(Value root) {
          isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
 }
 
-/// True when `input` provably never shares memory with `allocated`, a buffer
-/// allocated by this function: `input` is rooted in another allocation or a
-/// global, or in an argument of the enclosing function (which exists before
-/// the allocation). Loop-carried block arguments or results of other ops may
-/// be anything, including `allocated`.
-bool isDistinctFrom(Value input, Value allocated) {
-  Value root = getRootBuffer(input);
-  if (root == allocated)
-    return false;
-  return isAllocation(root) || isFunctionArgument(root);
-}
-
-/// Returns the linalg.fill that zeroes the output `c` of `op` right before it
-/// (only side-effect-free ops in between) when a BLAS call with beta = 0 may
-/// replace it: `c` is rooted in a local allocation that no input can share,
-/// so no input reads the zeroed buffer.
-linalg::FillOp findZeroFill(linalg::MatmulOp op, Value c) {
-  Operation *prev = op->getPrevNode();
-  while (prev && isMemoryEffectFree(prev))
-    prev = prev->getPrevNode();
-  auto fill = dyn_cast_or_null<linalg::FillOp>(prev);
-  if (!fill || !fill.hasPureBufferSemantics() ||
-      fill.getDpsInitOperand(0)->get() != c ||
-      !matchPattern(fill.getDpsInputOperand(0)->get(), m_AnyZeroFloat()))
-    return nullptr;
-  Value root = getRootBuffer(c);
-  if (!root.getDefiningOp<memref::AllocOp>() &&
-      !root.getDefiningOp<memref::AllocaOp>())
-    return nullptr;
-  for (Value input : op.getDpsInputs())
-    if (!isDistinctFrom(input, root))
-      return nullptr;
-  return fill;
-}
-
 /// A linalg.matmul expressed as one row-major GEMM
 /// `C[M x N] = op(L)[M x K] * op(R)[K x N]`: `lhs` and `rhs` are BLAS's A and
 /// B after the swap that computes an output indexed (n, m) as C^T = B^T A^T.
@@ -174,26 +138,26 @@ FailureOr<GemmPlan> matchGemm(linalg::MatmulOp op, StringRef &why) {
     return failure();
   }
 
-  GemmPlan plan{elementType, *viewA, *viewB, *viewC, DimM, DimN, false, false};
-  if (viewC->rowDim == DimN && viewC->colDim == DimM) {
+  GemmPlan plan{elementType, *viewA, *viewB, *viewC, MatmulLoopM, MatmulLoopN, false, false};
+  if (viewC->rowDim == MatmulLoopN && viewC->colDim == MatmulLoopM) {
     std::swap(plan.lhs, plan.rhs);
     std::swap(plan.dimM, plan.dimN);
-  } else if (viewC->rowDim != DimM || viewC->colDim != DimN) {
+  } else if (viewC->rowDim != MatmulLoopM || viewC->colDim != MatmulLoopN) {
     why = "output is not indexed by (m, n)";
     return failure();
   }
   const MatrixView &lhs = plan.lhs, &rhs = plan.rhs;
-  if (lhs.rowDim == plan.dimM && lhs.colDim == DimK) {
+  if (lhs.rowDim == plan.dimM && lhs.colDim == MatmulLoopK) {
     plan.transL = false;
-  } else if (lhs.rowDim == DimK && lhs.colDim == plan.dimM) {
+  } else if (lhs.rowDim == MatmulLoopK && lhs.colDim == plan.dimM) {
     plan.transL = true;
   } else {
     why = "unsupported left operand map";
     return failure();
   }
-  if (rhs.rowDim == DimK && rhs.colDim == plan.dimN) {
+  if (rhs.rowDim == MatmulLoopK && rhs.colDim == plan.dimN) {
     plan.transR = false;
-  } else if (rhs.rowDim == plan.dimN && rhs.colDim == DimK) {
+  } else if (rhs.rowDim == plan.dimN && rhs.colDim == MatmulLoopK) {
     plan.transR = true;
   } else {
     why = "unsupported right operand map";
@@ -281,7 +245,7 @@ public:
       args.push_back(i32Const(plan.transR));
     args.push_back(sizeOf(plan.out, plan.dimM));
     args.push_back(sizeOf(plan.out, plan.dimN));
-    args.push_back(sizeOf(plan.lhs, DimK));
+    args.push_back(sizeOf(plan.lhs, MatmulLoopK));
     args.push_back(floatConst(1.0));
     operandArgs(plan.lhs, args);
     if (packedB)
@@ -298,7 +262,7 @@ public:
     SmallVector<Value> args;
     args.push_back(i32Const(plan.transR));
     args.push_back(sizeOf(plan.rhs, plan.dimN));
-    args.push_back(sizeOf(plan.rhs, DimK));
+    args.push_back(sizeOf(plan.rhs, MatmulLoopK));
     operandArgs(plan.rhs, args);
     return args;
   }
@@ -402,7 +366,7 @@ struct MatmulToBLAS final : OpRewritePattern<linalg::MatmulOp> {
       return rewriter.notifyMatchFailure(
           op, "runtime symbol exists with another type");
 
-    linalg::FillOp zeroFill = findZeroFill(op, plan->out.memref);
+    linalg::FillOp zeroFill = findZeroFill(op);
     rewriter.setInsertionPoint(op);
     GemmArgBuilder args(rewriter, op.getLoc(), plan->elementType);
     func::CallOp::create(rewriter, op.getLoc(), *callee,
@@ -584,7 +548,7 @@ struct ConvertLinalgMatmulToBLASPass final
 
       for (PackCandidate &candidate : candidates) {
         linalg::MatmulOp op = candidate.op;
-        linalg::FillOp zeroFill = findZeroFill(op, candidate.plan.out.memref);
+        linalg::FillOp zeroFill = findZeroFill(op);
         rewriter.setInsertionPoint(op);
         GemmArgBuilder args(rewriter, op.getLoc(), candidate.plan.elementType);
         func::CallOp::create(

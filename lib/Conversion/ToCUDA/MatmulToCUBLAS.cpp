@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "scan/Conversion/Passes.h"
+#include "scan/Transforms/Utils/MatmulModel.h"
 
 #include "HostCode.h"
 
@@ -16,9 +17,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::scan {
 #define GEN_PASS_DEF_CONVERTLINALGMATMULTOCUBLASPASS
@@ -36,41 +34,6 @@ struct DeviceMatrix {
   Value leadingDim;
   SmallVector<Value> sizes;
 };
-
-/// Which operand of a 3-loop matmul (m, n, k) a map describes.
-enum class Role { A, B, C };
-
-/// Returns whether `map` is the plain or the transposed access of `role`,
-/// or nothing when it is neither (broadcasts, permuted outputs, ...).
-std::optional<bool> isTransposedAccess(AffineMap map, Role role) {
-  if (map.getNumDims() != 3 || map.getNumResults() != 2 ||
-      map.getNumSymbols() != 0)
-    return std::nullopt;
-  MLIRContext *ctx = map.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  auto is = [&](unsigned r0, unsigned r1) {
-    return map.getResult(0) == d(r0) && map.getResult(1) == d(r1);
-  };
-  switch (role) {
-  case Role::A:
-    if (is(0, 2))
-      return false;
-    if (is(2, 0))
-      return true;
-    return std::nullopt;
-  case Role::B:
-    if (is(2, 1))
-      return false;
-    if (is(1, 2))
-      return true;
-    return std::nullopt;
-  case Role::C:
-    if (is(0, 1))
-      return false;
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
 
 /// Returns why `type` cannot be handed to cuBLAS as a row-major matrix, or
 /// an empty string when it can.
@@ -137,24 +100,6 @@ DeviceMatrix getDeviceMatrix(OpBuilder &b, Location loc, Value memref,
   return m;
 }
 
-/// The linalg.fill with zero that writes `c` right before `op` (only ops
-/// without memory effects in between), when no input of `op` reads the
-/// buffer of `c`: a GEMM with beta = 0 then does the fill's work.
-linalg::FillOp findZeroFill(linalg::MatmulOp op, Value c) {
-  Operation *prev = op->getPrevNode();
-  while (prev && isMemoryEffectFree(prev))
-    prev = prev->getPrevNode();
-  auto fill = dyn_cast_or_null<linalg::FillOp>(prev);
-  if (!fill || !fill.hasPureBufferSemantics() || fill.getDpsInits()[0] != c ||
-      !matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat()))
-    return nullptr;
-  Value root = scan::getRootBuffer(c);
-  for (Value input : op.getDpsInputs())
-    if (scan::getRootBuffer(input) == root)
-      return nullptr;
-  return fill;
-}
-
 /// Returns the declaration of the runtime GEMM for `elementType`, creating
 /// it at the end of `module` when missing.
 func::FuncOp getOrCreateGemmDecl(ModuleOp module, FloatType elementType) {
@@ -180,14 +125,8 @@ FailureOr<bool> convertMatmul(linalg::MatmulOp op, ModuleOp module) {
   if (!op.hasPureBufferSemantics())
     return LogicalResult(
         op.emitRemark("not converted to cuBLAS: operands are not buffers"));
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (maps.size() != 3)
-    return LogicalResult(
-        op.emitRemark("not converted to cuBLAS: unexpected indexing maps"));
-  std::optional<bool> transA = isTransposedAccess(maps[0], Role::A);
-  std::optional<bool> transB = isTransposedAccess(maps[1], Role::B);
-  std::optional<bool> plainC = isTransposedAccess(maps[2], Role::C);
-  if (!transA || !transB || !plainC)
+  std::optional<scan::MatmulLayout> layout = scan::getMatmulLayout(op);
+  if (!layout)
     return LogicalResult(
         op.emitRemark("not converted to cuBLAS: indexing maps are not a "
                       "plain or transposed matmul"));
@@ -218,7 +157,7 @@ FailureOr<bool> convertMatmul(linalg::MatmulOp op, ModuleOp module) {
   DeviceMatrix mb = getDeviceMatrix(b, loc, bMat, bytes, consts);
   DeviceMatrix mc = getDeviceMatrix(b, loc, c, bytes, consts);
   Value m = mc.sizes[0], n = mc.sizes[1];
-  Value k = ma.sizes[*transA ? 0 : 1];
+  Value k = ma.sizes[layout->lhsTransposed ? 0 : 1];
 
   Value flags[2];
   auto flag = [&](bool set) -> Value {
@@ -227,7 +166,7 @@ FailureOr<bool> convertMatmul(linalg::MatmulOp op, ModuleOp module) {
       f = arith::ConstantIntOp::create(b, loc, set ? 1 : 0, 32);
     return f;
   };
-  linalg::FillOp zeroFill = findZeroFill(op, c);
+  linalg::FillOp zeroFill = scan::findZeroFill(op);
   Value one = arith::ConstantFloatOp::create(
       b, loc, elementType, APFloat(elementType.getFloatSemantics(), 1));
   Value beta = one;
@@ -238,8 +177,8 @@ FailureOr<bool> convertMatmul(linalg::MatmulOp op, ModuleOp module) {
           b, loc, elementType, APFloat(elementType.getFloatSemantics(), 0));
   }
   // Column-major C^T (n x m) = op(B)^T (n x k) * op(A)^T (k x m).
-  SmallVector<Value> args = {flag(*transB),
-                             flag(*transA),
+  SmallVector<Value> args = {flag(layout->rhsTransposed),
+                             flag(layout->lhsTransposed),
                              n,
                              m,
                              k,

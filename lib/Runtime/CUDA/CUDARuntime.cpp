@@ -3,9 +3,17 @@
 // Implements CUDARuntime.h on the CUDA driver API and cuBLAS, both opened
 // with dlopen so that the library itself never fails to load.
 //
+// One file of about 1150 lines on purpose: every entry point (scancuda_*,
+// the mgpu* functions lowered code calls, graph capture, the GEMM log)
+// reads and updates one State (the driver and cuBLAS tables, the stream, the
+// capture in progress), kept in an anonymous namespace so that nothing but
+// the C ABI leaves the library. Split into files, that state would become an
+// internal interface with external linkage. Its sections (errors, loading,
+// memory and events, GEMM, mgpu*, capture and GEMM log) are marked below.
+//
 //===----------------------------------------------------------------------===//
 
-#include "CUDARuntime.h"
+#include "scan/Runtime/CUDARuntime.h"
 
 #include <cublas_api.h>
 #include <cuda.h>

@@ -145,17 +145,54 @@ func.func @negative_broadcast(%a: memref<16xf32>, %b: memref<16x32xf32>, %c: mem
 
 // -----
 
-// A zero fill right before the matmul becomes beta = 0: cuBLAS overwrites C.
+// A zero fill right before the matmul becomes beta = 0: cuBLAS overwrites C,
+// a buffer of this function that no input can share.
 // CHECK-LABEL: func.func @zero_fill_folds_into_beta
 //       CHECK:   %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 //   CHECK-NOT:   linalg.fill
 //       CHECK:   %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 //       CHECK:   call @scancuda_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ONE]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ZERO]], %{{.*}}, %{{.*}})
 //   CHECK-NOT:   linalg.fill
-func.func @zero_fill_folds_into_beta(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32>) {
+func.func @zero_fill_folds_into_beta(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %out: memref<8x32xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<8x32xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<8x32xf32>)
+  linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>)
+  memref.copy %c, %out : memref<8x32xf32> to memref<8x32xf32>
+  return
+}
+
+// -----
+
+// C is an argument: a caller may pass the same buffer as A, which the fill
+// zeroes before the matmul reads it, so the fill stays (beta = 1). The
+// lowering to BLAS keeps such a fill for the same reason.
+// CHECK-LABEL: func.func @negative_fill_of_argument
+//       CHECK:   linalg.fill
+//       CHECK:   call @scancuda_sgemm(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ONE:[a-z0-9_]+]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ONE]], %{{.*}}, %{{.*}})
+func.func @negative_fill_of_argument(%a: memref<8x16xf32>, %b: memref<16x32xf32>, %c: memref<8x32xf32>) {
   %zero = arith.constant 0.0 : f32
   linalg.fill ins(%zero : f32) outs(%c : memref<8x32xf32>)
   linalg.matmul ins(%a, %b : memref<8x16xf32>, memref<16x32xf32>) outs(%c : memref<8x32xf32>)
+  return
+}
+
+// -----
+
+// An input rooted in a loop-carried value may be the zeroed buffer itself.
+// CHECK-LABEL: func.func @negative_fill_input_may_alias
+//       CHECK:   linalg.fill
+//       CHECK:   call @scancuda_sgemm
+func.func @negative_fill_input_may_alias(%b: memref<16x16xf32>, %n: index) {
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c = memref.alloc() : memref<16x16xf32>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%prev = %c) -> (memref<16x16xf32>) {
+    linalg.fill ins(%zero : f32) outs(%c : memref<16x16xf32>)
+    linalg.matmul ins(%prev, %b : memref<16x16xf32>, memref<16x16xf32>) outs(%c : memref<16x16xf32>)
+    scf.yield %c : memref<16x16xf32>
+  }
   return
 }
 

@@ -403,3 +403,58 @@ func.func @empty_body(%xs: tensor<5x4xf32>) {
   }) : (tensor<5x4xf32>) -> ()
   return
 }
+
+// -----
+
+// `reverse` written after the bindings: the error says where it goes.
+func.func @reverse_after_sequences(%h0: tensor<2xf32>, %xs: tensor<3x2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{'reverse' goes right after 'scan.scan': scan.scan [reverse] [length(N)] [carries(...)] [sequences(...)] [-> types] { body }}}
+  %r = scan.scan carries(%h = %h0 : tensor<2xf32>) sequences(%x = %xs : tensor<3x2xf32>) reverse -> tensor<2xf32> {
+    scan.yield %h : tensor<2xf32>
+  }
+  return %r : tensor<2xf32>
+}
+
+// -----
+
+// `reverse` after `length(N)`.
+func.func @reverse_after_length(%h0: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{'reverse' goes right after 'scan.scan'}}
+  %r = scan.scan length(3) reverse carries(%h = %h0 : tensor<2xf32>) -> tensor<2xf32> {
+    scan.yield %h : tensor<2xf32>
+  }
+  return %r : tensor<2xf32>
+}
+
+// -----
+
+// `reverse` after the result types, right before the body.
+func.func @reverse_before_body(%h0: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{'reverse' goes right after 'scan.scan'}}
+  %r = scan.scan length(3) carries(%h = %h0 : tensor<2xf32>) -> tensor<2xf32> reverse {
+    scan.yield %h : tensor<2xf32>
+  }
+  return %r : tensor<2xf32>
+}
+
+// -----
+
+// `length(N)` after the carries.
+func.func @length_after_carries(%h0: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{'length' goes after 'reverse' and before 'carries'}}
+  %r = scan.scan carries(%h = %h0 : tensor<2xf32>) length(3) -> tensor<2xf32> {
+    scan.yield %h : tensor<2xf32>
+  }
+  return %r : tensor<2xf32>
+}
+
+// -----
+
+// `carries` after the sequences.
+func.func @carries_after_sequences(%h0: tensor<2xf32>, %xs: tensor<3x2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{'carries' goes after 'length(N)' and before 'sequences'}}
+  %r = scan.scan sequences(%x = %xs : tensor<3x2xf32>) carries(%h = %h0 : tensor<2xf32>) -> tensor<2xf32> {
+    scan.yield %h : tensor<2xf32>
+  }
+  return %r : tensor<2xf32>
+}

@@ -96,3 +96,17 @@ func.func @grad_rank0_cost(%a: f64) -> f64 {
   %g = scan.grad @cost0(%a) wrt [0] : (f64) -> f64
   return %g : f64
 }
+
+// The second example of scan.scan's description: `reverse` before
+// `length(N)`, a loop without sequences that stacks its carry.
+// CHECK-LABEL: func.func @reverse_with_length
+//       CHECK:   scan.scan reverse length(5) carries(%{{.*}} = %{{.*}} : tensor<4xf32>) -> (tensor<4xf32>, tensor<5x4xf32>)
+func.func @reverse_with_length(%g0: tensor<4xf32>, %decay: tensor<4xf32>)
+    -> (tensor<4xf32>, tensor<5x4xf32>) {
+  %g, %gs = scan.scan reverse length(5) carries(%acc = %g0 : tensor<4xf32>)
+                      -> (tensor<4xf32>, tensor<5x4xf32>) {
+    %next = arith.mulf %acc, %decay : tensor<4xf32>
+    scan.yield %next, %acc : tensor<4xf32>, tensor<4xf32>
+  }
+  return %g, %gs : tensor<4xf32>, tensor<5x4xf32>
+}

@@ -97,38 +97,97 @@ void ScanOp::build(OpBuilder &builder, OperationState &state,
   state.regions.front()->push_back(body);
 }
 
-ScanOp ScanOp::appendOutputsAndSequences(RewriterBase &rewriter,
-                                         ValueRange newOutputs,
-                                         ValueRange newSequences) {
+ScanRebuild::ScanRebuild(ScanOp op)
+    : keepCarry(op.getNumCarries(), true),
+      keepSequence(op.getNumSequences(), true),
+      keepOutput(op.getNumOutputs(), true),
+      carryArgReplacement(op.getNumCarries()) {}
+
+ScanOp ScanOp::rebuild(RewriterBase &rewriter, const ScanRebuild &rebuild,
+                       SmallVectorImpl<Value> &replacements) {
+  unsigned numCarries = getNumCarries();
   int64_t tripCount = *getTripCount();
-  SmallVector<Type> resultTypes(getResultTypes());
-  for (Value out : newOutputs)
+  SmallVector<Value> inits, sequences;
+  SmallVector<Type> resultTypes;
+  for (auto [i, init] : llvm::enumerate(getInitCarries()))
+    if (rebuild.keepCarry[i]) {
+      inits.push_back(init);
+      resultTypes.push_back(init.getType());
+    }
+  for (auto [i, seq] : llvm::enumerate(getSequences()))
+    if (rebuild.keepSequence[i])
+      sequences.push_back(seq);
+  llvm::append_range(sequences, rebuild.newSequences);
+  for (auto [i, out] : llvm::enumerate(getOutputResults()))
+    if (rebuild.keepOutput[i])
+      resultTypes.push_back(out.getType());
+  for (Value out : rebuild.newOutputs)
     resultTypes.push_back(
         getStackedType(cast<RankedTensorType>(out.getType()), tripCount));
-  SmallVector<Value> sequences(getSequences());
-  llvm::append_range(sequences, newSequences);
+
+  // Keep the trip count explicit once nothing else would state it.
+  std::optional<int64_t> length;
+  if (getLength() || (sequences.empty() && resultTypes.size() == inits.size()))
+    length = tripCount;
 
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(*this);
   OperationState state(getLoc(), getOperationName());
-  std::optional<int64_t> length;
-  if (getLength())
-    length = tripCount;
-  buildScanState(rewriter, state, resultTypes, getInitCarries(), sequences,
-                 getReverse(), length);
+  buildScanState(rewriter, state, resultTypes, inits, sequences, getReverse(),
+                 length);
   state.addAttributes(llvm::to_vector(getOperation()->getDiscardableAttrs()));
   auto newOp = cast<ScanOp>(rewriter.create(state));
   rewriter.inlineRegionBefore(getBody(), newOp.getBody(),
                               newOp.getBody().end());
+
   Block *body = newOp.getBodyBlock();
-  for (Value seq : newSequences)
+  YieldOp yield = newOp.getYieldOp();
+  SmallVector<Value> yielded;
+  for (auto [i, value] : llvm::enumerate(yield.getValues())) {
+    bool keep = i < numCarries ? rebuild.keepCarry[i]
+                               : rebuild.keepOutput[i - numCarries];
+    if (keep)
+      yielded.push_back(value);
+  }
+  llvm::append_range(yielded, rebuild.newOutputs);
+  rewriter.modifyOpInPlace(yield, [&] { yield->setOperands(yielded); });
+
+  llvm::BitVector eraseArgs(body->getNumArguments());
+  for (unsigned i = 0; i < numCarries; ++i) {
+    if (rebuild.keepCarry[i])
+      continue;
+    if (Value replacement = rebuild.carryArgReplacement[i])
+      rewriter.replaceAllUsesWith(body->getArgument(i), replacement);
+    eraseArgs.set(i);
+  }
+  for (unsigned i = 0, e = getNumSequences(); i < e; ++i)
+    if (!rebuild.keepSequence[i])
+      eraseArgs.set(numCarries + i);
+  body->eraseArguments(eraseArgs);
+  for (Value seq : rebuild.newSequences)
     body->addArgument(getSliceType(cast<RankedTensorType>(seq.getType())),
                       seq.getLoc());
-  YieldOp yield = newOp.getYieldOp();
-  rewriter.modifyOpInPlace(
-      yield, [&] { yield.getValuesMutable().append(newOutputs); });
-  rewriter.replaceOp(*this,
-                     newOp.getResults().take_front(getNumResults()));
+
+  replacements.clear();
+  unsigned next = 0;
+  for (unsigned i = 0; i < numCarries; ++i)
+    replacements.push_back(rebuild.keepCarry[i] ? newOp.getResult(next++)
+                                                : Value());
+  for (unsigned i = 0, e = getNumOutputs(); i < e; ++i)
+    replacements.push_back(rebuild.keepOutput[i] ? newOp.getResult(next++)
+                                                 : Value());
+  return newOp;
+}
+
+ScanOp ScanOp::appendOutputsAndSequences(RewriterBase &rewriter,
+                                         ValueRange newOutputs,
+                                         ValueRange newSequences) {
+  ScanRebuild rebuild(*this);
+  llvm::append_range(rebuild.newOutputs, newOutputs);
+  llvm::append_range(rebuild.newSequences, newSequences);
+  SmallVector<Value> replacements;
+  ScanOp newOp = this->rebuild(rewriter, rebuild, replacements);
+  rewriter.replaceOp(*this, replacements);
   return newOp;
 }
 
@@ -163,6 +222,29 @@ parseBindingList(OpAsmParser &parser,
       });
 }
 
+/// The leading clauses of scan.scan, in the order they must come, each with
+/// where it goes.
+static constexpr std::pair<StringLiteral, StringLiteral> kScanClauses[] = {
+    {"reverse", "right after 'scan.scan'"},
+    {"length", "after 'reverse' and before 'carries'"},
+    {"carries", "after 'length(N)' and before 'sequences'"},
+    {"sequences", "after 'carries(...)' and before the result types"},
+};
+
+/// Fails with an error that says where a clause goes when one of the first
+/// `numParsed` clauses, which come earlier, appears again here.
+static ParseResult rejectMisplacedClause(OpAsmParser &parser,
+                                         unsigned numParsed) {
+  SMLoc loc = parser.getCurrentLocation();
+  for (const auto &[keyword, where] : ArrayRef(kScanClauses).take_front(numParsed))
+    if (succeeded(parser.parseOptionalKeyword(keyword)))
+      return parser.emitError(loc, "'")
+             << keyword << "' goes " << where
+             << ": scan.scan [reverse] [length(N)] [carries(...)] "
+                "[sequences(...)] [-> types] { body }";
+  return success();
+}
+
 ParseResult ScanOp::parse(OpAsmParser &parser, OperationState &result) {
   Builder &builder = parser.getBuilder();
   Properties &props = result.getOrAddProperties<Properties>();
@@ -178,6 +260,8 @@ ParseResult ScanOp::parse(OpAsmParser &parser, OperationState &result) {
       return parser.emitError(loc, "length must be positive, got ") << length;
     props.length = builder.getI64IntegerAttr(length);
   }
+  if (rejectMisplacedClause(parser, 1))
+    return failure();
 
   SmallVector<OpAsmParser::Argument> carryArgs, seqArgs;
   SmallVector<OpAsmParser::UnresolvedOperand> carryOperands, seqOperands;
@@ -185,11 +269,15 @@ ParseResult ScanOp::parse(OpAsmParser &parser, OperationState &result) {
   if (succeeded(parser.parseOptionalKeyword("carries")) &&
       parseBindingList(parser, carryArgs, carryOperands, carryTypes))
     return failure();
+  if (rejectMisplacedClause(parser, 2))
+    return failure();
   SMLoc seqLoc = parser.getCurrentLocation();
   if (succeeded(parser.parseOptionalKeyword("sequences")) &&
       parseBindingList(parser, seqArgs, seqOperands, seqTypes))
     return failure();
-  if (parser.parseOptionalArrowTypeList(result.types))
+  if (rejectMisplacedClause(parser, 3) ||
+      parser.parseOptionalArrowTypeList(result.types) ||
+      rejectMisplacedClause(parser, 4))
     return failure();
 
   // Block arguments: carries keep their type, sequences get the slice type.
@@ -426,93 +514,16 @@ YieldOp::getMutableSuccessorOperands(RegionSuccessor successor) {
 // ScanOp: canonicalisation
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// What to keep of a scan when rebuilding it, and what replaces the block
-/// arguments of dropped carries that are still used in the body.
-struct ScanPruning {
-  llvm::BitVector keepCarry, keepSequence, keepOutput;
-  SmallVector<Value> carryArgReplacement; // null where unused
-  SmallVector<Value> carryResultReplacement;
-
-  explicit ScanPruning(ScanOp op)
-      : keepCarry(op.getNumCarries(), true),
-        keepSequence(op.getNumSequences(), true),
-        keepOutput(op.getNumOutputs(), true),
-        carryArgReplacement(op.getNumCarries()),
-        carryResultReplacement(op.getNumCarries()) {}
-
-  bool dropsAnything() const {
-    return !keepCarry.all() || !keepSequence.all() || !keepOutput.all();
-  }
-};
-} // namespace
-
-/// Rebuilds `op` without the carries, sequences and outputs that `pruning`
-/// drops, moving the body into the new op.
+/// Replaces `op` by the scan `rebuild` describes; the result of a dropped
+/// carry becomes `carryResultReplacement` (null where it is unused).
 static void rebuildScan(PatternRewriter &rewriter, ScanOp op,
-                        const ScanPruning &pruning) {
-  unsigned numCarries = op.getNumCarries();
-  SmallVector<Value> inits, sequences;
-  SmallVector<Type> resultTypes;
-  for (auto [i, init] : llvm::enumerate(op.getInitCarries()))
-    if (pruning.keepCarry[i]) {
-      inits.push_back(init);
-      resultTypes.push_back(init.getType());
-    }
-  for (auto [i, seq] : llvm::enumerate(op.getSequences()))
-    if (pruning.keepSequence[i])
-      sequences.push_back(seq);
-  for (auto [i, out] : llvm::enumerate(op.getOutputResults()))
-    if (pruning.keepOutput[i])
-      resultTypes.push_back(out.getType());
-
-  // Keep the trip count explicit once nothing else would state it.
-  std::optional<int64_t> length;
-  if (op.getLength() ||
-      (sequences.empty() && resultTypes.size() == inits.size()))
-    length = *op.getTripCount();
-
-  OperationState state(op.getLoc(), ScanOp::getOperationName());
-  buildScanState(rewriter, state, resultTypes, inits, sequences,
-                 op.getReverse(), length);
-  state.addAttributes(llvm::to_vector(op->getDiscardableAttrs()));
-  auto newOp = cast<ScanOp>(rewriter.create(state));
-  rewriter.inlineRegionBefore(op.getBody(), newOp.getBody(),
-                              newOp.getBody().end());
-
-  Block *body = newOp.getBodyBlock();
-  YieldOp yield = newOp.getYieldOp();
-  SmallVector<Value> yielded;
-  for (auto [i, value] : llvm::enumerate(yield.getValues())) {
-    bool keep = i < numCarries ? pruning.keepCarry[i]
-                               : pruning.keepOutput[i - numCarries];
-    if (keep)
-      yielded.push_back(value);
-  }
-  rewriter.modifyOpInPlace(yield, [&] { yield->setOperands(yielded); });
-
-  llvm::BitVector eraseArgs(body->getNumArguments());
-  for (unsigned i = 0; i < numCarries; ++i) {
-    if (pruning.keepCarry[i])
-      continue;
-    if (Value replacement = pruning.carryArgReplacement[i])
-      rewriter.replaceAllUsesWith(body->getArgument(i), replacement);
-    eraseArgs.set(i);
-  }
-  for (unsigned i = 0, e = op.getNumSequences(); i < e; ++i)
-    if (!pruning.keepSequence[i])
-      eraseArgs.set(numCarries + i);
-  body->eraseArguments(eraseArgs);
-
+                        const ScanRebuild &rebuild,
+                        ArrayRef<Value> carryResultReplacement) {
   SmallVector<Value> replacements;
-  unsigned next = 0;
-  for (unsigned i = 0; i < numCarries; ++i)
-    replacements.push_back(pruning.keepCarry[i]
-                               ? newOp.getResult(next++)
-                               : pruning.carryResultReplacement[i]);
-  for (unsigned i = 0, e = op.getNumOutputs(); i < e; ++i)
-    replacements.push_back(pruning.keepOutput[i] ? newOp.getResult(next++)
-                                                 : Value());
+  op.rebuild(rewriter, rebuild, replacements);
+  for (auto [i, replacement] : llvm::enumerate(carryResultReplacement))
+    if (!replacements[i])
+      replacements[i] = replacement;
   rewriter.replaceOp(op, replacements);
 }
 
@@ -525,14 +536,15 @@ struct SimplifyCarries final : OpRewritePattern<ScanOp> {
   LogicalResult matchAndRewrite(ScanOp op,
                                 PatternRewriter &rewriter) const override {
     YieldOp yield = op.getYieldOp();
-    ScanPruning pruning(op);
+    ScanRebuild pruning(op);
+    SmallVector<Value> carryResultReplacement(op.getNumCarries());
     for (unsigned i = 0, e = op.getNumCarries(); i < e; ++i) {
       BlockArgument arg = op.getCarryArgs()[i];
       Value yieldedValue = yield.getValues()[i];
       if (yieldedValue == arg) {
         pruning.keepCarry.reset(i);
         pruning.carryArgReplacement[i] = op.getInitCarries()[i];
-        pruning.carryResultReplacement[i] = op.getInitCarries()[i];
+        carryResultReplacement[i] = op.getInitCarries()[i];
         continue;
       }
       if (op.getCarryResults()[i].use_empty() && arg.use_empty())
@@ -540,7 +552,7 @@ struct SimplifyCarries final : OpRewritePattern<ScanOp> {
     }
     if (!pruning.dropsAnything())
       return rewriter.notifyMatchFailure(op, "every carry is live");
-    rebuildScan(rewriter, op, pruning);
+    rebuildScan(rewriter, op, pruning, carryResultReplacement);
     return success();
   }
 };
@@ -551,7 +563,7 @@ struct DropUnusedOutputsAndSequences final : OpRewritePattern<ScanOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ScanOp op,
                                 PatternRewriter &rewriter) const override {
-    ScanPruning pruning(op);
+    ScanRebuild pruning(op);
     for (auto [i, out] : llvm::enumerate(op.getOutputResults()))
       if (out.use_empty())
         pruning.keepOutput.reset(i);
@@ -560,7 +572,7 @@ struct DropUnusedOutputsAndSequences final : OpRewritePattern<ScanOp> {
         pruning.keepSequence.reset(i);
     if (!pruning.dropsAnything())
       return rewriter.notifyMatchFailure(op, "every output and slice is used");
-    rebuildScan(rewriter, op, pruning);
+    rebuildScan(rewriter, op, pruning, {});
     return success();
   }
 };

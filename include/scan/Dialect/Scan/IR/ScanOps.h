@@ -17,8 +17,31 @@
 
 #include "scan/Dialect/Scan/IR/ScanDialect.h"
 
+#include "llvm/ADT/BitVector.h"
+
 namespace mlir::scan {
+class ScanOp;
 class YieldOp;
+
+/// What `ScanOp::rebuild` changes of a scan: the carries, sequences and
+/// outputs it keeps (all, to start with), and what it gains.
+struct ScanRebuild {
+  explicit ScanRebuild(ScanOp op);
+
+  llvm::BitVector keepCarry, keepSequence, keepOutput;
+  /// Per carry: what replaces its block argument in the body when the carry
+  /// is dropped (null when the argument is unused).
+  SmallVector<Value> carryArgReplacement;
+  /// Values available at the end of the body, stacked as trailing outputs.
+  SmallVector<Value> newOutputs;
+  /// Sequences read as trailing sequences; their slices become trailing
+  /// block arguments.
+  SmallVector<Value> newSequences;
+
+  bool dropsAnything() const {
+    return !keepCarry.all() || !keepSequence.all() || !keepOutput.all();
+  }
+};
 } // namespace mlir::scan
 
 #define GET_OP_CLASSES

@@ -51,6 +51,23 @@ def Scan_ScanOp : Scan_Op<"scan", [
       the op has neither sequences nor per-step outputs to read `T` from, and
       must agree with them otherwise.
 
+    Syntax (the clauses in square brackets are optional, and come in this
+    order):
+
+    ```
+    scan-op      ::= `scan.scan` `reverse`? (`length` `(` integer `)`)?
+                     (`carries` `(` binding (`,` binding)* `)`)?
+                     (`sequences` `(` binding (`,` binding)* `)`)?
+                     (`->` type-list)? region (`attributes` attr-dict)?
+    binding      ::= ssa-id `=` ssa-use `:` type
+    ```
+
+    A carry binding `%h = %h0 : T` names the body's block argument `%h` of
+    type `T`, initialised from `%h0`. A sequence binding `%x = %xs : T` names
+    the block argument `%x` of the slice type (`T` without its leading
+    dimension): the type written is that of the sequence operand `%xs`. The
+    result types list the final carries, then the stacked outputs.
+
     The verifier enforces: ranked tensor types with static shapes for every
     operand and result, `T >= 1`, sequences of equal length, block arguments
     of the types above, a `scan.yield` with one value per carry and per
@@ -69,6 +86,18 @@ def Scan_ScanOp : Scan_Op<"scan", [
       %pre = arith.addf %xt, %hw : tensor<80x1000xf32>
       %hn = math.tanh %pre : tensor<80x1000xf32>
       scan.yield %hn, %hn : tensor<80x1000xf32>, tensor<80x1000xf32>
+    }
+    ```
+
+    Example: a loop that runs backward over 5 steps without sequences, so its
+    trip count is given with `length`; it reads nothing per step and stacks
+    the carry of every step (index `t` holds step `t`'s value).
+
+    ```mlir
+    %g, %gs = scan.scan reverse length(5) carries(%acc = %g0 : tensor<4xf32>)
+                        -> (tensor<4xf32>, tensor<5x4xf32>) {
+      %next = arith.mulf %acc, %decay : tensor<4xf32>
+      scan.yield %next, %acc : tensor<4xf32>, tensor<4xf32>
     }
     ```
   }];
@@ -126,6 +155,18 @@ def Scan_ScanOp : Scan_Op<"scan", [
     /// The trip count T, read from `length`, the sequences or the outputs.
     /// Returns std::nullopt only on ops that fail verification.
     std::optional<int64_t> getTripCount();
+
+    /// Creates, right before this scan, the scan that `rebuild` describes
+    /// and moves the body into it: the block arguments of dropped carries
+    /// are replaced, those of dropped sequences erased, new slices appended;
+    /// the yield loses the values of dropped carries and outputs and gains
+    /// the new outputs. The trip count stays explicit where nothing else
+    /// would state it. `replacements` receives, per result of this scan,
+    /// the matching new result, or null for a dropped one: this scan is
+    /// left without a body, for the caller to replace right away.
+    ScanOp rebuild(::mlir::RewriterBase &rewriter,
+                   const ::mlir::scan::ScanRebuild &rebuild,
+                   ::llvm::SmallVectorImpl<::mlir::Value> &replacements);
 
     /// Replaces this scan with one that also stacks `newOutputs` (values
     /// available at the end of the body) as trailing per-step outputs and

@@ -19,8 +19,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef SCAN_RUNTIME_CUDA_CUDARUNTIME_H
-#define SCAN_RUNTIME_CUDA_CUDARUNTIME_H
+#ifndef SCAN_RUNTIME_CUDARUNTIME_H
+#define SCAN_RUNTIME_CUDARUNTIME_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -155,4 +155,4 @@ SCANCUDA_EXPORT void mgpuSetDefaultDevice(int32_t device);
 }
 #endif
 
-#endif // SCAN_RUNTIME_CUDA_CUDARUNTIME_H
+#endif // SCAN_RUNTIME_CUDARUNTIME_H

@@ -1,4 +1,4 @@
-//===- Pipelines.cpp - the scan-optimize pipeline ---------------*- C++ -*-===//
+//===- ScanOptimize.cpp - the scan-optimize pipeline ------------*- C++ -*-===//
 //
 // One round of the backward-loop optimisations, and the scan-optimize pass
 // that repeats it until the IR stops changing.
@@ -36,6 +36,9 @@ static void addCleanup(OpPassManager &pm) {
 }
 
 void mlir::scan::buildScanOptimizeRound(OpPassManager &pm) {
+  // Before the clean-up hoists transposes of weights out of scan bodies:
+  // both spellings of `h U^T` go on in the indexing_maps form.
+  pm.addNestedPass<func::FuncOp>(createFoldTransposesIntoMatmulsPass());
   addCleanup(pm);
   OpPassManager &fn = pm.nest<func::FuncOp>();
   fn.addPass(createEliminateRecomputationPass());
@@ -185,5 +188,3 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
   }
 };
 } // namespace
-
-void mlir::scan::registerScanTransformPipelines() {}

@@ -1,6 +1,6 @@
 //===- StackedOutputs.cpp - values that are stacked scan outputs ----------===//
 
-#include "scan/Transforms/StackedOutputs.h"
+#include "scan/Transforms/Utils/StackedOutputs.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 

@@ -1,6 +1,7 @@
-//===- Pipelines.cpp - named lowering pipelines -----------------*- C++ -*-===//
+//===- CPUPipeline.cpp - the scan-lower-to-cpu pipeline ---------*- C++ -*-===//
 //
-// Registers the pipelines that lower scan programs to executable code.
+// Builds and registers the pipeline that lowers scan programs to the LLVM
+// dialect for CPUs, and the bufferization the CUDA pipeline shares.
 //
 //===----------------------------------------------------------------------===//
 
@@ -98,7 +99,7 @@ void mlir::scan::buildScanLowerToCPUPipeline(
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void mlir::scan::registerScanConversionPipelines() {
+void mlir::scan::registerLowerToCPUPipeline() {
   PassPipelineRegistration<ScanLowerToCPUOptions>(
       "scan-lower-to-cpu",
       "Lower a scan program to the LLVM dialect for CPUs: scan.scan to "
