@@ -167,4 +167,10 @@ void DifferentiatePass::runOnOperation() {
     grad->replaceAllUsesWith(call.getResults());
     grad->erase();
   }
+
+  // With every gradient built, the markers have done their work.
+  module.walk([](StopGradientOp stop) {
+    stop.replaceAllUsesWith(stop.getInput());
+    stop.erase();
+  });
 }

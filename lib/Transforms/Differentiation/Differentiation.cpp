@@ -142,6 +142,9 @@ void ad::propagateVaried(Block &block, SharedState &shared) {
       propagateVariedScan(scan, shared);
       continue;
     }
+    // The gradient stops here: the result is a constant to differentiation.
+    if (isa<StopGradientOp>(op))
+      continue;
     if (readsVaried(&op, shared))
       for (Value result : op.getResults())
         shared.varied.insert(result);

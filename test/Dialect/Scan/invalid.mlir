@@ -403,3 +403,12 @@ func.func @empty_body(%xs: tensor<5x4xf32>) {
   }) : (tensor<5x4xf32>) -> ()
   return
 }
+
+// -----
+
+// scan.stop_gradient takes floats only.
+func.func @stop_gradient_int(%x: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @below {{'scan.stop_gradient' op operand #0 must be}}
+  %y = scan.stop_gradient %x : tensor<4xi32>
+  return %y : tensor<4xi32>
+}

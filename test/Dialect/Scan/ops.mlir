@@ -96,3 +96,14 @@ func.func @grad_rank0_cost(%a: f64) -> f64 {
   %g = scan.grad @cost0(%a) wrt [0] : (f64) -> f64
   return %g : f64
 }
+
+// scan.stop_gradient on a tensor and on a scalar.
+// CHECK-LABEL: func.func @stop_gradient
+//       CHECK:   %[[T:.+]] = scan.stop_gradient %{{.+}} : tensor<4x8xf32>
+//       CHECK:   %[[S:.+]] = scan.stop_gradient %{{.+}} : f32
+//       CHECK:   return %[[T]], %[[S]]
+func.func @stop_gradient(%x: tensor<4x8xf32>, %s: f32) -> (tensor<4x8xf32>, f32) {
+  %t = scan.stop_gradient %x : tensor<4x8xf32>
+  %u = scan.stop_gradient %s : f32
+  return %t, %u : tensor<4x8xf32>, f32
+}

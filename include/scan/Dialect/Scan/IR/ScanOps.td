@@ -1,7 +1,8 @@
 //===- ScanOps.td - scan dialect operations -----------------*- tablegen -*-===//
 //
-// scan.scan, scan.yield and scan.grad. The verifiers and the custom assembly
-// format of scan.scan live in lib/Dialect/Scan/IR/ScanOps.cpp.
+// scan.scan, scan.yield, scan.grad, scan.vjp and scan.stop_gradient. The
+// verifiers and the custom assembly format of scan.scan live in
+// lib/Dialect/Scan/IR/ScanOps.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -205,6 +206,33 @@ def Scan_GradOp : Scan_Op<"grad", [
     $callee `(` $args `)` `wrt` $wrt attr-dict `:` functional-type($args, results)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// StopGradientOp
+//===----------------------------------------------------------------------===//
+
+def Scan_StopGradientOp : Scan_Op<"stop_gradient", [
+    Pure, AllTypesMatch<["input", "result"]>
+  ]> {
+  let summary = "Identity in value, zero gradient";
+  let description = [{
+    Returns its operand unchanged, but `scan-differentiate` treats the result
+    as a constant: no gradient flows through it to the operand (like
+    `jax.lax.stop_gradient`). The operand is a float scalar or a tensor of
+    floats. `scan-differentiate` replaces every `scan.stop_gradient` by its
+    operand once it has expanded the gradients, and the lowering to loops
+    does the same for programs that are not differentiated. There is no
+    folder, so canonicalisation before differentiation keeps the marker.
+
+    ```mlir
+    %y = scan.stop_gradient %x : tensor<4x8xf32>
+    %s = scan.stop_gradient %c : f32
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[AnyFloat, TensorOf<[AnyFloat]>]>:$input);
+  let results = (outs AnyTypeOf<[AnyFloat, TensorOf<[AnyFloat]>]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
 #endif // SCAN_DIALECT_SCAN_IR_SCANOPS_TD
