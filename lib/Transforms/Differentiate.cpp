@@ -99,15 +99,8 @@ static FailureOr<func::FuncOp> buildGradient(func::FuncOp callee,
   };
 
   // Let rules make the primal keep what their reverse needs.
-  for (Operation &op : llvm::make_early_inc_range(*entry)) {
-    auto it = shared.rules.find(op.getName().getStringRef());
-    if (it == shared.rules.end() || !it->second.prepare ||
-        !llvm::any_of(op.getResults(),
-                      [&](Value r) { return ctx.isVaried(r); }))
-      continue;
-    if (failed(it->second.prepare(&op, ctx)))
-      return fail();
-  }
+  if (failed(ad::prepareOps(*entry, ctx)))
+    return fail();
 
   // Seed d(cost)/d(cost) = 1 and sweep back to the arguments.
   Location loc = ret.getLoc();

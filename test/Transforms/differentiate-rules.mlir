@@ -35,3 +35,44 @@ func.func @stop_grad(%x: tensor<5xf64>, %s: f64) -> (tensor<5xf64>, f64) {
   %0:2 = scan.grad @stop_cost(%x, %s) wrt [0, 1] : (tensor<5xf64>, f64) -> (tensor<5xf64>, f64)
   return %0#0, %0#1 : tensor<5xf64>, f64
 }
+
+// -----
+
+// A scan nested in a scan body: the backward outer scan recomputes the
+// step with a forward inner scan that stacks its carry, then runs the inner
+// backward scan; x_t, captured by the inner body, gets its adjoint through
+// an accumulator carry, and the adjoint of the inner initial carry becomes
+// the outer carry's adjoint.
+// CHECK-LABEL: func.func private @nested_cost_grad_0_1(
+//       CHECK:   %[[FWD:.+]]:2 = scan.scan carries
+//       CHECK:     scan.scan length(2) carries
+//       CHECK:   scan.yield %{{.+}}, %{{.+}} : tensor<2xf64>, tensor<2xf64>
+//       CHECK:   %[[BWD:.+]]:2 = scan.scan reverse carries(%[[DH:[^ ]+]] = %{{.+}} : tensor<2xf64>) sequences(%[[HT:[^ ]+]] = %[[FWD]]#1 : tensor<3x2xf64>, %[[XT:[^ ]+]] = %{{.+}} : tensor<3x2xf64>)
+//       CHECK:     %[[IN:.+]]:2 = scan.scan length(2) carries(%[[G:[^ ]+]] = %[[HT]] : tensor<2xf64>) -> (tensor<2xf64>, tensor<2x2xf64>)
+//       CHECK:       scan.yield %{{.+}}, %[[G]]
+//       CHECK:     %[[DIN:.+]]:2 = scan.scan reverse carries(%{{[^ ]+}} = %[[DH]] : tensor<2xf64>, %{{[^ ]+}} = %{{.+}} : tensor<2xf64>) sequences(%{{[^ ]+}} = %[[IN]]#1 : tensor<2x2xf64>)
+//       CHECK:     scan.yield %[[DIN]]#0, %[[DIN]]#1 : tensor<2xf64>, tensor<2xf64>
+//       CHECK:   return %[[BWD]]#1, %[[BWD]]#0
+func.func @nested_cost(%x: tensor<3x2xf64>, %h0: tensor<2xf64>) -> tensor<f64> {
+  %hT = scan.scan carries(%h = %h0 : tensor<2xf64>) sequences(%xt = %x : tensor<3x2xf64>) -> tensor<2xf64> {
+    %in = scan.scan length(2) carries(%g = %h : tensor<2xf64>) -> tensor<2xf64> {
+      %a = arith.addf %g, %xt : tensor<2xf64>
+      %t = math.tanh %a : tensor<2xf64>
+      scan.yield %t : tensor<2xf64>
+    }
+    scan.yield %in : tensor<2xf64>
+  }
+  %zero = arith.constant 0.0 : f64
+  %e = tensor.empty() : tensor<f64>
+  %i = linalg.fill ins(%zero : f64) outs(%e : tensor<f64>) -> tensor<f64>
+  %r = linalg.reduce ins(%hT : tensor<2xf64>) outs(%i : tensor<f64>) dimensions = [0]
+    (%in: f64, %acc: f64) {
+      %t = arith.addf %in, %acc : f64
+      linalg.yield %t : f64
+    }
+  return %r : tensor<f64>
+}
+func.func @nested_grad(%x: tensor<3x2xf64>, %h0: tensor<2xf64>) -> (tensor<3x2xf64>, tensor<2xf64>) {
+  %g:2 = scan.grad @nested_cost(%x, %h0) wrt [0, 1] : (tensor<3x2xf64>, tensor<2xf64>) -> (tensor<3x2xf64>, tensor<2xf64>)
+  return %g#0, %g#1 : tensor<3x2xf64>, tensor<2xf64>
+}

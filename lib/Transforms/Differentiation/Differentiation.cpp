@@ -86,6 +86,19 @@ LogicalResult AdjointContext::reverseSweep(ArrayRef<Operation *> ops,
   return success();
 }
 
+LogicalResult ad::prepareOps(Block &block, AdjointContext &ctx) {
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    auto it = ctx.getRules().find(op.getName().getStringRef());
+    if (it == ctx.getRules().end() || !it->second.prepare ||
+        !llvm::any_of(op.getResults(),
+                      [&](Value r) { return ctx.isVaried(r); }))
+      continue;
+    if (failed(it->second.prepare(&op, ctx)))
+      return failure();
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Varied analysis
 //===----------------------------------------------------------------------===//
