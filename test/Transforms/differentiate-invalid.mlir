@@ -106,3 +106,36 @@ func.func @int_grad(%x: tensor<4xf32>, %n: tensor<4xi32>) -> tensor<4xi32> {
   %g = scan.grad @int_cost(%x, %n) wrt [1] : (tensor<4xf32>, tensor<4xi32>) -> tensor<4xi32>
   return %g : tensor<4xi32>
 }
+
+// -----
+
+// A function asking for its own gradient.
+func.func @self_cost(%x: f32) -> f32 {
+  // expected-error @below {{scan-differentiate: @self_cost differentiates @self_cost, which reaches @self_cost again (@self_cost -> @self_cost): a derivative cannot contain itself}}
+  %g = scan.grad @self_cost(%x) wrt [0] : (f32) -> f32
+  %y = arith.mulf %g, %x : f32
+  return %y : f32
+}
+
+// -----
+
+// A cycle through another function and a call: @outer's vjp of @middle,
+// which calls @inner, which differentiates @outer.
+func.func @outer(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @below {{scan-differentiate: @outer differentiates @middle, which reaches @outer again (@outer -> @middle -> @inner -> @outer): a derivative cannot contain itself}}
+  %y, %dx = scan.vjp @middle(%x) cotangents(%x) wrt [0] : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dx : tensor<4xf32>
+}
+func.func @middle(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %s = call @inner(%x) : (tensor<4xf32>) -> f32
+  %e = tensor.empty() : tensor<4xf32>
+  %b = linalg.fill ins(%s : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %y = arith.mulf %b, %x : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+func.func @inner(%x: tensor<4xf32>) -> f32 {
+  %g = func.call @outer(%x) : (tensor<4xf32>) -> tensor<4xf32>
+  %c = arith.constant 0 : index
+  %s = tensor.extract %g[%c] : tensor<4xf32>
+  return %s : f32
+}

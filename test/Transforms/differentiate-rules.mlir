@@ -76,3 +76,61 @@ func.func @nested_grad(%x: tensor<3x2xf64>, %h0: tensor<2xf64>) -> (tensor<3x2xf
   %g:2 = scan.grad @nested_cost(%x, %h0) wrt [0, 1] : (tensor<3x2xf64>, tensor<2xf64>) -> (tensor<3x2xf64>, tensor<2xf64>)
   return %g#0, %g#1 : tensor<3x2xf64>, tensor<2xf64>
 }
+
+// -----
+
+// scan.vjp of a function with a tensor and a scalar result: the generated
+// function takes the cotangents after the arguments, seeds the adjoints of
+// the results with them, and returns the results, then the gradient.
+// CHECK-LABEL: func.func private @two_vjp_0(
+//  CHECK-SAME:     %[[X:[^:]+]]: tensor<4xf64>, %[[DY:[^:]+]]: tensor<4xf64>, %[[DS:[^:]+]]: f64) -> (tensor<4xf64>, f64, tensor<4xf64>)
+//       CHECK:   %[[Y:.+]] = math.tanh %[[X]]
+//       CHECK:   %[[S:.+]] = tensor.extract
+//       CHECK:   %[[DSB:.+]] = linalg.fill ins(%[[DS]] : f64)
+//       CHECK:   %[[DYS:.+]] = arith.addf %[[DY]], %{{.+}} : tensor<4xf64>
+//       CHECK:   %[[YY:.+]] = arith.mulf %[[Y]], %[[Y]]
+//       CHECK:   %[[SLOPE:.+]] = arith.subf %{{.+}}, %[[YY]]
+//       CHECK:   %[[DX:.+]] = arith.mulf %[[DYS]], %[[SLOPE]]
+//       CHECK:   return %[[Y]], %[[S]], %[[DX]] : tensor<4xf64>, f64, tensor<4xf64>
+// CHECK-LABEL: func.func @two_users(
+//       CHECK:   %[[V:.+]]:3 = call @two_vjp_0(
+//       CHECK:   return %[[V]]#0, %[[V]]#2
+func.func @two(%x: tensor<4xf64>) -> (tensor<4xf64>, f64) {
+  %zero = arith.constant 0.0 : f64
+  %y = math.tanh %x : tensor<4xf64>
+  %e = tensor.empty() : tensor<f64>
+  %i = linalg.fill ins(%zero : f64) outs(%e : tensor<f64>) -> tensor<f64>
+  %sum = linalg.reduce ins(%y : tensor<4xf64>) outs(%i : tensor<f64>) dimensions = [0]
+    (%in: f64, %acc: f64) { %a = arith.addf %in, %acc : f64
+      linalg.yield %a : f64 }
+  %s = tensor.extract %sum[] : tensor<f64>
+  return %y, %s : tensor<4xf64>, f64
+}
+func.func @two_users(%x: tensor<4xf64>, %dy: tensor<4xf64>, %ds: f64) -> (tensor<4xf64>, tensor<4xf64>) {
+  %y, %s, %dx = scan.vjp @two(%x) cotangents(%dy, %ds) wrt [0] : (tensor<4xf64>, tensor<4xf64>, f64) -> (tensor<4xf64>, f64, tensor<4xf64>)
+  return %y, %dx : tensor<4xf64>, tensor<4xf64>
+}
+
+// -----
+
+// A differentiated function that itself holds a scan.grad (of another
+// function, on values that do not vary): the copy of that scan.grad in the
+// generated function is expanded too, so none is left.
+// CHECK-LABEL: func.func @scaled(
+//       CHECK:   call @sq_grad_0(
+// CHECK-LABEL: func.func private @scaled_grad_0(
+//       CHECK:   call @sq_grad_0(
+//   CHECK-NOT: scan.grad
+func.func @sq(%y: f64) -> f64 {
+  %s = arith.mulf %y, %y : f64
+  return %s : f64
+}
+func.func @scaled(%x: f64, %y: f64) -> f64 {
+  %g = scan.grad @sq(%y) wrt [0] : (f64) -> f64
+  %r = arith.mulf %x, %g : f64
+  return %r : f64
+}
+func.func @scaled_grad(%x: f64, %y: f64) -> f64 {
+  %g = scan.grad @scaled(%x, %y) wrt [0] : (f64, f64) -> f64
+  return %g : f64
+}
