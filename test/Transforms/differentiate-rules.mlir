@@ -134,3 +134,36 @@ func.func @scaled_grad(%x: f64, %y: f64) -> f64 {
   %g = scan.grad @scaled(%x, %y) wrt [0] : (f64, f64) -> f64
   return %g : f64
 }
+
+// -----
+
+// Precision changes: the adjoint of an extf is truncated back to the
+// operand's type, that of a truncf extended.
+// CHECK-LABEL: func.func private @mixed_precision_grad_0(
+//  CHECK-SAME:     %[[X:[^:]+]]: tensor<4xf32>) -> tensor<4xf32>
+//       CHECK:   %[[G:.+]] = linalg.broadcast
+//       CHECK:   %[[G16:.+]] = arith.truncf %[[G]] : tensor<4xf64> to tensor<4xf16>
+//       CHECK:   %[[B:.+]] = arith.extf %[[G16]] : tensor<4xf16> to tensor<4xf32>
+//       CHECK:   %[[G64:.+]] = arith.addf %{{.+}} : tensor<4xf64>
+//       CHECK:   %[[G32:.+]] = arith.truncf %[[G64]] : tensor<4xf64> to tensor<4xf32>
+//       CHECK:   %[[SUM:.+]] = arith.addf %[[B]], %[[G32]] : tensor<4xf32>
+//       CHECK:   return %[[SUM]]
+func.func @mixed_precision(%x: tensor<4xf32>) -> f64 {
+  %zero = arith.constant 0.0 : f64
+  %wide = arith.extf %x : tensor<4xf32> to tensor<4xf64>
+  %sq = arith.mulf %wide, %wide : tensor<4xf64>
+  %narrow = arith.truncf %x : tensor<4xf32> to tensor<4xf16>
+  %back = arith.extf %narrow : tensor<4xf16> to tensor<4xf64>
+  %t = arith.addf %sq, %back : tensor<4xf64>
+  %e = tensor.empty() : tensor<f64>
+  %i = linalg.fill ins(%zero : f64) outs(%e : tensor<f64>) -> tensor<f64>
+  %sum = linalg.reduce ins(%t : tensor<4xf64>) outs(%i : tensor<f64>) dimensions = [0]
+    (%in: f64, %acc: f64) { %a = arith.addf %in, %acc : f64
+      linalg.yield %a : f64 }
+  %c = tensor.extract %sum[] : tensor<f64>
+  return %c : f64
+}
+func.func @mixed_precision_grad(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %g = scan.grad @mixed_precision(%x) wrt [0] : (tensor<4xf32>) -> tensor<4xf32>
+  return %g : tensor<4xf32>
+}
