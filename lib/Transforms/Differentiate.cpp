@@ -3,7 +3,9 @@
 // scan-differentiate replaces every `scan.grad @f(...) wrt [...]` with a call
 // to a generated function `@f_grad_<i>_<j>...` that recomputes @f and then
 // runs the reverse rules of its ops (lib/Transforms/Differentiation/) from
-// the returned scalar back to the chosen arguments.
+// the returned scalar back to the chosen arguments, and every `scan.vjp` with
+// a call to `@f_vjp_<i>_<j>...`, built the same way from the cotangents of
+// all of @f's results.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,85 +49,171 @@ static void eraseDeadOps(Block &block) {
   }
 }
 
-/// Builds the gradient of `callee` w.r.t. the arguments `wrt` as a new
-/// private function placed after `callee`. Reports errors at `grad` or at the
-/// offending op of the callee.
-static FailureOr<func::FuncOp> buildGradient(func::FuncOp callee,
-                                             ArrayRef<int64_t> wrt,
+/// What to generate for a scan.grad or scan.vjp: the pullback of `callee`
+/// w.r.t. the arguments `wrt`. A gradient seeds its scalar result with 1 and
+/// returns the gradients; a vjp takes one cotangent per result after the
+/// arguments and returns the results, then the gradients.
+struct PullbackRequest {
+  func::FuncOp callee;
+  ArrayRef<int64_t> wrt;
+  bool isVjp;
+};
+
+/// Builds the function of `request` as a new private function placed after
+/// the callee. Reports errors at `user` (the scan.grad or scan.vjp) or at
+/// the offending op of the callee.
+static FailureOr<func::FuncOp> buildPullback(const PullbackRequest &request,
                                              SymbolTable &symbols,
-                                             Operation *grad) {
+                                             Operation *user) {
+  func::FuncOp callee = request.callee;
   if (callee.isExternal())
-    return grad->emitError("scan-differentiate: cannot differentiate the "
+    return user->emitError("scan-differentiate: cannot differentiate the "
                            "external function @")
            << callee.getSymName();
   if (!llvm::hasSingleElement(callee.getBody()))
-    return grad->emitError("scan-differentiate: cannot differentiate @")
+    return user->emitError("scan-differentiate: cannot differentiate @")
            << callee.getSymName() << ": it has more than one block";
   auto ret = dyn_cast<func::ReturnOp>(callee.getBody().front().getTerminator());
-  if (!ret || ret.getNumOperands() != 1)
-    return grad->emitError("scan-differentiate: @")
+  if (!ret || (!request.isVjp && ret.getNumOperands() != 1))
+    return user->emitError("scan-differentiate: @")
            << callee.getSymName() << " must end in func.return of one value";
 
-  std::string name = (callee.getSymName() + "_grad").str();
-  SmallVector<Type> gradTypes;
-  for (int64_t index : wrt) {
+  std::string name =
+      (callee.getSymName() + (request.isVjp ? "_vjp" : "_grad")).str();
+  SmallVector<Type> inputTypes(callee.getArgumentTypes());
+  SmallVector<Type> resultTypes;
+  if (request.isVjp) {
+    llvm::append_range(inputTypes, callee.getResultTypes());
+    llvm::append_range(resultTypes, callee.getResultTypes());
+  }
+  for (int64_t index : request.wrt) {
     name += "_" + std::to_string(index);
-    gradTypes.push_back(callee.getArgumentTypes()[index]);
+    resultTypes.push_back(callee.getArgumentTypes()[index]);
   }
   OpBuilder moduleBuilder(callee->getContext());
-  auto gradFn = func::FuncOp::create(
+  auto pullback = func::FuncOp::create(
       moduleBuilder, callee.getLoc(), name,
-      moduleBuilder.getFunctionType(callee.getArgumentTypes(), gradTypes));
-  gradFn.setPrivate();
-  symbols.insert(gradFn, std::next(Block::iterator(callee)));
+      moduleBuilder.getFunctionType(inputTypes, resultTypes));
+  pullback.setPrivate();
+  symbols.insert(pullback, std::next(Block::iterator(callee)));
 
   // Recompute the primal.
-  Block *entry = gradFn.addEntryBlock();
+  Block *entry = pullback.addEntryBlock();
   IRMapping mapping;
-  mapping.map(callee.getArguments(), entry->getArguments());
+  unsigned numArgs = callee.getNumArguments();
+  mapping.map(callee.getArguments(),
+              entry->getArguments().take_front(numArgs));
   OpBuilder b = OpBuilder::atBlockEnd(entry);
   for (Operation &op : callee.getBody().front().without_terminator())
     b.clone(op, mapping);
+  // A copy of the return keeps track of the results while a prepare rule
+  // replaces the op defining one of them.
+  Operation *retCopy = b.clone(*ret, mapping);
 
   ad::SharedState shared(ad::getReverseRules());
-  for (int64_t index : wrt)
+  for (int64_t index : request.wrt)
     shared.varied.insert(entry->getArgument(index));
   ad::propagateVaried(*entry, shared);
   ad::AdjointContext ctx(shared);
 
   auto fail = [&]() -> FailureOr<func::FuncOp> {
-    gradFn.erase();
+    pullback.erase();
     return failure();
   };
 
   // Let rules make the primal keep what their reverse needs.
-  for (Operation &op : llvm::make_early_inc_range(*entry)) {
-    auto it = shared.rules.find(op.getName().getStringRef());
-    if (it == shared.rules.end() || !it->second.prepare ||
-        !llvm::any_of(op.getResults(),
-                      [&](Value r) { return ctx.isVaried(r); }))
-      continue;
-    if (failed(it->second.prepare(&op, ctx)))
-      return fail();
-  }
+  if (failed(ad::prepareOps(*entry, ctx)))
+    return fail();
+  SmallVector<Value> primalResults(retCopy->getOperands());
+  retCopy->erase();
 
-  // Seed d(cost)/d(cost) = 1 and sweep back to the arguments.
+  // Seed the results' adjoints and sweep back to the arguments: the
+  // cotangents of a vjp, d(cost)/d(cost) = 1 for a gradient.
   Location loc = ret.getLoc();
-  Value cost = mapping.lookupOrDefault(ret.getOperand(0));
-  if (ctx.needsAdjoint(cost))
-    ctx.setAdjoint(cost, ad::createFloatConstant(b, ad::nameLoc(loc, "dcost"),
-                                                 cost.getType(), 1.0));
+  if (request.isVjp) {
+    for (auto [result, cotangent] : llvm::zip_equal(
+             primalResults, entry->getArguments().drop_front(numArgs)))
+      ctx.addAdjoint(b, loc, result, cotangent);
+  } else if (ctx.needsAdjoint(primalResults[0])) {
+    ctx.setAdjoint(primalResults[0],
+                   ad::createFloatConstant(b, ad::nameLoc(loc, "dcost"),
+                                           primalResults[0].getType(), 1.0));
+  }
   SmallVector<Operation *> ops =
       llvm::map_to_vector(*entry, [](Operation &op) { return &op; });
   if (failed(ctx.reverseSweep(ops, b)))
     return fail();
 
   SmallVector<Value> results;
-  for (int64_t index : wrt)
+  if (request.isVjp)
+    results = primalResults;
+  for (int64_t index : request.wrt)
     results.push_back(ctx.getAdjointOrZeros(b, loc, entry->getArgument(index)));
   func::ReturnOp::create(b, loc, results);
   eraseDeadOps(*entry);
-  return gradFn;
+  return pullback;
+}
+
+/// The functions `fn` refers to through calls, scan.grad and scan.vjp.
+static SmallVector<func::FuncOp> getReferencedFunctions(func::FuncOp fn,
+                                                        SymbolTable &symbols) {
+  SmallVector<func::FuncOp> referenced;
+  fn.walk([&](Operation *op) {
+    StringRef callee;
+    if (auto call = dyn_cast<func::CallOp>(op))
+      callee = call.getCallee();
+    else if (auto grad = dyn_cast<GradOp>(op))
+      callee = grad.getCallee();
+    else if (auto vjp = dyn_cast<VjpOp>(op))
+      callee = vjp.getCallee();
+    else
+      return;
+    if (auto target = symbols.lookup<func::FuncOp>(callee))
+      referenced.push_back(target);
+  });
+  return referenced;
+}
+
+/// A path of functions from `from` to `to` through calls, scan.grad and
+/// scan.vjp (both ends included), or an empty one if there is none.
+static SmallVector<func::FuncOp> findPath(func::FuncOp from, func::FuncOp to,
+                                          SymbolTable &symbols) {
+  DenseMap<Operation *, Operation *> parent{{from, nullptr}};
+  SmallVector<func::FuncOp> worklist{from};
+  while (!worklist.empty()) {
+    func::FuncOp fn = worklist.pop_back_val();
+    if (fn == to) {
+      SmallVector<func::FuncOp> path;
+      for (Operation *at = fn; at; at = parent[at])
+        path.push_back(cast<func::FuncOp>(at));
+      std::reverse(path.begin(), path.end());
+      return path;
+    }
+    for (func::FuncOp next : getReferencedFunctions(fn, symbols))
+      if (parent.try_emplace(next, fn).second)
+        worklist.push_back(next);
+  }
+  return {};
+}
+
+/// Fails with an error at `user` (a scan.grad or scan.vjp of `callee`) when
+/// `callee` reaches the function holding `user`: the derivative would have
+/// to contain itself.
+static LogicalResult checkNoCycle(Operation *user, func::FuncOp callee,
+                                  SymbolTable &symbols) {
+  auto holder = user->getParentOfType<func::FuncOp>();
+  if (!holder)
+    return success();
+  SmallVector<func::FuncOp> path = findPath(callee, holder, symbols);
+  if (path.empty())
+    return success();
+  std::string chain = "@" + holder.getSymName().str();
+  for (func::FuncOp fn : path)
+    chain += " -> @" + fn.getSymName().str();
+  return user->emitError("scan-differentiate: @")
+         << holder.getSymName() << " differentiates @" << callee.getSymName()
+         << ", which reaches @" << holder.getSymName()
+         << " again (" << chain << "): a derivative cannot contain itself";
 }
 
 namespace {
@@ -139,32 +227,55 @@ struct DifferentiatePass final
 void DifferentiatePass::runOnOperation() {
   ModuleOp module = getOperation();
   SymbolTable symbols(module);
-  SmallVector<GradOp> grads;
-  module.walk([&](GradOp grad) { grads.push_back(grad); });
 
-  // One gradient function per (callee, wrt) pair.
+  // One generated function per (kind, callee, wrt). A generated function
+  // clones its callee, so it holds copies of the callee's own scan.grad and
+  // scan.vjp ops: expand until none is left (this ends because cycles are
+  // rejected first).
   llvm::StringMap<func::FuncOp> generated;
-  for (GradOp grad : grads) {
-    auto callee = symbols.lookup<func::FuncOp>(grad.getCallee());
-    if (!callee) {
-      grad.emitError("scan-differentiate: no func.func named @")
-          << grad.getCallee();
-      return signalPassFailure();
-    }
-    std::string key = grad.getCallee().str();
-    for (int64_t index : grad.getWrt())
-      key += "," + std::to_string(index);
-    func::FuncOp &gradFn = generated[key];
-    if (!gradFn) {
-      FailureOr<func::FuncOp> built =
-          buildGradient(callee, grad.getWrt(), symbols, grad);
-      if (failed(built))
+  while (true) {
+    SmallVector<Operation *> users;
+    module.walk([&](Operation *op) {
+      if (isa<GradOp, VjpOp>(op))
+        users.push_back(op);
+    });
+    if (users.empty())
+      break;
+    for (Operation *user : users) {
+      auto grad = dyn_cast<GradOp>(user);
+      auto vjp = dyn_cast<VjpOp>(user);
+      StringRef calleeName = grad ? grad.getCallee() : vjp.getCallee();
+      PullbackRequest request{symbols.lookup<func::FuncOp>(calleeName),
+                              grad ? grad.getWrt() : vjp.getWrt(),
+                              static_cast<bool>(vjp)};
+      if (!request.callee) {
+        user->emitError("scan-differentiate: no func.func named @")
+            << calleeName;
         return signalPassFailure();
-      gradFn = *built;
+      }
+      if (failed(checkNoCycle(user, request.callee, symbols)))
+        return signalPassFailure();
+      std::string key = (request.isVjp ? "vjp," : "grad,") + calleeName.str();
+      for (int64_t index : request.wrt)
+        key += "," + std::to_string(index);
+      func::FuncOp &pullback = generated[key];
+      if (!pullback) {
+        FailureOr<func::FuncOp> built = buildPullback(request, symbols, user);
+        if (failed(built))
+          return signalPassFailure();
+        pullback = *built;
+      }
+      OpBuilder b(user);
+      auto call = func::CallOp::create(b, user->getLoc(), pullback,
+                                       user->getOperands());
+      user->replaceAllUsesWith(call.getResults());
+      user->erase();
     }
-    OpBuilder b(grad);
-    auto call = func::CallOp::create(b, grad.getLoc(), gradFn, grad.getArgs());
-    grad->replaceAllUsesWith(call.getResults());
-    grad->erase();
   }
+
+  // With every gradient built, the markers have done their work.
+  module.walk([](StopGradientOp stop) {
+    stop.replaceAllUsesWith(stop.getInput());
+    stop.erase();
+  });
 }

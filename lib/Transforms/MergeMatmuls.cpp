@@ -734,6 +734,10 @@ void MergeMatmulsPass::mergeShared(IRRewriter &rewriter, Value shared,
 
 void MergeMatmulsPass::runOnOperation() {
   func::FuncOp func = getOperation();
+  // One pass instance runs on many functions: pointers recorded for an
+  // earlier one may name ops of this one by now.
+  erased.clear();
+  spliced.clear();
   ErasureTracker tracker(erased);
   IRRewriter rewriter(&getContext(), &tracker);
 

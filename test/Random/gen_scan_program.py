@@ -3,7 +3,8 @@
 
 The program is an MLIR module with a scalar cost function @cost built around
 one or two `scan.scan` loops, and an entry @grad that returns the cost and
-its gradient through `scan.grad`. Everything is decided by one seed, so
+its gradient through `scan.grad` (or, for a vector-valued @cost, the results
+and gradients of a `scan.vjp`). Everything is decided by one seed, so
 `gen_scan_program.py --seed N` always prints the same text; `--dtype` picks
 f64 or f32 and changes nothing else.
 
@@ -23,8 +24,16 @@ What varies from seed to seed:
   * input projections `x_t . W` (hoistable) next to forms that are not;
   * matrix carries accumulating `a_t^T b_t` (hoistable), sometimes also read
     in the body (must stay in the loop), and carries passed through;
-  * a cost mixing sums, sums of squares, matmuls after the loop and weight
-    penalties; `wrt` all arguments or a random subset.
+  * masked state updates `h_t = select(m_t, h_new, h)` with the mask
+    `m_t = mask_t > 0` from a float sequence (arith.cmpf), ReLU activations
+    `tanh(max(a, 0))`, and carry updates that run an inner
+    scan (a scan nested in the body);
+  * a cost mixing sums, sums of squares, row-wise logsumexp (a max
+    reduction), matmuls after the loop and weight penalties; `wrt` all
+    arguments or a random subset;
+  * sometimes a vector-valued entry: @cost returns its cost terms as tensors
+    and @grad takes one cotangent per result and returns `scan.vjp`'s
+    results and gradients.
 Values stay bounded: every carry goes through tanh, sigmoid or a blend of
 bounded values, and exp only sees bounded arguments.
 
@@ -303,6 +312,11 @@ class Generator:
 
     def activate(self, pre, h, pool, width, scan):
         """The next value of carry h from the pre-activation `pre`."""
+        if self.chance(0.15):
+            # ReLU, squashed to stay bounded: tanh(max(pre, 0)).
+            self.note("ReLU")
+            relu = self.binary("maximumf", pre, self.splat("0.0", pre.shape))
+            return self.tanh(relu)
         r = self.rng.random()
         if r < 0.45:
             return self.tanh(pre)
@@ -324,7 +338,7 @@ class Generator:
         p = self.binary("mulf", t, e)
         return self.binary("mulf", p, half, bounded=True)
 
-    def make_scan(self, index, T, B, widths, first=None):
+    def make_scan(self, index, T, B, widths, first=None, depth=0):
         rng = self.rng
         reverse = self.chance(0.4)
         self.note("reverse scan" if reverse else "forward scan")
@@ -354,6 +368,14 @@ class Generator:
             seqs.append((Value(self.fresh("xt"), (B, e), True), x))
         for s, _ in seqs:
             scan["slices"].add(s.name)
+        # Masked carries: the mask of step t is mask_t > 0, from an input.
+        masks = {}
+        for c, _ in carries:
+            if self.chance(0.2):
+                mk = self.arg("mk", (T,) + c.shape)
+                slice_ = Value(self.fresh("mkt"), c.shape)
+                seqs.append((slice_, mk))
+                masks[c.name] = slice_
         # A matrix carry: M' = M + a_t^T b_t.
         mat = None
         if self.chance(0.3):
@@ -400,7 +422,11 @@ class Generator:
             if passthrough is not None and passthrough[0].shape == pre.shape \
                     and self.chance(0.5):
                 pre = self.binary("addf", pre, passthrough[0])
+            if depth == 0 and self.chance(0.12):
+                pre = self.inner_scan(pre, pool, B, widths)
             nxt = self.activate(pre, c, pool, d, scan)
+            if c.name in masks:
+                nxt = self.masked(masks[c.name], nxt, c)
             pool.append(nxt)
             nexts.append(nxt)
         if self.chance(0.3):
@@ -475,6 +501,88 @@ class Generator:
                 for i, o in enumerate(outputs)]
         return {"finals": finals, "outputs": outs}
 
+    def masked(self, mask_slice, new, old):
+        """select(mask_t > 0, new, old): a padded step keeps the state."""
+        self.note("masked state update")
+        m = self.fresh("msk")
+        self.emit("%s = arith.cmpf ogt, %s, %s : %s"
+                  % (m, mask_slice.name, self.splat("0.0", new.shape).name,
+                     self.ty(new.shape)))
+        r = self.fresh("v")
+        ity = "tensor<" + "".join(str(d) + "x" for d in new.shape) + "i1>"
+        self.emit("%s = arith.select %s, %s, %s : %s, %s"
+                  % (r, m, new.name, old.name, ity, self.ty(new.shape)))
+        return Value(r, new.shape, new.bounded and old.bounded)
+
+    def inner_scan(self, init, pool, B, widths):
+        """A scan nested in the body: L steps of g' = tanh(linear(g, pool))
+        from g = init; returns its final carry."""
+        self.note("nested scan")
+        L = self.rng.randint(1, 3)
+        g = Value(self.fresh("g"), init.shape, False)
+        header_lines = self.lines
+        body = []
+        self.lines = body
+        outer_indent = self.indent
+        self.indent = outer_indent + "  "
+        inner = [g] + [v for v in pool if v.bounded]
+        nxt = self.tanh(self.linear(inner, init.shape[1], {"B": B, "slices": set()}))
+        self.emit("scan.yield %s : %s" % (nxt.name, self.ty(nxt.shape)))
+        self.indent = outer_indent
+        self.lines = header_lines
+        r = self.fresh("in")
+        self.emit("%s = scan.scan length(%d) carries(%s = %s : %s) -> %s {"
+                  % (r, L, g.name, init.name, self.ty(init.shape),
+                     self.ty(init.shape)))
+        self.lines.extend(body)
+        self.emit("}")
+        return Value(r, init.shape, True)
+
+    def logsumexp_rows(self, v):
+        """log(sum(exp(v - max))) + max over the last dimension of a matrix,
+        with the max taken by a linalg.reduce of arith.maximumf."""
+        self.note("logsumexp (max reduction)")
+        rows = v.shape[:1]
+        ninf = self.fresh("c")
+        self.emit("%s = arith.constant -1.0e+30 : %s"
+                  % (ninf, self.dt))
+        e = self.fresh("e")
+        init = self.fresh("mi")
+        self.emit("%s = tensor.empty() : %s" % (e, self.ty(rows)))
+        self.emit("%s = linalg.fill ins(%s : %s) outs(%s : %s) -> %s"
+                  % (init, ninf, self.dt, e, self.ty(rows), self.ty(rows)))
+        mx = self.fresh("max")
+        self.emit("%s = linalg.reduce ins(%s : %s) outs(%s : %s) dimensions = [1]"
+                  % (mx, v.name, self.ty(v.shape), init, self.ty(rows)))
+        a, b, q = self.fresh("in"), self.fresh("acc"), self.fresh("q")
+        self.emit("  (%s: %s, %s: %s) {" % (a, self.dt, b, self.dt))
+        self.emit("    %s = arith.maximumf %s, %s : %s" % (q, a, b, self.dt))
+        self.emit("    linalg.yield %s : %s" % (q, self.dt))
+        self.emit("  }")
+        eb = self.fresh("e")
+        mb = self.fresh("mb")
+        self.emit("%s = tensor.empty() : %s" % (eb, self.ty(v.shape)))
+        self.emit("%s = linalg.broadcast ins(%s : %s) outs(%s : %s) dimensions = [1]"
+                  % (mb, mx, self.ty(rows), eb, self.ty(v.shape)))
+        shifted = self.binary("subf", v, Value(mb, v.shape))
+        ex = self.unary("math.exp", shifted)
+        zero = self.scalar_zero()
+        e2 = self.fresh("e")
+        si = self.fresh("si")
+        self.emit("%s = tensor.empty() : %s" % (e2, self.ty(rows)))
+        self.emit("%s = linalg.fill ins(%s : %s) outs(%s : %s) -> %s"
+                  % (si, zero.name, self.dt, e2, self.ty(rows), self.ty(rows)))
+        se = self.fresh("se")
+        self.emit("%s = linalg.reduce ins(%s : %s) outs(%s : %s) dimensions = [1]"
+                  % (se, ex.name, self.ty(v.shape), si, self.ty(rows)))
+        a, b, q = self.fresh("in"), self.fresh("acc"), self.fresh("q")
+        self.emit("  (%s: %s, %s: %s) {" % (a, self.dt, b, self.dt))
+        self.emit("    %s = arith.addf %s, %s : %s" % (q, a, b, self.dt))
+        self.emit("    linalg.yield %s : %s" % (q, self.dt))
+        self.emit("  }")
+        lse = self.unary("math.log", Value(se, rows))
+        return self.binary("addf", lse, Value(mx, rows))
+
     def reduce_into(self, v, acc):
         """acc + sum(v), as a linalg.reduce into the rank-0 tensor acc."""
         r = self.fresh("sum")
@@ -489,6 +597,8 @@ class Generator:
         return Value(r, ())
 
     def cost_term(self, v):
+        if len(v.shape) == 2 and self.chance(0.2):
+            return self.logsumexp_rows(v)
         r = self.rng.random()
         if r < 0.4:
             return v
@@ -524,6 +634,20 @@ class Generator:
             # still be part of the cost.
             terms = [t for t in results[0]["finals"] if self.chance(0.5)] + \
                 results[1]["finals"] + results[1]["outputs"]
+        if self.chance(0.2):
+            # A vector-valued function: the terms themselves are the results.
+            self.note("vector-valued (scan.vjp)")
+            self.lines = [l for l in self.lines
+                          if not l.strip().startswith((e + " ", acc.name + " "))]
+            results = [self.cost_term(t) for t in terms]
+            self.emit("return %s : %s" % (", ".join(v.name for v in results),
+                                          ", ".join(self.ty(v.shape) for v in results)))
+            n = len(self.args)
+            wrt = list(range(n))
+            if n > 1 and self.chance(0.3):
+                wrt = sorted(rng.sample(wrt, rng.randint(1, n - 1)))
+                self.note("wrt subset")
+            return self.render(wrt, results)
         for t in terms:
             acc = self.reduce_into(self.cost_term(t), acc)
         if self.weights and self.chance(0.35):
@@ -551,7 +675,9 @@ class Generator:
             self.note("wrt subset")
         return self.render(wrt)
 
-    def render(self, wrt):
+    def render(self, wrt, results=None):
+        """The module text; `results` lists the tensors a vector-valued
+        @cost returns (None: @cost returns its scalar cost)."""
         sig = ", ".join("%s: %s" % (a.name, self.ty(a.shape)) for a in self.args)
         arg_types = ", ".join(self.ty(a.shape) for a in self.args)
         arg_names = ", ".join(a.name for a in self.args)
@@ -562,19 +688,40 @@ class Generator:
                    % (self.seed, self.dt, self.seed, self.dt))
         out.append("// %s" % self.shape_info)
         out.append("// features: %s" % ", ".join(self.features))
-        out.append("func.func @cost(%s) -> %s {" % (sig, self.dt))
+        result_types = self.dt if results is None else \
+            "(%s)" % ", ".join(self.ty(v.shape) for v in results)
+        out.append("func.func @cost(%s) -> %s {" % (sig, result_types))
         out += self.prologue
         out += self.lines
         out.append("}")
         out.append("")
         n = len(wrt)
-        out.append("func.func @grad(%s) -> (%s, %s) {" % (sig, self.dt, ", ".join(grad_types)))
-        out.append("  %%c = func.call @cost(%s) : (%s) -> %s" % (arg_names, arg_types, self.dt))
-        out.append("  %%g:%d = scan.grad @cost(%s) wrt [%s] : (%s) -> (%s)"
-                   % (n, arg_names, ", ".join(map(str, wrt)), arg_types,
-                      ", ".join(grad_types)))
-        out.append("  return %%c, %s : %s, %s" % (
-            ", ".join("%%g#%d" % i for i in range(n)), self.dt, ", ".join(grad_types)))
+        wrt_text = ", ".join(map(str, wrt))
+        if results is None:
+            out.append("func.func @grad(%s) -> (%s, %s) {" % (sig, self.dt, ", ".join(grad_types)))
+            out.append("  %%c = func.call @cost(%s) : (%s) -> %s" % (arg_names, arg_types, self.dt))
+            out.append("  %%g:%d = scan.grad @cost(%s) wrt [%s] : (%s) -> (%s)"
+                       % (n, arg_names, wrt_text, arg_types,
+                          ", ".join(grad_types)))
+            out.append("  return %%c, %s : %s, %s" % (
+                ", ".join("%%g#%d" % i for i in range(n)), self.dt, ", ".join(grad_types)))
+            out.append("}")
+            return "\n".join(out) + "\n"
+        # The entry takes one cotangent per result and returns the vjp's
+        # results, then its gradients.
+        res_types = [self.ty(v.shape) for v in results]
+        cts = ["%%ct%d" % i for i in range(len(results))]
+        all_types = res_types + grad_types
+        out.append("func.func @grad(%s, %s) -> (%s) {" % (
+            sig, ", ".join("%s: %s" % (c, t) for c, t in zip(cts, res_types)),
+            ", ".join(all_types)))
+        out.append("  %%v:%d = scan.vjp @cost(%s) cotangents(%s) wrt [%s]"
+                   % (len(all_types), arg_names, ", ".join(cts), wrt_text))
+        out.append("      : (%s, %s) -> (%s)" % (arg_types, ", ".join(res_types),
+                                                 ", ".join(all_types)))
+        out.append("  return %s : %s" % (
+            ", ".join("%%v#%d" % i for i in range(len(all_types))),
+            ", ".join(all_types)))
         out.append("}")
         return "\n".join(out) + "\n"
 

@@ -425,20 +425,20 @@ func.func @no_matmul_grad(%x: tensor<3x2x4xf32>, %c0: tensor<2x4xf32>, %k: tenso
 // An op without a rule that does not depend on the differentiated argument
 // is left alone; two scan.grad with the same callee and wrt share one
 // function; a cost that does not depend on the argument has zero gradient.
-// CHECK-LABEL: func.func private @negative_sin_off_path_grad_0(
-//       CHECK:   %[[S:.+]] = math.sin
+// CHECK-LABEL: func.func private @negative_atan_off_path_grad_0(
+//       CHECK:   %[[S:.+]] = math.atan
 //       CHECK:   %[[D:.+]] = arith.mulf %{{.+}}, %[[S]]
 //       CHECK:   return %[[D]] : f64
 // CHECK-LABEL: func.func private @constant_grad_0(
 //       CHECK:   %[[Z:.+]] = arith.constant 0.0
 //       CHECK:   return %[[Z]] : f64
 // CHECK-LABEL: func.func @callers(
-//       CHECK:   call @negative_sin_off_path_grad_0(
-//       CHECK:   call @negative_sin_off_path_grad_0(
+//       CHECK:   call @negative_atan_off_path_grad_0(
+//       CHECK:   call @negative_atan_off_path_grad_0(
 //       CHECK:   call @constant_grad_0(
 //   CHECK-NOT:   scan.grad
-func.func @negative_sin_off_path(%a: f64, %b: f64) -> f64 {
-  %s = math.sin %b : f64
+func.func @negative_atan_off_path(%a: f64, %b: f64) -> f64 {
+  %s = math.atan %b : f64
   %r = arith.mulf %a, %s : f64
   return %r : f64
 }
@@ -447,8 +447,8 @@ func.func @constant(%a: f64) -> f64 {
   return %c : f64
 }
 func.func @callers(%a: f64, %b: f64) -> (f64, f64, f64) {
-  %g0 = scan.grad @negative_sin_off_path(%a, %b) wrt [0] : (f64, f64) -> f64
-  %g1 = scan.grad @negative_sin_off_path(%b, %a) wrt [0] : (f64, f64) -> f64
+  %g0 = scan.grad @negative_atan_off_path(%a, %b) wrt [0] : (f64, f64) -> f64
+  %g1 = scan.grad @negative_atan_off_path(%b, %a) wrt [0] : (f64, f64) -> f64
   %g2 = scan.grad @constant(%a) wrt [0] : (f64) -> f64
   return %g0, %g1, %g2 : f64, f64, f64
 }

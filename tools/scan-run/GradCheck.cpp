@@ -5,7 +5,10 @@
 
 #include "scan/Dialect/Scan/IR/ScanOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
 #include <algorithm>
@@ -18,19 +21,75 @@ using llvm::Error;
 using llvm::Expected;
 using llvm::StringRef;
 
-/// Removes every function containing a scan.grad, except `keep`.
+/// Removes every function containing a scan.grad or scan.vjp, except `keep`.
 static void eraseGradUsers(ModuleOp module, StringRef keep) {
   SmallVector<func::FuncOp> dead;
   for (auto fn : module.getOps<func::FuncOp>()) {
     if (fn.getSymName() == keep)
       continue;
     bool hasGrad = false;
-    fn.walk([&](scan::GradOp) { hasGrad = true; });
+    fn.walk([&](Operation *op) {
+      hasGrad |= isa<scan::GradOp, scan::VjpOp>(op);
+    });
     if (hasGrad)
       dead.push_back(fn);
   }
   for (auto fn : dead)
     fn.erase();
+}
+
+/// For --check-grad of a scan.vjp: adds to `module` the scalar function
+/// whose gradient the vjp computes, `@_scan_run_vjp_cost_<f>(args..., cts...)
+/// = sum_k <cts_k, f(args)_k>`, and returns its name. The cotangents are
+/// the entry's values, so random inputs give random cotangents.
+static Expected<std::string> buildVjpCost(ModuleOp module, scan::VjpOp vjp) {
+  std::string name = "_scan_run_vjp_cost_" + vjp.getCallee().str();
+  auto callee =
+      lookupFunc(module, vjp.getCallee(), " (the function differentiated)");
+  if (!callee)
+    return callee.takeError();
+  Type costType = getElementTypeOrSelf(vjp.getCotangents()[0].getType());
+  for (Value ct : vjp.getCotangents())
+    if (getElementTypeOrSelf(ct.getType()) != costType)
+      return fail("--check-grad needs the results of @" +
+                  vjp.getCallee().str() + " to have one element type");
+  Location loc = vjp.getLoc();
+  OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  SmallVector<Type> inputs(vjp.getOperandTypes());
+  auto fn = func::FuncOp::create(b, loc, name,
+                                 b.getFunctionType(inputs, {costType}));
+  fn.setPrivate();
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  unsigned numArgs = vjp.getArgs().size();
+  auto call = func::CallOp::create(b, loc, *callee,
+                                   body->getArguments().take_front(numArgs));
+  Value total = arith::ConstantOp::create(b, loc, b.getFloatAttr(costType, 0));
+  for (auto [result, ct] : llvm::zip_equal(
+           call.getResults(), body->getArguments().drop_front(numArgs))) {
+    Value product = arith::MulFOp::create(b, loc, result, ct);
+    if (auto type = dyn_cast<RankedTensorType>(product.getType())) {
+      auto scalarType = RankedTensorType::get({}, costType);
+      Value init = tensor::FromElementsOp::create(
+          b, loc, scalarType,
+          ValueRange{arith::ConstantOp::create(
+              b, loc, b.getFloatAttr(costType, 0))});
+      auto sum = linalg::ReduceOp::create(
+          b, loc, ValueRange{product}, ValueRange{init},
+          llvm::to_vector(llvm::seq<int64_t>(0, type.getRank())),
+          [](OpBuilder &nb, Location nloc, ValueRange args) {
+            linalg::YieldOp::create(
+                nb, nloc,
+                ValueRange{arith::AddFOp::create(nb, nloc, args[0], args[1])});
+          });
+      product = tensor::ExtractOp::create(b, loc, sum.getResult(0),
+                                          ValueRange{});
+    }
+    total = arith::AddFOp::create(b, loc, total, product);
+  }
+  func::ReturnOp::create(b, loc, total);
+  return name;
 }
 
 /// Builds and JIT-compiles the finite-difference module: the callee and the
@@ -60,19 +119,35 @@ Expected<GradSetup> scanrun::prepareGradCheck(RunContext &ctx,
       g.resultIndex.push_back(k);
     eraseGradUsers(*module, g.callee);
   } else {
-    SmallVector<scan::GradOp> grads;
-    entry->walk([&](scan::GradOp op) { grads.push_back(op); });
+    // The scan.grad, or a scan.vjp whose gradients are those of the inner
+    // product of its cotangents with the callee's results.
+    SmallVector<Operation *> grads;
+    entry->walk([&](Operation *op) {
+      if (isa<scan::GradOp, scan::VjpOp>(op))
+        grads.push_back(op);
+    });
     if (grads.size() != 1)
       return fail("--check-grad needs exactly one scan.grad in @" + entryName +
                   ", found " + llvm::Twine(grads.size()) +
                   " (or name the gradient function with --fd-callee)");
-    scan::GradOp grad = grads[0];
+    Operation *grad = grads[0];
     if (grad->getBlock() != &entry->getBody().front())
       return fail("the scan.grad must be at the top level of @" + entryName);
-    g.callee = grad.getCallee().str();
-    g.wrt.assign(grad.getWrt().begin(), grad.getWrt().end());
+    ValueRange gradients = grad->getResults();
+    if (auto vjp = dyn_cast<scan::VjpOp>(grad)) {
+      auto cost = buildVjpCost(*module, vjp);
+      if (!cost)
+        return cost.takeError();
+      g.callee = *cost;
+      g.wrt.assign(vjp.getWrt().begin(), vjp.getWrt().end());
+      gradients = vjp.getGradients();
+    } else {
+      auto gradOp = cast<scan::GradOp>(grad);
+      g.callee = gradOp.getCallee().str();
+      g.wrt.assign(gradOp.getWrt().begin(), gradOp.getWrt().end());
+    }
     auto ret = cast<func::ReturnOp>(entry->getBody().front().getTerminator());
-    for (Value r : grad.getResults()) {
+    for (Value r : gradients) {
       auto it = llvm::find(ret.getOperands(), r);
       if (it == ret.getOperands().end())
         return fail("@" + entryName +
@@ -80,17 +155,20 @@ Expected<GradSetup> scanrun::prepareGradCheck(RunContext &ctx,
       g.resultIndex.push_back(it - ret.getOperands().begin());
     }
     // @_scan_run_args_<entry>: the entry up to the scan.grad, returning the
-    // grad's arguments.
+    // grad's arguments (and a vjp's cotangents).
     g.argsFn = "_scan_run_args_" + entryName;
     auto argsFn = cast<func::FuncOp>(entry->clone());
     argsFn.setSymName(g.argsFn);
     argsFn.setPrivate();
     module->getBody()->push_back(argsFn);
-    scan::GradOp cloneGrad;
-    argsFn.walk([&](scan::GradOp op) { cloneGrad = op; });
+    Operation *cloneGrad = nullptr;
+    argsFn.walk([&](Operation *op) {
+      if (isa<scan::GradOp, scan::VjpOp>(op))
+        cloneGrad = op;
+    });
     OpBuilder b(cloneGrad);
-    auto newRet = func::ReturnOp::create(b, cloneGrad.getLoc(),
-                                         cloneGrad.getArgs());
+    auto newRet = func::ReturnOp::create(b, cloneGrad->getLoc(),
+                                         cloneGrad->getOperands());
     Block *block = newRet->getBlock();
     while (&block->back() != newRet.getOperation())
       block->back().erase();

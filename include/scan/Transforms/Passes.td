@@ -184,19 +184,35 @@ def HoistInputProjectionsPass
 //===----------------------------------------------------------------------===//
 
 def DifferentiatePass : Pass<"scan-differentiate", "mlir::ModuleOp"> {
-  let summary = "Expand scan.grad by reverse-mode differentiation";
+  let summary = "Expand scan.grad and scan.vjp by reverse-mode differentiation";
   let description = [{
     Replaces every `scan.grad @f(%args) wrt [i, ...]` with a `func.call` of a
     generated private function `@f_grad_i_...` (one per callee and `wrt`
     list) that takes @f's arguments and returns the gradients w.r.t. the
-    chosen ones. The generated function recomputes @f and then applies the
-    reverse rule of each op, from the returned scalar back to the arguments.
-    Rules live in `lib/Transforms/Differentiation/`, one file per op family:
-    `scan.scan`; `linalg.matmul` (any transposition through
-    `indexing_maps`, any `outs`); elementwise `arith.addf/subf/mulf/divf/
-    negf/constant` and `math.tanh/exp/log`; `tensor.empty`, `linalg.fill`,
-    `tensor.extract`, `tensor.extract_slice/insert_slice/concat`,
-    `linalg.transpose/broadcast` and a summing `linalg.reduce`.
+    chosen ones, and every `scan.vjp @f(%args) cotangents(%cts) wrt [i, ...]`
+    with a call of `@f_vjp_i_...`, which takes the arguments and the
+    cotangents and returns @f's results, then the gradients. Both are built
+    by the same routine: the generated function recomputes @f and then
+    applies the reverse rule of each op, from the seeded results (1 for a
+    scalar cost, the cotangents for a vjp) back to the arguments. Copies of
+    scan.grad/scan.vjp ops that a generated function inherits from its
+    callee are expanded in turn; a function whose derivative would contain
+    itself (a scan.grad or scan.vjp of a function that reaches, through
+    calls, grads or vjps, the function holding the op) is an error at the
+    op. Scans nested in scan bodies are differentiated like top-level ones,
+    inside the backward step. Afterwards every `scan.stop_gradient` is
+    replaced by its operand.
+
+    Rules live in `lib/Transforms/Differentiation/`, one file per op family
+    (docs/Differentiation.md has the table): `scan.scan`; `linalg.matmul`
+    (any transposition through `indexing_maps`, any `outs`); elementwise
+    `arith.addf/subf/mulf/divf/negf/constant/select/maximumf/minimumf/
+    maxnumf/minnumf/extf/truncf/sitofp/uitofp` and `math.tanh/exp/log/
+    log1p/expm1/log2/log10/sqrt/rsqrt/powf/absf/sin/cos`; `tensor.empty`,
+    `linalg.fill`, `tensor.extract`, `tensor.extract_slice/insert_slice/
+    concat`, `linalg.transpose/broadcast` and `linalg.reduce` summing,
+    multiplying, or taking the maximum or minimum. Values without a float
+    type (masks, indices) get no adjoint.
 
     The output is the plain form that autodiff systems emit, the baseline
     of the optimisation passes:

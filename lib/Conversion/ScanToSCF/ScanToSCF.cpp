@@ -131,6 +131,18 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
   }
 };
 
+/// scan.stop_gradient only matters to differentiation: it is its operand.
+struct StopGradientLowering final
+    : OpConversionPattern<StopGradientOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(StopGradientOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
 struct ConvertScanToSCFPass final
     : scan::impl::ConvertScanToSCFPassBase<ConvertScanToSCFPass> {
   using Base::Base;
@@ -151,7 +163,7 @@ struct ConvertScanToSCFPass final
 
 void mlir::scan::populateScanToSCFConversionPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<ScanOpLowering>(patterns.getContext());
+  patterns.add<ScanOpLowering, StopGradientLowering>(patterns.getContext());
 }
 
 void mlir::scan::configureScanToSCFConversionTarget(ConversionTarget &target) {

@@ -86,6 +86,19 @@ LogicalResult AdjointContext::reverseSweep(ArrayRef<Operation *> ops,
   return success();
 }
 
+LogicalResult ad::prepareOps(Block &block, AdjointContext &ctx) {
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    auto it = ctx.getRules().find(op.getName().getStringRef());
+    if (it == ctx.getRules().end() || !it->second.prepare ||
+        !llvm::any_of(op.getResults(),
+                      [&](Value r) { return ctx.isVaried(r); }))
+      continue;
+    if (failed(it->second.prepare(&op, ctx)))
+      return failure();
+  }
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Varied analysis
 //===----------------------------------------------------------------------===//
@@ -142,6 +155,9 @@ void ad::propagateVaried(Block &block, SharedState &shared) {
       propagateVariedScan(scan, shared);
       continue;
     }
+    // The gradient stops here: the result is a constant to differentiation.
+    if (isa<StopGradientOp>(op))
+      continue;
     if (readsVaried(&op, shared))
       for (Value result : op.getResults())
         shared.varied.insert(result);

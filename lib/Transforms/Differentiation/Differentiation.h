@@ -98,6 +98,10 @@ private:
   llvm::DenseMap<Value, Value> adjoints;
 };
 
+/// Runs the `prepare` rule of every op of `block` that has one and a varied
+/// result (ops may be replaced while this runs).
+LogicalResult prepareOps(Block &block, AdjointContext &ctx);
+
 /// Marks as varied every value of `block` (and of nested scan bodies) that
 /// depends on a value already marked varied. Iterates scan carries to a fixed
 /// point.

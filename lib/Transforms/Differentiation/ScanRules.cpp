@@ -33,8 +33,6 @@ using namespace mlir::scan::ad;
 
 static LogicalResult prepareScan(Operation *op, AdjointContext &ctx) {
   auto scan = cast<ScanOp>(op);
-  if (!isa<func::FuncOp>(op->getParentOp()))
-    return success(); // Rejected by reverseScan if it matters.
   std::optional<int64_t> tripCount = scan.getTripCount();
   if (!tripCount)
     return op->emitError("scan-differentiate: scan.scan without a trip count");
@@ -81,11 +79,9 @@ static LogicalResult prepareScan(Operation *op, AdjointContext &ctx) {
 static LogicalResult reverseScan(Operation *op, AdjointContext &ctx,
                                  OpBuilder &b) {
   auto scan = cast<ScanOp>(op);
-  auto savedIt = ctx.getShared().savedCarries.find(op);
-  if (savedIt == ctx.getShared().savedCarries.end())
-    return op->emitError("scan-differentiate: cannot differentiate "
-                         "'scan.scan' nested in another scan.scan");
-  ArrayRef<Value> saved = savedIt->second;
+  // Prepared scans only: a scan gets adjoints only when its results vary.
+  SmallVector<Value> saved = ctx.getShared().savedCarries.lookup(op);
+  assert(saved.size() == scan.getNumCarries() && "scan was not prepared");
   Location loc = op->getLoc();
   int64_t tripCount = *scan.getTripCount();
   Block *body = scan.getBodyBlock();
@@ -180,27 +176,35 @@ static LogicalResult reverseScan(Operation *op, AdjointContext &ctx,
       ctx.markVaried(arg);
   }
   OpBuilder bb = OpBuilder::atBlockEnd(bwdBody);
-  SmallVector<Operation *> recomputed;
   for (Operation &bodyOp : body->without_terminator()) {
     Operation *clone = bb.clone(bodyOp, mapping);
-    recomputed.push_back(clone);
     for (auto [orig, copy] :
          llvm::zip(bodyOp.getResults(), clone->getResults()))
       if (ctx.isVaried(orig))
         ctx.markVaried(copy);
   }
+  // The clones of nested scans have bodies of their own: mark what varies in
+  // them, and let them keep what their reverse needs (a nested scan stacks
+  // its carries in the recomputed step, like a top-level one in the primal).
+  // A copy of the terminator keeps track of the yielded values while a
+  // prepare rule replaces the op defining one of them.
+  Operation *yieldCopy = bb.clone(*yield, mapping);
+  propagateVaried(*bwdBody, ctx.getShared());
+  if (failed(prepareOps(*bwdBody, ctx)))
+    return failure();
+  SmallVector<Value> stepYield(yieldCopy->getOperands());
+  yieldCopy->erase();
+  SmallVector<Operation *> recomputed =
+      llvm::map_to_vector(*bwdBody, [](Operation &o) { return &o; });
 
   // Reverse the step.
   AdjointContext inner(ctx.getShared());
   for (auto [w, arg] : llvm::zip(weights, dWArgs))
     inner.setAdjoint(w, arg);
   for (auto [i, arg] : llvm::zip(adjCarries, dCarryArgs))
-    inner.addAdjoint(bb, loc, mapping.lookupOrDefault(yield.getValues()[i]),
-                     arg);
+    inner.addAdjoint(bb, loc, stepYield[i], arg);
   for (auto [l, arg] : llvm::zip(adjOutputs, adjOutArgs))
-    inner.addAdjoint(
-        bb, loc, mapping.lookupOrDefault(yield.getValues()[numCarries + l]),
-        arg);
+    inner.addAdjoint(bb, loc, stepYield[numCarries + l], arg);
   if (failed(inner.reverseSweep(recomputed, bb)))
     return failure();
 

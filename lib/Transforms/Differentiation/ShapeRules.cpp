@@ -2,9 +2,9 @@
 //
 // Ops that create, move or sum tensor elements: tensor.empty, linalg.fill,
 // tensor.extract, slicing and concatenation, linalg.transpose,
-// linalg.broadcast and a summing linalg.reduce. Each adjoint is the "dual"
-// data movement: a slice becomes an insertion into zeros, a broadcast becomes
-// a sum, a sum becomes a broadcast.
+// linalg.broadcast and linalg.reduce (sum, product, maximum, minimum). Each
+// adjoint is the "dual" data movement: a slice becomes an insertion into
+// zeros, a broadcast becomes a sum, a sum becomes a broadcast.
 //
 //===----------------------------------------------------------------------===//
 
@@ -182,44 +182,137 @@ static LogicalResult reverseBroadcast(Operation *op, AdjointContext &ctx,
   return success();
 }
 
-/// Whether the combiner of `reduce` is a plain sum of its two arguments.
-static bool isSumReduction(linalg::ReduceOp reduce) {
+/// The single op that combines the two block arguments of the combiner of
+/// `reduce` (in either order) into the yielded value, or null when the
+/// combiner is anything else.
+static Operation *getCombiningOp(linalg::ReduceOp reduce) {
   Block &body = reduce.getCombiner().front();
-  if (body.getNumArguments() != 2 || !llvm::hasSingleElement(
-                                         body.without_terminator()))
-    return false;
-  auto add = dyn_cast<arith::AddFOp>(body.front());
-  if (!add)
-    return false;
+  if (body.getNumArguments() != 2 ||
+      !llvm::hasSingleElement(body.without_terminator()))
+    return nullptr;
+  Operation &combine = body.front();
+  if (combine.getNumOperands() != 2 || combine.getNumResults() != 1)
+    return nullptr;
   Value in = body.getArgument(0), acc = body.getArgument(1);
-  bool operandsMatch = (add.getLhs() == in && add.getRhs() == acc) ||
-                       (add.getLhs() == acc && add.getRhs() == in);
+  Value lhs = combine.getOperand(0), rhs = combine.getOperand(1);
+  bool operandsMatch =
+      (lhs == in && rhs == acc) || (lhs == acc && rhs == in);
   auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-  return operandsMatch && yield && yield->getNumOperands() == 1 &&
-         yield->getOperand(0) == add.getResult();
+  if (!operandsMatch || !yield || yield->getNumOperands() != 1 ||
+      yield->getOperand(0) != combine.getResult(0))
+    return nullptr;
+  return &combine;
+}
+
+/// Broadcasts `value` along `dims` to the shape of `type`.
+static Value createBroadcast(OpBuilder &b, Location loc, Value value,
+                             ArrayRef<int64_t> dims, RankedTensorType type) {
+  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
+                                        type.getElementType());
+  return linalg::BroadcastOp::create(b, loc, value, empty, dims)->getResult(0);
+}
+
+/// 1.0 where `lhs == rhs`, else 0.0, of the type of `lhs`.
+static Value createEqualIndicator(OpBuilder &b, Location loc, Value lhs,
+                                  Value rhs) {
+  Value equal =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, lhs, rhs);
+  return arith::SelectOp::create(
+      b, loc, equal, createFloatConstant(b, loc, lhs.getType(), 1.0),
+      createFloatConstant(b, loc, lhs.getType(), 0.0));
 }
 
 // y = init + sum of x over dims: dinit = g, dx = broadcast(g) along dims.
+static void reverseSumReduce(linalg::ReduceOp reduce, AdjointContext &ctx,
+                             OpBuilder &b) {
+  Location loc = reduce.getLoc();
+  Value g = ctx.getAdjoint(reduce->getResult(0));
+  Value input = reduce.getInputs()[0];
+  ctx.addAdjoint(b, loc, reduce.getInits()[0], g);
+  if (ctx.needsAdjoint(input))
+    ctx.addAdjoint(b, loc, input,
+                   createBroadcast(b, loc, g, reduce.getDimensions(),
+                                   cast<RankedTensorType>(input.getType())));
+}
+
+// y = max (or min) of init and x over dims: the gradient goes to the
+// elements equal to y, split evenly among ties (as in JAX), init included.
+static void reverseChooserReduce(linalg::ReduceOp reduce, AdjointContext &ctx,
+                                 OpBuilder &b) {
+  Location loc = reduce.getLoc();
+  Value result = reduce->getResult(0);
+  Value g = ctx.getAdjoint(result);
+  Value input = reduce.getInputs()[0], init = reduce.getInits()[0];
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto resultType = cast<RankedTensorType>(result.getType());
+  ArrayRef<int64_t> dims = reduce.getDimensions();
+  Value chosen = createEqualIndicator(
+      b, loc, input, createBroadcast(b, loc, result, dims, inputType));
+  Value initChosen = createEqualIndicator(b, loc, init, result);
+  Value count = arith::AddFOp::create(
+      b, loc, createSum(b, loc, chosen, dims, resultType), initChosen);
+  Value share = arith::DivFOp::create(b, loc, g, count);
+  if (ctx.needsAdjoint(init))
+    ctx.addAdjoint(b, loc, init,
+                   arith::MulFOp::create(b, loc, share, initChosen));
+  if (ctx.needsAdjoint(input))
+    ctx.addAdjoint(
+        b, loc, input,
+        arith::MulFOp::create(
+            b, loc, createBroadcast(b, loc, share, dims, inputType), chosen));
+}
+
+// y = init * product of x over dims: dinit = g prod(x), dx = g y / x (not
+// defined where an element of x is zero).
+static void reverseProductReduce(linalg::ReduceOp reduce, AdjointContext &ctx,
+                                 OpBuilder &b) {
+  Location loc = reduce.getLoc();
+  Value result = reduce->getResult(0);
+  Value g = ctx.getAdjoint(result);
+  Value input = reduce.getInputs()[0], init = reduce.getInits()[0];
+  auto inputType = cast<RankedTensorType>(input.getType());
+  auto resultType = cast<RankedTensorType>(result.getType());
+  ArrayRef<int64_t> dims = reduce.getDimensions();
+  if (ctx.needsAdjoint(init)) {
+    Value one = createFloatConstant(b, loc, resultType, 1.0);
+    auto product = linalg::ReduceOp::create(
+        b, loc, ValueRange{input}, ValueRange{one}, dims,
+        [](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value mul = arith::MulFOp::create(nb, nloc, args[0], args[1]);
+          linalg::YieldOp::create(nb, nloc, mul);
+        });
+    ctx.addAdjoint(b, loc, init,
+                   arith::MulFOp::create(b, loc, g, product.getResult(0)));
+  }
+  if (ctx.needsAdjoint(input)) {
+    Value gy = arith::MulFOp::create(b, loc, g, result);
+    Value spread = createBroadcast(b, loc, gy, dims, inputType);
+    ctx.addAdjoint(b, loc, input, arith::DivFOp::create(b, loc, spread, input));
+  }
+}
+
 static LogicalResult reverseReduce(Operation *op, AdjointContext &ctx,
                                    OpBuilder &b) {
   auto reduce = cast<linalg::ReduceOp>(op);
-  if (reduce.getInputs().size() != 1 || !isSumReduction(reduce) ||
-      !reduce.hasPureTensorSemantics())
+  Operation *combine = getCombiningOp(reduce);
+  auto fail = [&] {
     return op->emitError("scan-differentiate: cannot differentiate "
-                         "'linalg.reduce' other than a sum (arith.addf) of "
+                         "'linalg.reduce' other than a sum, product, maximum "
+                         "or minimum (arith.addf/mulf/maximumf/minimumf) of "
                          "one tensor");
-  Location loc = op->getLoc();
-  Value g = ctx.getAdjoint(op->getResult(0));
-  Value input = reduce.getInputs()[0];
-  ctx.addAdjoint(b, loc, reduce.getInits()[0], g);
-  if (ctx.needsAdjoint(input)) {
-    auto type = cast<RankedTensorType>(input.getType());
-    Value empty = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                          type.getElementType());
-    auto spread = linalg::BroadcastOp::create(b, loc, g, empty,
-                                              reduce.getDimensions());
-    ctx.addAdjoint(b, loc, input, spread->getResult(0));
-  }
+  };
+  if (reduce.getInputs().size() != 1 || !combine ||
+      !reduce.hasPureTensorSemantics())
+    return fail();
+  if (isa<arith::AddFOp>(combine))
+    reverseSumReduce(reduce, ctx, b);
+  else if (isa<arith::MulFOp>(combine))
+    reverseProductReduce(reduce, ctx, b);
+  else if (isa<arith::MaximumFOp, arith::MaxNumFOp, arith::MinimumFOp,
+               arith::MinNumFOp>(combine))
+    reverseChooserReduce(reduce, ctx, b);
+  else
+    return fail();
   return success();
 }
 

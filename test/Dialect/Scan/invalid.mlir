@@ -458,3 +458,69 @@ func.func @carries_after_sequences(%h0: tensor<2xf32>, %xs: tensor<3x2xf32>) -> 
   }
   return %r : tensor<2xf32>
 }
+
+// -----
+
+// scan.stop_gradient takes floats only.
+func.func @stop_gradient_int(%x: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @below {{'scan.stop_gradient' op operand #0 must be}}
+  %y = scan.stop_gradient %x : tensor<4xi32>
+  return %y : tensor<4xi32>
+}
+
+// -----
+
+func.func @vf(%x: tensor<4xf32>) -> (tensor<4xf32>, f32) {
+  %c = arith.constant 1.0 : f32
+  return %x, %c : tensor<4xf32>, f32
+}
+func.func @vjp_too_few_cotangents(%x: tensor<4xf32>, %dy: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @below {{'scan.vjp' op @vf returns 2 results, but 1 cotangents were given}}
+  %y, %dx = scan.vjp @vf(%x) cotangents(%dy) wrt [0] : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dx : tensor<4xf32>
+}
+
+// -----
+
+func.func @vf(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @vjp_cotangent_type(%x: tensor<4xf32>, %dy: tensor<4xf64>) -> tensor<4xf32> {
+  // expected-error @below {{'scan.vjp' op cotangent #0 has type 'tensor<4xf64>', but result #0 has type 'tensor<4xf32>'}}
+  %y, %dx = scan.vjp @vf(%x) cotangents(%dy) wrt [0] : (tensor<4xf32>, tensor<4xf64>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dx : tensor<4xf32>
+}
+
+// -----
+
+func.func @vf(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @vjp_gradient_type(%x: tensor<4xf32>, %dy: tensor<4xf32>) -> tensor<4xf64> {
+  // expected-error @below {{'scan.vjp' op gradient result #0 has type 'tensor<4xf64>', but argument #0 has type 'tensor<4xf32>'}}
+  %y, %dx = scan.vjp @vf(%x) cotangents(%dy) wrt [0] : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf64>)
+  return %dx : tensor<4xf64>
+}
+
+// -----
+
+func.func @vi(%x: tensor<4xf32>) -> tensor<4xi32> {
+  %c = arith.constant dense<1> : tensor<4xi32>
+  return %c : tensor<4xi32>
+}
+func.func @vjp_int_result(%x: tensor<4xf32>, %dy: tensor<4xi32>) -> tensor<4xf32> {
+  // expected-error @below {{'scan.vjp' op cotangent #0 has non-float type 'tensor<4xi32>'}}
+  %y, %dx = scan.vjp @vi(%x) cotangents(%dy) wrt [0] : (tensor<4xf32>, tensor<4xi32>) -> (tensor<4xi32>, tensor<4xf32>)
+  return %dx : tensor<4xf32>
+}
+
+// -----
+
+func.func @vf(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @vjp_wrt_range(%x: tensor<4xf32>, %dy: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @below {{'scan.vjp' op 'wrt' index 1 is out of range for 1 arguments}}
+  %y, %dx = scan.vjp @vf(%x) cotangents(%dy) wrt [1] : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dx : tensor<4xf32>
+}

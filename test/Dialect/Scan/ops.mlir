@@ -110,3 +110,27 @@ func.func @reverse_with_length(%g0: tensor<4xf32>, %decay: tensor<4xf32>)
   }
   return %g, %gs : tensor<4xf32>, tensor<5x4xf32>
 }
+
+// scan.stop_gradient on a tensor and on a scalar.
+// CHECK-LABEL: func.func @stop_gradient
+//       CHECK:   %[[T:.+]] = scan.stop_gradient %{{.+}} : tensor<4x8xf32>
+//       CHECK:   %[[S:.+]] = scan.stop_gradient %{{.+}} : f32
+//       CHECK:   return %[[T]], %[[S]]
+func.func @stop_gradient(%x: tensor<4x8xf32>, %s: f32) -> (tensor<4x8xf32>, f32) {
+  %t = scan.stop_gradient %x : tensor<4x8xf32>
+  %u = scan.stop_gradient %s : f32
+  return %t, %u : tensor<4x8xf32>, f32
+}
+
+// scan.vjp: the results of the callee, then one gradient per 'wrt' index.
+// CHECK-LABEL: func.func @vjp_states
+//       CHECK:   %{{.+}}:3 = scan.vjp @two_results(%{{.+}}, %{{.+}}) cotangents(%{{.+}}, %{{.+}}) wrt [1] : (tensor<4xf32>, tensor<4x4xf32>, tensor<4xf32>, f32) -> (tensor<4xf32>, f32, tensor<4x4xf32>)
+func.func @two_results(%x: tensor<4xf32>, %W: tensor<4x4xf32>) -> (tensor<4xf32>, f32) {
+  %c = arith.constant 1.0 : f32
+  return %x, %c : tensor<4xf32>, f32
+}
+func.func @vjp_states(%x: tensor<4xf32>, %W: tensor<4x4xf32>, %dy: tensor<4xf32>, %ds: f32) -> tensor<4x4xf32> {
+  %y, %s, %dW = scan.vjp @two_results(%x, %W) cotangents(%dy, %ds) wrt [1]
+      : (tensor<4xf32>, tensor<4x4xf32>, tensor<4xf32>, f32) -> (tensor<4xf32>, f32, tensor<4x4xf32>)
+  return %dW : tensor<4x4xf32>
+}

@@ -665,64 +665,142 @@ static bool isScalarFloatType(Type type) {
          isa<FloatType>(tensor.getElementType());
 }
 
-LogicalResult GradOp::verify() {
-  ArrayRef<int64_t> wrt = getWrt();
+/// Checks the `wrt` indices of a scan.grad or scan.vjp against its
+/// arguments, and that `gradients` has one value per index, of the type of
+/// the chosen argument. `noun` names a gradient in messages.
+static LogicalResult verifyWrt(Operation *op, ValueRange args,
+                               ArrayRef<int64_t> wrt, ValueRange gradients,
+                               StringRef noun) {
   if (wrt.empty())
-    return emitOpError("needs at least one argument index in 'wrt'");
-  int64_t numArgs = getArgs().size();
+    return op->emitOpError("needs at least one argument index in 'wrt'");
+  int64_t numArgs = args.size();
   for (auto [j, index] : llvm::enumerate(wrt)) {
     if (index < 0 || index >= numArgs)
-      return emitOpError("'wrt' index ")
+      return op->emitOpError("'wrt' index ")
              << index << " is out of range for " << numArgs << " arguments";
     if (j > 0 && index <= wrt[j - 1])
-      return emitOpError("'wrt' indices must be strictly increasing, got ")
+      return op->emitOpError("'wrt' indices must be strictly increasing, got ")
              << wrt[j - 1] << " then " << index;
-    Type argType = getArgs()[index].getType();
+    Type argType = args[index].getType();
     if (!isDifferentiableType(argType))
-      return emitOpError("cannot differentiate with respect to argument #")
+      return op->emitOpError(
+                 "cannot differentiate with respect to argument #")
              << index << " of non-float type " << argType;
   }
-  if (getNumResults() != wrt.size())
-    return emitOpError("expects one result per 'wrt' index (")
-           << wrt.size() << "), found " << getNumResults();
+  if (gradients.size() != wrt.size())
+    return op->emitOpError("expects one ")
+           << noun << " per 'wrt' index ("
+           << wrt.size() << "), found " << gradients.size();
   for (auto [j, index] : llvm::enumerate(wrt)) {
-    Type argType = getArgs()[index].getType();
-    if (getResult(j).getType() != argType)
-      return emitOpError("result #")
-             << j << " has type " << getResult(j).getType()
+    Type argType = args[index].getType();
+    if (gradients[j].getType() != argType)
+      return op->emitOpError()
+             << noun << " #" << j << " has type " << gradients[j].getType()
              << ", but argument #" << index << " has type " << argType;
   }
   return success();
 }
 
-LogicalResult GradOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  Operation *symbol =
-      symbolTable.lookupNearestSymbolFrom(*this, getCalleeAttr());
-  if (!symbol)
-    return emitOpError("'") << getCallee()
-                            << "' does not reference a known function";
-  auto func = dyn_cast<func::FuncOp>(symbol);
-  if (!func)
-    return emitOpError("'") << getCallee() << "' is not a func.func";
-  FunctionType type = func.getFunctionType();
-  if (type.getNumInputs() != getArgs().size())
-    return emitOpError("@")
-           << getCallee() << " takes " << type.getNumInputs()
-           << " arguments, but " << getArgs().size() << " were given";
-  for (auto [i, pair] :
-       llvm::enumerate(llvm::zip_equal(getArgs(), type.getInputs()))) {
-    auto [arg, expected] = pair;
-    if (arg.getType() != expected)
-      return emitOpError("operand #")
-             << i << " has type " << arg.getType() << ", but @" << getCallee()
-             << " expects " << expected;
+/// Checks that the arguments of a scan.grad or scan.vjp match the callee's
+/// parameters, and returns the callee (null after an error).
+static func::FuncOp verifyCallee(Operation *op, FlatSymbolRefAttr calleeAttr,
+                                 ValueRange args,
+                                 SymbolTableCollection &symbolTable) {
+  StringRef callee = calleeAttr.getValue();
+  Operation *symbol = symbolTable.lookupNearestSymbolFrom(op, calleeAttr);
+  if (!symbol) {
+    op->emitOpError("'") << callee << "' does not reference a known function";
+    return nullptr;
   }
+  auto func = dyn_cast<func::FuncOp>(symbol);
+  if (!func) {
+    op->emitOpError("'") << callee << "' is not a func.func";
+    return nullptr;
+  }
+  FunctionType type = func.getFunctionType();
+  if (type.getNumInputs() != args.size()) {
+    op->emitOpError("@") << callee << " takes " << type.getNumInputs()
+                         << " arguments, but " << args.size() << " were given";
+    return nullptr;
+  }
+  for (auto [i, pair] :
+       llvm::enumerate(llvm::zip_equal(args, type.getInputs()))) {
+    auto [arg, expected] = pair;
+    if (arg.getType() != expected) {
+      op->emitOpError("operand #") << i << " has type " << arg.getType()
+                                   << ", but @" << callee << " expects "
+                                   << expected;
+      return nullptr;
+    }
+  }
+  return func;
+}
+
+LogicalResult GradOp::verify() {
+  return verifyWrt(*this, getArgs(), getWrt(), getResults(), "result");
+}
+
+LogicalResult GradOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  func::FuncOp func =
+      verifyCallee(*this, getCalleeAttr(), getArgs(), symbolTable);
+  if (!func)
+    return failure();
+  FunctionType type = func.getFunctionType();
   if (type.getNumResults() != 1 || !isScalarFloatType(type.getResult(0)))
     return emitOpError("@")
            << getCallee()
            << " must return a single scalar float (f32, f64 or a rank-0 "
               "float tensor), but returns ("
            << type.getResults() << ")";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// VjpOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult VjpOp::verify() {
+  unsigned numPrimal = getCotangents().size();
+  if (getNumResults() < numPrimal)
+    return emitOpError("expects the callee's ")
+           << numPrimal << " results before the gradients, found only "
+           << getNumResults() << " results";
+  for (auto [k, pair] : llvm::enumerate(
+           llvm::zip_equal(getCotangents(), getPrimalResults()))) {
+    auto [cotangent, primal] = pair;
+    if (!isDifferentiableType(cotangent.getType()))
+      return emitOpError("cotangent #")
+             << k << " has non-float type " << cotangent.getType();
+    if (cotangent.getType() != primal.getType())
+      return emitOpError("cotangent #")
+             << k << " has type " << cotangent.getType() << ", but result #"
+             << k << " has type " << primal.getType();
+  }
+  return verifyWrt(*this, getArgs(), getWrt(), getGradients(),
+                   "gradient result");
+}
+
+LogicalResult VjpOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  func::FuncOp func =
+      verifyCallee(*this, getCalleeAttr(), getArgs(), symbolTable);
+  if (!func)
+    return failure();
+  TypeRange results = func.getFunctionType().getResults();
+  if (results.size() != getCotangents().size())
+    return emitOpError("@") << getCallee() << " returns " << results.size()
+                            << " results, but " << getCotangents().size()
+                            << " cotangents were given";
+  for (auto [k, pair] :
+       llvm::enumerate(llvm::zip_equal(results, getCotangents()))) {
+    auto [type, cotangent] = pair;
+    if (!isDifferentiableType(type))
+      return emitOpError("@") << getCallee() << " result #" << k
+                              << " has non-float type " << type;
+    if (type != cotangent.getType())
+      return emitOpError("cotangent #")
+             << k << " has type " << cotangent.getType() << ", but @"
+             << getCallee() << " returns " << type;
+  }
   return success();
 }
 

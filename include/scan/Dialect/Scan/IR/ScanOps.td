@@ -1,7 +1,8 @@
 //===- ScanOps.td - scan dialect operations -----------------*- tablegen -*-===//
 //
-// scan.scan, scan.yield and scan.grad. The verifiers and the custom assembly
-// format of scan.scan live in lib/Dialect/Scan/IR/ScanOps.cpp.
+// scan.scan, scan.yield, scan.grad, scan.vjp and scan.stop_gradient. The
+// verifiers and the custom assembly format of scan.scan live in
+// lib/Dialect/Scan/IR/ScanOps.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -246,6 +247,90 @@ def Scan_GradOp : Scan_Op<"grad", [
     $callee `(` $args `)` `wrt` $wrt attr-dict `:` functional-type($args, results)
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// VjpOp
+//===----------------------------------------------------------------------===//
+
+def Scan_VjpOp : Scan_Op<"vjp", [
+    AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>
+  ]> {
+  let summary = "Vector-Jacobian product of a function with float results";
+  let description = [{
+    `scan.vjp @f(%args) cotangents(%cts) wrt [i, j, ...]` evaluates the
+    function `@f` at `%args` and pulls the cotangents `%cts` (one per result
+    of `@f`, of that result's type) back to its arguments `i, j, ...`: with
+    `y = f(x)`, the gradient for argument `i` is the gradient of
+    `sum_k <cts_k, y_k>` with respect to `x_i`. The op returns `@f`'s results
+    first, then one gradient per chosen argument, of that argument's type,
+    like `jax.vjp` followed by a call of the pullback. `scan.grad` is the
+    special case of one scalar result with cotangent 1 (and no primal
+    result). `scan-differentiate` replaces the op with a call to a generated
+    function `@f_vjp_<i>_<j>...` that takes the arguments and the cotangents.
+
+    The verifier enforces what `scan.grad` does for `wrt` and the chosen
+    arguments, and: every result of `@f` has a float type (a float scalar or
+    a tensor of floats); there is one cotangent per result of `@f`, of its
+    type; the op's results are `@f`'s result types followed by the types of
+    the chosen arguments.
+
+    ```mlir
+    %hs, %dx, %dW = scan.vjp @rnn_states(%x, %h0, %W) cotangents(%dhs) wrt [0, 2]
+        : (tensor<50x80x1000xf32>, tensor<80x1000xf32>, tensor<1000x1000xf32>,
+           tensor<50x80x1000xf32>)
+        -> (tensor<50x80x1000xf32>, tensor<50x80x1000xf32>, tensor<1000x1000xf32>)
+    ```
+    The types are those of the arguments, then of the cotangents, to those of
+    the results, then of the gradients.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$callee,
+                       Variadic<AnyType>:$args,
+                       Variadic<AnyType>:$cotangents,
+                       DenseI64ArrayAttr:$wrt);
+  let results = (outs Variadic<AnyType>:$values);
+  let assemblyFormat = [{
+    $callee `(` $args `)` `cotangents` `(` $cotangents `)` `wrt` $wrt attr-dict
+    `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The results of the function, then the gradients.
+    ::mlir::ResultRange getPrimalResults() {
+      return getResults().take_front(getCotangents().size());
+    }
+    ::mlir::ResultRange getGradients() {
+      return getResults().drop_front(getCotangents().size());
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// StopGradientOp
+//===----------------------------------------------------------------------===//
+
+def Scan_StopGradientOp : Scan_Op<"stop_gradient", [
+    Pure, AllTypesMatch<["input", "result"]>
+  ]> {
+  let summary = "Identity in value, zero gradient";
+  let description = [{
+    Returns its operand unchanged, but `scan-differentiate` treats the result
+    as a constant: no gradient flows through it to the operand (like
+    `jax.lax.stop_gradient`). The operand is a float scalar or a tensor of
+    floats. `scan-differentiate` replaces every `scan.stop_gradient` by its
+    operand once it has expanded the gradients, and the lowering to loops
+    does the same for programs that are not differentiated. There is no
+    folder, so canonicalisation before differentiation keeps the marker.
+
+    ```mlir
+    %y = scan.stop_gradient %x : tensor<4x8xf32>
+    %s = scan.stop_gradient %c : f32
+    ```
+  }];
+  let arguments = (ins AnyTypeOf<[AnyFloat, TensorOf<[AnyFloat]>]>:$input);
+  let results = (outs AnyTypeOf<[AnyFloat, TensorOf<[AnyFloat]>]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
 #endif // SCAN_DIALECT_SCAN_IR_SCANOPS_TD
