@@ -282,6 +282,31 @@ def InlineOutlinedLoopsPass
   ];
 }
 
+def CountBufferizationQueriesPass
+    : Pass<"scan-count-bufferization-queries", "mlir::ModuleOp"> {
+  let summary = "Count the op queries bufferization makes on the module";
+  let description = [{
+    A measurement for tests, which bound bufferization's work by a count
+    rather than a time. On a copy of the module (the module itself is not
+    changed), runs one-shot module analysis, empty-tensor elimination and
+    one-shot module bufferization with the options of the CPU lowering, and
+    counts how often they ask the bufferization options whether an op may be
+    bufferized, which they do for every interface query on an op. The count
+    is reported as a remark on the module (and as the statistic
+    `num-queries` where LLVM keeps statistics). With `max-queries` above 0,
+    the pass
+    fails with an error when the count passes it (and stops the work there,
+    so the failure is quick even where the work is exponential).
+  }];
+  let options = [
+    Option<"maxQueries", "max-queries", "int64_t", "0",
+           "Fail when bufferization asks more often than this (0: no limit)">
+  ];
+  let statistics = [
+    Statistic<"numQueries", "num-queries", "Op queries made by bufferization">
+  ];
+}
+
 def ForwardTemporaryCopiesPass
     : Pass<"scan-forward-temporary-copies", "mlir::func::FuncOp"> {
   let summary = "Compute into the copy's destination instead of a temporary";

@@ -161,7 +161,7 @@ struct OutlineNestedLoopsPass final
     if (maxDepth < 1) {
       module.emitError("scan-outline-nested-loops: max-depth must be at "
                        "least 1, got ")
-          << maxDepth;
+          << static_cast<int64_t>(maxDepth);
       return signalPassFailure();
     }
     SymbolTable symbols(module);
@@ -217,10 +217,10 @@ struct InlineOutlinedLoopsPass final
       }
       Block &body = func.getBody().front();
       auto ret = cast<func::ReturnOp>(body.getTerminator());
-      SmallVector<Value> results(ret.getOperands());
-      rewriter.eraseOp(ret);
+      // The return comes along, its operands now in terms of the call's.
       rewriter.inlineBlockBefore(&body, call, call.getOperands());
-      rewriter.replaceOp(call, results);
+      rewriter.replaceOp(call, ret.getOperands());
+      rewriter.eraseOp(ret);
       symbols.erase(func);
       ++numInlined;
     }
