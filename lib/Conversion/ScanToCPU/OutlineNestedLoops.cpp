@@ -17,7 +17,7 @@
 //    init chain above is walked once more at every level. Ops are rewritten
 //    innermost first, so no loop is bufferized yet when these queries run.
 // Both cost 2^depth per question: 0.25 s at depth 16, 3.4 s at depth 20,
-// minutes at depth 24.
+// about a minute at depth 24.
 //
 // Both recursions stop at function arguments, whose buffer type comes from
 // the function type and whose reads come from the callee's summary. The
