@@ -235,6 +235,78 @@ def PrepareBufferizationPass
   ];
 }
 
+def OutlineNestedLoopsPass
+    : Pass<"scan-outline-nested-loops", "mlir::ModuleOp"> {
+  let summary = "Outline loops nested deeper than a bound into private "
+                "functions, for bufferization";
+  let description = [{
+    Runs on tensors, before one-shot bufferization. Upstream's bufferization
+    answers two questions about a loop whose init is the iter_arg of the
+    loop around it by recursing through the whole nest without remembering
+    answers: whether the loop reads its init (`isValueRead` asks a nested
+    loop twice per walk) and the buffer type of an iter_arg (computed from
+    the init and from the yielded nested loop's result, which leads back to
+    the init). Both cost 2^d for a nest d deep; both stop at function
+    arguments.
+
+    Every `scf.for` with `max-depth` loops around it in its function becomes
+    a call to a private function (marked `scan.outlined_loop`) holding the
+    loop, so that no function holds a nest deeper than `max-depth`; outlined
+    functions are split again as needed. `scan-inline-outlined-loops` puts
+    the bodies back after bufferization. Nests up to `max-depth` deep are
+    not touched.
+  }];
+  let options = [
+    Option<"maxDepth", "max-depth", "int64_t", "8",
+           "Loops a function may hold around an scf.for before that loop is "
+           "outlined">
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect"];
+  let statistics = [
+    Statistic<"numOutlined", "num-outlined", "Loops outlined">
+  ];
+}
+
+def InlineOutlinedLoopsPass
+    : Pass<"scan-inline-outlined-loops", "mlir::ModuleOp"> {
+  let summary = "Inline the loops scan-outline-nested-loops outlined";
+  let description = [{
+    Runs right after one-shot bufferization. Each function marked
+    `scan.outlined_loop` has a single block and exactly one call (anything
+    else is an error); the call is replaced by the function's body, with the
+    call's operands for the arguments and the returned values for the
+    results, and the function is erased.
+  }];
+  let statistics = [
+    Statistic<"numInlined", "num-inlined", "Outlined loops inlined back">
+  ];
+}
+
+def CountBufferizationQueriesPass
+    : Pass<"scan-count-bufferization-queries", "mlir::ModuleOp"> {
+  let summary = "Count the op queries bufferization makes on the module";
+  let description = [{
+    A measurement for tests, which bound bufferization's work by a count
+    rather than a time. On a copy of the module (the module itself is not
+    changed), runs one-shot module analysis, empty-tensor elimination and
+    one-shot module bufferization with the options of the CPU lowering, and
+    counts how often they ask the bufferization options whether an op may be
+    bufferized, which they do for every interface query on an op. The count
+    is reported as a remark on the module (and as the statistic
+    `num-queries` where LLVM keeps statistics). With `max-queries` above 0,
+    the pass
+    fails with an error when the count passes it (and stops the work there,
+    so the failure is quick even where the work is exponential).
+  }];
+  let options = [
+    Option<"maxQueries", "max-queries", "int64_t", "0",
+           "Fail when bufferization asks more often than this (0: no limit)">
+  ];
+  let statistics = [
+    Statistic<"numQueries", "num-queries", "Op queries made by bufferization">
+  ];
+}
+
 def ForwardTemporaryCopiesPass
     : Pass<"scan-forward-temporary-copies", "mlir::func::FuncOp"> {
   let summary = "Compute into the copy's destination instead of a temporary";

@@ -22,6 +22,10 @@ using namespace mlir;
 void mlir::scan::addScanBufferizationPasses(OpPassManager &pm) {
   // Carries computed in place, per-step outputs written into their stacked
   // buffer, identity layouts at function boundaries.
+  // No function holds a loop nest deeper than a few levels while it is
+  // bufferized: upstream's analysis and buffer types recurse through whole
+  // nests (2^depth); scan-outline-nested-loops says why.
+  pm.addPass(createOutlineNestedLoopsPass());
   pm.addPass(createPrepareBufferizationPass());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -30,6 +34,7 @@ void mlir::scan::addScanBufferizationPasses(OpPassManager &pm) {
       bufferization::LayoutMapOption::IdentityLayoutMap;
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createInlineOutlinedLoopsPass());
   // CSE makes the copy of a slice into itself (an output written in place)
   // a self-copy, which the second canonicalisation removes.
   pm.addPass(createCanonicalizerPass());
