@@ -4,9 +4,6 @@
   f32 tests make f32 arrays explicitly);
 - SCAN_MLIR_BUILD defaults to the repository's build folder, which must
   hold lib/libScanRunner.so (scripts/test.sh sets it to its build folder);
-- the `diff_rules` fixture skips a test when the differentiator lacks the
-  reverse rules of arith.select, max-reductions, math.log and
-  scan.stop_gradient (masks, ReLU, softmax losses), with the reason;
 - `record_error(model, variant, value)` collects the largest relative error
   of each model against jax.grad, printed as a table at the end of the run.
 """
@@ -45,24 +42,6 @@ def max_relative_error(actual, expected) -> float:
         difference = float(np.max(np.abs(a - e))) if e.size else 0.0
         worst = max(worst, difference / scale if scale else difference)
     return worst
-
-
-@pytest.fixture(scope="session")
-def diff_rules():
-    import jax.numpy as jnp
-    import scan_mlir
-    import scan_mlir.jax as sj
-
-    def probe(x):
-        return jnp.sum(jax.nn.log_softmax(jnp.where(x > 0, x, 0.5 * x), axis=-1))
-
-    try:
-        sj.grad(probe, optimize=False)(np.linspace(-1.0, 1.0, 6).reshape(2, 3))
-    except scan_mlir.ScanMLIRError as error:
-        if "cannot differentiate" in str(error) or "unknown" in str(error):
-            pytest.skip("needs the reverse rules of select, max-reductions, log and "
-                        f"scan.stop_gradient ({error})")
-        raise
 
 
 @pytest.fixture

@@ -156,19 +156,13 @@ def _case(name):
     raise KeyError(name)
 
 
-# Models whose reverse rules (arith.select for jnp.where) come with the
-# differentiation coverage of select/max/log and scan.stop_gradient.
-NEEDS_DIFF_RULES = {"masked_select"}
-
 MODELS = ["rnn", "gru", "lstm", "torch_gru", "stacked", "bidirectional", "masked_arith",
           "masked_select"]
 
 
 @pytest.mark.parametrize("optimize", [False, True], ids=["plain", "optimized"])
 @pytest.mark.parametrize("model", MODELS)
-def test_model_gradient_matches_jax(model, optimize, record_error, request):
-    if model in NEEDS_DIFF_RULES:
-        request.getfixturevalue("diff_rules")
+def test_model_gradient_matches_jax(model, optimize, record_error):
     fun, args, argnums = _case(model)
     expected = jax.grad(fun, argnums=argnums)(*args)
     actual = sj.grad(fun, argnums=argnums, optimize=optimize)(*args)

@@ -4,8 +4,8 @@ scan-mlir: the loss must fall, and every step's loss must match the same
 loop run with jax.grad.
 
 The softmax cross-entropy is written twice: with jax.nn.log_softmax (a
-max-reduction under stop_gradient, exp, log; it needs the reverse rules of
-max-reductions and scan.stop_gradient) and without the max shift."""
+max-reduction under stop_gradient, exp, log: it goes through the reverse
+rules of max-reductions and scan.stop_gradient) and without the max shift."""
 
 import jax
 import jax.numpy as jnp
@@ -82,8 +82,6 @@ LOSSES = {"log_softmax": loss, "unshifted": loss_unshifted}
 @pytest.fixture(scope="module", params=sorted(LOSSES))
 def setup(request):
     fun = LOSSES[request.param]
-    if fun is loss:
-        request.getfixturevalue("diff_rules")
     inputs, targets, V = _data()
     data = (inputs, targets, np.zeros((B, D)))
     params = _initial_params(V)

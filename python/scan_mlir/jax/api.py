@@ -161,7 +161,7 @@ def _host_leaves(args: tuple):
 
 def _make_grad(fun, argnums, optimize: bool, with_value: bool, has_aux: bool, what: str):
     if has_aux:
-        raise NotImplementedError(f"scan_mlir.jax.{what}: has_aux=True is not supported yet")
+        raise NotImplementedError(f"scan_mlir.jax.{what}: has_aux=True is not supported")
     cache = _Cache()
     many = isinstance(argnums, (tuple, list))
 
@@ -213,7 +213,7 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     differentiated code. Each call signature (tree structure, leaf shapes and
     dtypes) is traced and compiled once and cached in the returned function:
     ``.cache_info()`` gives (hits, misses, currsize), ``.cache_clear()`` drops
-    it. ``has_aux`` and keyword arguments are not supported yet.
+    it. ``has_aux`` and keyword arguments are not supported.
 
     Raises ``UnsupportedError`` for a primitive the importer does not
     handle (one line naming it and the user's line), ``TypeError`` for a
@@ -230,7 +230,7 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
 
     The value and the gradient come from two calls, of the compiled ``@cost``
     and ``@grad`` entries, so the forward pass runs twice (the gradient's own
-    forward sweep does not hand its value back yet)."""
+    forward sweep does not hand its value back)."""
     return _make_grad(fun, argnums, optimize, with_value=True, has_aux=has_aux, what="value_and_grad")
 
 

@@ -42,21 +42,25 @@ class ImportedModule:
     out_leaves: list
 
 
-# MLIR ops that `scan-differentiate` has a reverse rule for: those of
-# docs/Differentiation.md and of the differentiation-coverage rules (select,
-# max/min, max/min reductions, more math ops, float conversions,
-# stop_gradient, nested scans). A gradient through any other op with a float
-# result is refused before a module is returned.
+# MLIR ops that `scan-differentiate` has a reverse rule for (the rule table
+# of lib/Transforms/Differentiation/, listed in docs/Differentiation.md); a
+# `linalg.reduce` is named with its combining op, since only some have a
+# rule. A gradient through any other op with a float result is refused
+# before a module is returned.
 DIFFERENTIABLE_OPS = frozenset({
     "arith.addf", "arith.subf", "arith.mulf", "arith.divf", "arith.negf",
-    "arith.constant", "arith.select", "arith.maximumf", "arith.minimumf",
-    "arith.extf", "arith.truncf", "arith.sitofp", "arith.uitofp",
+    "arith.constant", "arith.select", "arith.maximumf", "arith.maxnumf",
+    "arith.minimumf", "arith.minnumf", "arith.extf", "arith.truncf",
+    "arith.sitofp", "arith.uitofp",
     "math.tanh", "math.exp", "math.log", "math.sqrt", "math.rsqrt", "math.powf",
-    "math.absf", "math.log1p", "math.expm1", "math.sin", "math.cos",
+    "math.absf", "math.log1p", "math.expm1", "math.log2", "math.log10",
+    "math.sin", "math.cos",
     "tensor.empty", "linalg.fill", "tensor.extract", "tensor.extract_slice",
     "tensor.insert_slice", "tensor.concat", "linalg.transpose",
-    "linalg.broadcast", "linalg.reduce", "linalg.reduce with arith.maximumf",
-    "linalg.reduce with arith.minimumf", "linalg.matmul", "scan.scan",
+    "linalg.broadcast", "linalg.reduce with arith.addf",
+    "linalg.reduce with arith.mulf", "linalg.reduce with arith.maximumf",
+    "linalg.reduce with arith.maxnumf", "linalg.reduce with arith.minimumf",
+    "linalg.reduce with arith.minnumf", "linalg.matmul", "scan.scan",
     "scan.stop_gradient",
 })
 
@@ -920,8 +924,8 @@ def _reduce(t: _Translator, eqn, args, ins):
     element = _element_type(dtype)
     fn = t.fn
     value = _Value(fn.fresh(name[len("reduce_"):]), shape, dtype)
-    # The differentiator knows sum and max reductions only.
-    t.note_op("linalg.reduce" if name == "reduce_sum" else f"linalg.reduce with {combine}")
+    # The differentiator's rule depends on the combining op.
+    t.note_op(f"linalg.reduce with {combine}")
     a, b, c = fn.fresh("in"), fn.fresh("acc"), fn.fresh("r")
     loc = fn.module.loc(t.location)
     fn.line(f"{value.name} = linalg.reduce ins({x.name} : {x.type}) outs({init.name} : "
