@@ -19,8 +19,10 @@ using JobPart = void (*)(void *context, int part, int parts);
 
 /// Runs job(context, p, parts) for every p in [0, parts) concurrently, on at
 /// most threadCount() threads, and returns when all parts are done.
-/// `parts` is clamped to [1, threadCount()]. Not reentrant: call it from
-/// one thread at a time (lowered code is single-threaded).
+/// `parts` is clamped to [1, threadCount()]. It is an OpenMP parallel
+/// region: calls from several threads at once (concurrent calls of a runner
+/// entry) each get their own libomp team, sharing the cores; a call made
+/// from inside a part runs all its parts on that one thread.
 void runParallel(JobPart job, void *context, int parts);
 
 /// Threads runParallel uses: SCANRT_NUM_THREADS, else OPENBLAS_NUM_THREADS,
