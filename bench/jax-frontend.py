@@ -25,32 +25,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "python"))
 
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-from jax import lax  # noqa: E402
 
 import scan_mlir  # noqa: E402
 import scan_mlir.jax as sj  # noqa: E402
+from scan_mlir.examples import gru_cost, rnn_cost  # noqa: E402
 
 WRT = (4, 5, 6)  # U, V, W, as @gru_grad of examples/gru.mlir
-
-
-def gru_cost(x, ri, zi, h0, U, V, W):
-    """examples/gru.mlir's @gru_cost."""
-    def step(h, inputs):
-        x_t, ri_t, zi_t = inputs
-        r = jax.nn.sigmoid(ri_t + h @ U)
-        z = jax.nn.sigmoid(zi_t + h @ V)
-        new_h = jnp.tanh(x_t + (r * h) @ W)
-        return z * new_h + (1 - z) * h, None
-    h_T, _ = lax.scan(step, h0, (x, ri, zi))
-    return jnp.sum(h_T)
-
-
-def rnn_cost(x, h0, W):
-    def step(h, x_t):
-        return jnp.tanh(x_t + h @ W), None
-    h_T, _ = lax.scan(step, h0, x)
-    return jnp.sum(h_T)
 
 
 def gru_inputs(B, T, D, seed, normal_scale):

@@ -6,44 +6,12 @@ as it rewrites the hand-written examples/*.mlir at the same shape."""
 import re
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax import lax
 
+from scan_mlir.examples import gru_cost, lstm_cost, rnn_cost
 from scan_mlir.jax.importer import import_function
 from test_importer import REPO, check_forward, check_gradient, needs_tools, scan_opt
-
-
-def rnn_cost(x, h0, W):
-    def step(h, xt):
-        return jnp.tanh(xt + h @ W), None
-    hT, _ = lax.scan(step, h0, x)
-    return jnp.sum(hT)
-
-
-def gru_cost(x, ri, zi, h0, U, V, W):
-    def step(h, inputs):
-        xt, rit, zit = inputs
-        r = jax.nn.sigmoid(rit + h @ U)
-        z = jax.nn.sigmoid(zit + h @ V)
-        new_h = jnp.tanh(xt + (r * h) @ W)
-        return z * new_h + (1 - z) * h, None
-    hT, _ = lax.scan(step, h0, (x, ri, zi))
-    return jnp.sum(hT)
-
-
-def lstm_cost(x, h0, c0, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug):
-    def step(carry, xt):
-        h, c = carry
-        i = jax.nn.sigmoid(xt @ Wi + h @ Ui)
-        f = jax.nn.sigmoid(xt @ Wf + h @ Uf)
-        o = jax.nn.sigmoid(xt @ Wo + h @ Uo)
-        g = jnp.tanh(xt @ Wg + h @ Ug)
-        c = f * c + i * g
-        return (o * jnp.tanh(c), c), None
-    (hT, _), _ = lax.scan(step, (h0, c0), x)
-    return jnp.sum(hT)
 
 
 def shapes(model, T, B, D):

@@ -9,6 +9,7 @@ import pytest
 from jax import lax
 
 import scan_mlir.jax as sj
+from scan_mlir.examples import gru_cost, lstm_cost, rnn_cost
 from conftest import max_relative_error
 
 B, T, D, I = 3, 5, 7, 4  # batch, steps, hidden size, input size
@@ -20,38 +21,7 @@ def _random(seed, *shapes, scale=0.5):
     return tuple(rng.normal(0.0, scale, shape) for shape in shapes)
 
 
-# --- the study's cells (examples/*.mlir) -----------------------------------
-
-def rnn_cost(x, h0, W):
-    def step(h, x_t):
-        return jnp.tanh(x_t + h @ W), None
-    h_T, _ = lax.scan(step, h0, x)
-    return jnp.sum(h_T)
-
-
-def gru_cost(x, ri, zi, h0, U, V, W):
-    def step(h, inputs):
-        x_t, ri_t, zi_t = inputs
-        r = jax.nn.sigmoid(ri_t + h @ U)
-        z = jax.nn.sigmoid(zi_t + h @ V)
-        new_h = jnp.tanh(x_t + (r * h) @ W)
-        return z * new_h + (1 - z) * h, None
-    h_T, _ = lax.scan(step, h0, (x, ri, zi))
-    return jnp.sum(h_T)
-
-
-def lstm_cost(x, h0, c0, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug):
-    def step(carry, x_t):
-        h, c = carry
-        i = jax.nn.sigmoid(x_t @ Wi + h @ Ui)
-        f = jax.nn.sigmoid(x_t @ Wf + h @ Uf)
-        o = jax.nn.sigmoid(x_t @ Wo + h @ Uo)
-        g = jnp.tanh(x_t @ Wg + h @ Ug)
-        c = f * c + i * g
-        return (o * jnp.tanh(c), c), None
-    (h_T, _), _ = lax.scan(step, (h0, c0), x)
-    return jnp.sum(h_T)
-
+# --- the study's cells come from scan_mlir.examples (examples/*.mlir in JAX)
 
 # --- PyTorch's GRU: fused gate projections with biases, reset after the matmul
 
