@@ -13,6 +13,7 @@
 #include "scan/Conversion/MatmulToBLAS/MatmulToBLAS.h"
 
 #include "scan/Conversion/Passes.h"
+#include "scan/Transforms/Utils/Buffers.h"
 #include "scan/Transforms/Utils/MatmulModel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -20,11 +21,9 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -77,24 +76,9 @@ FailureOr<MatrixView> getMatrixView(Value memref, AffineMap map) {
   return failure();
 }
 
-/// Follows view-like ops (subview, cast, ...) to the value they view.
-Value getRootBuffer(Value v) {
-  auto buffer = dyn_cast<MemrefValue>(v);
-  return buffer ? memref::skipViewLikeOps(buffer) : v;
-}
-
 /// Allocation-like roots: fresh memory, or a global.
 bool isAllocation(Value root) {
-  return root.getDefiningOp<memref::AllocOp>() ||
-         root.getDefiningOp<memref::AllocaOp>() ||
-         root.getDefiningOp<memref::GetGlobalOp>();
-}
-
-/// True for an argument of the enclosing function (its entry block).
-bool isFunctionArgument(Value root) {
-  auto arg = dyn_cast<BlockArgument>(root);
-  return arg && arg.getOwner()->isEntryBlock() &&
-         isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  return isLocalAllocation(root) || root.getDefiningOp<memref::GetGlobalOp>();
 }
 
 /// A linalg.matmul expressed as one row-major GEMM

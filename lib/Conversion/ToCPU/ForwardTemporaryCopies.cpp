@@ -7,11 +7,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "scan/Conversion/Passes.h"
+#include "scan/Transforms/Utils/Buffers.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
@@ -24,12 +24,6 @@ namespace mlir::scan {
 using namespace mlir;
 
 namespace {
-
-/// The allocation (or argument) a view is ultimately of.
-Value rootBuffer(Value v) {
-  auto memref = dyn_cast<MemrefValue>(v);
-  return memref ? memref::skipViewLikeOps(memref) : v;
-}
 
 /// Whether `a` and `b`, both views of one buffer, certainly do not overlap:
 /// subviews of one source whose slices are known to be disjoint, or of
@@ -71,10 +65,10 @@ bool forward(memref::CopyOp copy, DominanceInfo &dominance) {
     return false;
   // The destination's buffer: not read by the op, not written through
   // another init that may overlap, untouched between the op and the copy.
-  Value root = rootBuffer(dst);
+  Value root = scan::getRootBuffer(dst);
   for (OpOperand &operand : writer->getOpOperands()) {
     if (&operand == writerInit || !isa<MemRefType>(operand.get().getType()) ||
-        rootBuffer(operand.get()) != root)
+        scan::getRootBuffer(operand.get()) != root)
       continue;
     if (!writer.isDpsInit(&operand) ||
         writer.payloadUsesValueFromOperand(&operand) ||
@@ -88,7 +82,7 @@ bool forward(memref::CopyOp copy, DominanceInfo &dominance) {
     if (op->getNumRegions() != 0)
       return false;
     for (Value operand : op->getOperands())
-      if (isa<MemRefType>(operand.getType()) && rootBuffer(operand) == root)
+      if (isa<MemRefType>(operand.getType()) && scan::getRootBuffer(operand) == root)
         return false;
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
     if (!effects)

@@ -11,9 +11,10 @@
 #ifndef SCAN_LIB_CONVERSION_TOCUDA_HOSTCODE_H
 #define SCAN_LIB_CONVERSION_TOCUDA_HOSTCODE_H
 
+#include "scan/Transforms/Utils/Buffers.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 
 namespace mlir::scan {
 
@@ -40,18 +41,10 @@ inline bool isBookkeepingFunction(func::FuncOp fn) {
   return anyMemref;
 }
 
-/// The buffer `v` is a view of (through subviews, casts, ...).
-inline Value getRootBuffer(Value v) {
-  auto buffer = dyn_cast<MemrefValue>(v);
-  return buffer ? memref::skipViewLikeOps(buffer) : v;
-}
-
 /// Whether the buffer `v` views is host memory: an allocation left as
 /// memref.alloc/alloca (only bookkeeping buffers are) in host code.
 inline bool isHostBuffer(Value v) {
-  Value root = getRootBuffer(v);
-  return root.getDefiningOp<memref::AllocOp>() ||
-         root.getDefiningOp<memref::AllocaOp>();
+  return isLocalAllocation(getRootBuffer(v));
 }
 
 } // namespace mlir::scan

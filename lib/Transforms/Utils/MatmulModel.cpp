@@ -7,12 +7,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "scan/Transforms/Utils/MatmulModel.h"
+#include "scan/Transforms/Utils/Buffers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -186,18 +185,6 @@ bool mlir::scan::isZeroTensor(Value value) {
   return isZeroConstant(value);
 }
 
-/// The buffer `value` is a view of (through subviews, casts, ...).
-static Value getRootBuffer(Value value) {
-  auto buffer = dyn_cast<MemrefValue>(value);
-  return buffer ? memref::skipViewLikeOps(buffer) : value;
-}
-
-/// True for fresh memory of this function: an alloc or alloca.
-static bool isLocalAllocation(Value root) {
-  return root.getDefiningOp<memref::AllocOp>() ||
-         root.getDefiningOp<memref::AllocaOp>();
-}
-
 /// True when `input` provably never shares memory with `allocated`, a local
 /// allocation: it is rooted in another allocation, a global, or an argument
 /// of the enclosing function (which exists before the allocation). A
@@ -207,11 +194,8 @@ static bool isDistinctFromAllocation(Value input, Value allocated) {
   Value root = getRootBuffer(input);
   if (root == allocated)
     return false;
-  if (isLocalAllocation(root) || root.getDefiningOp<memref::GetGlobalOp>())
-    return true;
-  auto arg = dyn_cast<BlockArgument>(root);
-  return arg && arg.getOwner()->isEntryBlock() &&
-         isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  return isLocalAllocation(root) ||
+         root.getDefiningOp<memref::GetGlobalOp>() || isFunctionArgument(root);
 }
 
 linalg::FillOp mlir::scan::findZeroFill(linalg::MatmulOp op) {
