@@ -222,30 +222,37 @@ static Value createEqualIndicator(OpBuilder &b, Location loc, Value lhs,
       createFloatConstant(b, loc, lhs.getType(), 0.0));
 }
 
+/// What the reverse rules of a one-input linalg.reduce on tensors read:
+/// y = reduce(x over dims, init), and y's adjoint g.
+struct Reduction {
+  Location loc;
+  Value result, g, input, init;
+  RankedTensorType inputType, resultType;
+  ArrayRef<int64_t> dims;
+
+  Reduction(linalg::ReduceOp reduce, AdjointContext &ctx)
+      : loc(reduce.getLoc()), result(reduce->getResult(0)),
+        g(ctx.getAdjoint(result)), input(reduce.getInputs()[0]),
+        init(reduce.getInits()[0]),
+        inputType(cast<RankedTensorType>(input.getType())),
+        resultType(cast<RankedTensorType>(result.getType())),
+        dims(reduce.getDimensions()) {}
+};
+
 // y = init + sum of x over dims: dinit = g, dx = broadcast(g) along dims.
-static void reverseSumReduce(linalg::ReduceOp reduce, AdjointContext &ctx,
+static void reverseSumReduce(const Reduction &r, AdjointContext &ctx,
                              OpBuilder &b) {
-  Location loc = reduce.getLoc();
-  Value g = ctx.getAdjoint(reduce->getResult(0));
-  Value input = reduce.getInputs()[0];
-  ctx.addAdjoint(b, loc, reduce.getInits()[0], g);
-  if (ctx.needsAdjoint(input))
-    ctx.addAdjoint(b, loc, input,
-                   createBroadcast(b, loc, g, reduce.getDimensions(),
-                                   cast<RankedTensorType>(input.getType())));
+  ctx.addAdjoint(b, r.loc, r.init, r.g);
+  if (ctx.needsAdjoint(r.input))
+    ctx.addAdjoint(b, r.loc, r.input,
+                   createBroadcast(b, r.loc, r.g, r.dims, r.inputType));
 }
 
 // y = max (or min) of init and x over dims: the gradient goes to the
 // elements equal to y, split evenly among ties (as in JAX), init included.
-static void reverseChooserReduce(linalg::ReduceOp reduce, AdjointContext &ctx,
+static void reverseChooserReduce(const Reduction &r, AdjointContext &ctx,
                                  OpBuilder &b) {
-  Location loc = reduce.getLoc();
-  Value result = reduce->getResult(0);
-  Value g = ctx.getAdjoint(result);
-  Value input = reduce.getInputs()[0], init = reduce.getInits()[0];
-  auto inputType = cast<RankedTensorType>(input.getType());
-  auto resultType = cast<RankedTensorType>(result.getType());
-  ArrayRef<int64_t> dims = reduce.getDimensions();
+  auto [loc, result, g, input, init, inputType, resultType, dims] = r;
   Value chosen = createEqualIndicator(
       b, loc, input, createBroadcast(b, loc, result, dims, inputType));
   Value initChosen = createEqualIndicator(b, loc, init, result);
@@ -264,15 +271,9 @@ static void reverseChooserReduce(linalg::ReduceOp reduce, AdjointContext &ctx,
 
 // y = init * product of x over dims: dinit = g prod(x), dx = g y / x (not
 // defined where an element of x is zero).
-static void reverseProductReduce(linalg::ReduceOp reduce, AdjointContext &ctx,
+static void reverseProductReduce(const Reduction &r, AdjointContext &ctx,
                                  OpBuilder &b) {
-  Location loc = reduce.getLoc();
-  Value result = reduce->getResult(0);
-  Value g = ctx.getAdjoint(result);
-  Value input = reduce.getInputs()[0], init = reduce.getInits()[0];
-  auto inputType = cast<RankedTensorType>(input.getType());
-  auto resultType = cast<RankedTensorType>(result.getType());
-  ArrayRef<int64_t> dims = reduce.getDimensions();
+  auto [loc, result, g, input, init, inputType, resultType, dims] = r;
   if (ctx.needsAdjoint(init)) {
     Value one = createFloatConstant(b, loc, resultType, 1.0);
     auto product = linalg::ReduceOp::create(
@@ -304,13 +305,14 @@ static LogicalResult reverseReduce(Operation *op, AdjointContext &ctx,
   if (reduce.getInputs().size() != 1 || !combine ||
       !reduce.hasPureTensorSemantics())
     return fail();
+  Reduction reduction(reduce, ctx);
   if (isa<arith::AddFOp>(combine))
-    reverseSumReduce(reduce, ctx, b);
+    reverseSumReduce(reduction, ctx, b);
   else if (isa<arith::MulFOp>(combine))
-    reverseProductReduce(reduce, ctx, b);
+    reverseProductReduce(reduction, ctx, b);
   else if (isa<arith::MaximumFOp, arith::MaxNumFOp, arith::MinimumFOp,
                arith::MinNumFOp>(combine))
-    reverseChooserReduce(reduce, ctx, b);
+    reverseChooserReduce(reduction, ctx, b);
   else
     return fail();
   return success();
