@@ -40,25 +40,14 @@ done
 
 # --- Python environment (bench/.venv; never needed by the build or tests) ---
 pin() { sed -n "s/^\($1\(\[[a-z]*\]\)\?==[^ ]*\).*/\1/p" "$bench/requirements.txt"; }
-if [ ! -x "$venv/bin/python" ]; then
-  echo "peers: creating $venv"
-  if ! "${SCAN_BENCH_PYTHON:-python3}" -m venv "$venv"; then
-    rm -rf "$venv"
-    echo "peers: cannot create a virtual environment: on Debian install python3-venv," \
-         "or point SCAN_BENCH_PYTHON at a Python 3.11 that has venv" >&2
-    exit 1
-  fi
-fi
+# scripts/python-env.sh makes it (SCAN_BENCH_PYTHON: the interpreter); a
+# full run installs every pinned peer, other modes only NumPy.
+make_venv() { SCAN_PYTHON="${SCAN_BENCH_PYTHON:-${SCAN_PYTHON:-python3}}" "$root/scripts/python-env.sh" "$venv" "$@"; }
 py="$venv/bin/python"
 if [ "$mode" = full ]; then
-  stamp="$venv/.requirements.sha256"
-  want=$(sha256sum "$bench/requirements.txt" | cut -d' ' -f1)
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "peers: installing the pinned peers (bench/requirements.txt)"
-    "$py" -m pip install -q -r "$bench/requirements.txt"
-    echo "$want" > "$stamp"
-  fi
+  make_venv "$bench/requirements.txt"
 else
+  make_venv
   numpy_pin=$(pin numpy)
   if ! "$py" -c "import numpy, sys; sys.exit(numpy.__version__ != '${numpy_pin#numpy==}')" 2>/dev/null; then
     echo "peers: installing $numpy_pin"

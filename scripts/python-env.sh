@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Creates python/.venv, the pinned environment of the JAX front end and its
-# tests (python/requirements.txt), or brings it up to date. Idempotent: pip
-# runs only when the requirements' hash differs from the one stamped in the
-# environment by the last install. The C++ build and lit never use it.
-# Usage: scripts/python-env.sh          (SCAN_PYTHON: the Python 3 to use)
+# Creates a pinned Python environment, or brings it up to date. Idempotent:
+# pip runs only when the requirements' hash differs from the one stamped in
+# the environment by the last install. The C++ build and lit never use one.
+# Usage: scripts/python-env.sh [VENV [REQUIREMENTS]]
+#   no arguments: python/.venv from python/requirements.txt, the JAX front
+#   end and its tests; VENV alone: create VENV without installing anything
+#   (bench/peers.sh's smoke mode installs what it needs itself).
+#   SCAN_PYTHON: the Python 3 to create it with (default python3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-venv="$root/python/.venv"
-requirements="$root/python/requirements.txt"
+if [ $# -eq 0 ]; then
+  set -- "$root/python/.venv" "$root/python/requirements.txt"
+fi
+venv="$1"
+requirements="${2:-}"
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "python-env: creating $venv"
@@ -18,10 +24,11 @@ if [ ! -x "$venv/bin/python" ]; then
     exit 1
   fi
 fi
+[ -n "$requirements" ] || exit 0
 stamp="$venv/.requirements.sha256"
 want=$(sha256sum "$requirements" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "python-env: installing the pinned packages (python/requirements.txt)"
+  echo "python-env: installing the pinned packages ($requirements)"
   rm -f "$stamp"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
   echo "$want" > "$stamp"
