@@ -18,7 +18,11 @@
 # report_fatal_error, llvm_unreachable): to scan-mlir when its innermost frame
 # lies in this repository, or when any frame below it lies in scan-mlir's
 # code outside the fuzz harness (a crash inside libMLIR.so reached from one
-# of our passes or patterns is ours); to upstream MLIR/LLVM otherwise. A
+# of our passes or patterns is ours), other than a custom parser (ours only
+# hands its regions and attributes to upstream's parser, so a crash inside
+# an upstream op's parser reached through it is upstream's); to upstream
+# MLIR/LLVM otherwise. Paths are compared with `dir/../` folded, as the
+# sanitizer prints them relative to the build folder. A
 # finding without a stack (an out-of-memory seen by libFuzzer's RSS thread)
 # counts as ours. Exits 1 when the run did not happen or when a finding is
 # ours.
@@ -41,6 +45,9 @@ fi
 
 report_frames='__sanitizer|__asan|__ubsan|__interceptor|fuzzer::|libc\.so\.6|abort|raise|pthread_kill|report_fatal_error|llvm_unreachable_internal|llvm::sys::|SignalHandler'
 ours=0; upstream=0; gone=0
+# Frames at a source line of this repository (not the fuzzer binary, which
+# also lies under it, named as a module).
+source_frames() { grep -F "$root/" | grep -E ':[0-9]+(:[0-9]+)?$' || true; }
 for finding in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-* \
                "$artifacts"/leak-*; do
   [ -e "$finding" ] || continue
@@ -50,16 +57,17 @@ for finding in "$artifacts"/crash-* "$artifacts"/timeout-* "$artifacts"/oom-* \
     echo "fuzz: not reproduced ($kind): $finding"
     continue
   fi
-  frames=$(grep -E '^ *#[0-9]+ ' <<<"$output" | grep -vE "$report_frames" || true)
+  frames=$(grep -E '^ *#[0-9]+ ' <<<"$output" | grep -vE "$report_frames" |
+           sed -E ':fold; s#/[^/ ]+/\.\./#/#; t fold' || true)
   innermost=$(head -n 1 <<<"$frames")
   where=""
   if [ -z "$innermost" ]; then
     where="no stack"
-  elif grep -qF "$root/" <<<"$innermost"; then
+  elif source_frames <<<"$innermost" | grep -q .; then
     where="$innermost"
   else
-    where=$(grep -F "$root/" <<<"$frames" | grep -vF "$root/tools/scan-fuzz/" |
-            head -n 1 || true)
+    where=$(source_frames <<<"$frames" | grep -vF "$root/tools/scan-fuzz/" |
+            grep -vF '::parse(mlir::OpAsmParser&' | head -n 1 || true)
   fi
   if [ -n "$where" ]; then
     ours=$((ours + 1))
