@@ -48,7 +48,9 @@ enum {
   SCAN_RUNNER_F64 = 1,
   SCAN_RUNNER_I32 = 2,
   SCAN_RUNNER_I64 = 3,
-  SCAN_RUNNER_I1 = 4
+  SCAN_RUNNER_I1 = 4,
+  SCAN_RUNNER_I8 = 5,
+  SCAN_RUNNER_I16 = 6
 };
 
 /* Fills the defaults: pipeline NULL, target NULL, opt_level -1,

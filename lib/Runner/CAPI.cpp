@@ -23,7 +23,9 @@ static_assert(SCAN_RUNNER_F32 == static_cast<int>(ElementType::F32) &&
                   SCAN_RUNNER_F64 == static_cast<int>(ElementType::F64) &&
                   SCAN_RUNNER_I32 == static_cast<int>(ElementType::I32) &&
                   SCAN_RUNNER_I64 == static_cast<int>(ElementType::I64) &&
-                  SCAN_RUNNER_I1 == static_cast<int>(ElementType::I1),
+                  SCAN_RUNNER_I1 == static_cast<int>(ElementType::I1) &&
+                  SCAN_RUNNER_I8 == static_cast<int>(ElementType::I8) &&
+                  SCAN_RUNNER_I16 == static_cast<int>(ElementType::I16),
               "the C codes are the ElementType values");
 
 /// Stores a malloc'ed copy of `message` (one line) in *error, if given.

@@ -38,6 +38,9 @@ size_t elementSize(ElementType type) {
   case ElementType::F64:
   case ElementType::I64:
     return 8;
+  case ElementType::I16:
+    return 2;
+  case ElementType::I8:
   case ElementType::I1:
     return 1;
   }
@@ -56,6 +59,10 @@ StringRef elementTypeName(ElementType type) {
     return "i64";
   case ElementType::I1:
     return "i1";
+  case ElementType::I8:
+    return "i8";
+  case ElementType::I16:
+    return "i16";
   }
   return "?";
 }
@@ -78,8 +85,26 @@ std::string ArrayType::str() const {
   return (elementTypeName(element) + "[" + dims + "]").str();
 }
 
-/// The array type of an entry argument or result, or why it has none.
-static Expected<ArrayType> arrayTypeOf(Type type) {
+Expected<ElementType> elementTypeOf(Type type) {
+  if (type.isF32())
+    return ElementType::F32;
+  if (type.isF64())
+    return ElementType::F64;
+  if (type.isSignlessInteger(1))
+    return ElementType::I1;
+  if (type.isSignlessInteger(8))
+    return ElementType::I8;
+  if (type.isSignlessInteger(16))
+    return ElementType::I16;
+  if (type.isSignlessInteger(32))
+    return ElementType::I32;
+  if (type.isSignlessInteger(64))
+    return ElementType::I64;
+  return fail("element type " + llvm::formatv("{0}", type).str() +
+              " is not supported (f32, f64, i1, i8, i16, i32, i64)");
+}
+
+Expected<ArrayType> arrayTypeOf(Type type) {
   ArrayType result;
   Type elem = type;
   if (auto tensor = dyn_cast<RankedTensorType>(type)) {
@@ -90,24 +115,15 @@ static Expected<ArrayType> arrayTypeOf(Type type) {
   } else if (isa<ShapedType>(type)) {
     return fail("only ranked tensors and scalars are supported");
   }
-  if (elem.isF32())
-    result.element = ElementType::F32;
-  else if (elem.isF64())
-    result.element = ElementType::F64;
-  else if (elem.isSignlessInteger(32))
-    result.element = ElementType::I32;
-  else if (elem.isSignlessInteger(64))
-    result.element = ElementType::I64;
-  else if (elem.isSignlessInteger(1))
-    result.element = ElementType::I1;
-  else
-    return fail("element type " + llvm::formatv("{0}", elem).str() +
-                " is not supported (f32, f64, i32, i64, i1)");
+  Expected<ElementType> element = elementTypeOf(elem);
+  if (!element)
+    return element.takeError();
+  result.element = *element;
   // Sizes that overflow int64 in bytes cannot be buffers of this process.
   int64_t bytes = static_cast<int64_t>(elementSize(result.element));
   for (int64_t d : result.shape)
     if (d != 0 && __builtin_mul_overflow(bytes, d, &bytes))
-      return fail("more than 2^63 bytes");
+      return fail(result.str() + " has more than 2^63 bytes");
   return result;
 }
 

@@ -57,13 +57,15 @@ class InputCopyWarning(UserWarning):
     copied into one for the call."""
 
 
-# Element type codes of Runner.h (SCAN_RUNNER_F32 ... SCAN_RUNNER_I1).
+# Element type codes of Runner.h (SCAN_RUNNER_F32 ... SCAN_RUNNER_I16).
 _DTYPE_OF_CODE = {
     0: np.dtype(np.float32),
     1: np.dtype(np.float64),
     2: np.dtype(np.int32),
     3: np.dtype(np.int64),
     4: np.dtype(np.bool_),  # i1, stored as one byte
+    5: np.dtype(np.int8),
+    6: np.dtype(np.int16),
 }
 
 

@@ -299,3 +299,24 @@ def test_runner_frees_programs_when_collected():
     del entry
     gc.collect()
     assert alive() is None and not finalizer.alive
+
+
+NARROW_INTEGERS = """
+func.func @widen(%a: tensor<3xi8>, %b: tensor<3xi16>) -> (tensor<3xi16>, tensor<3xi32>) {
+  %a16 = arith.extsi %a : tensor<3xi8> to tensor<3xi16>
+  %s = arith.addi %a16, %b : tensor<3xi16>
+  %w = arith.extsi %s : tensor<3xi16> to tensor<3xi32>
+  return %s, %w : tensor<3xi16>, tensor<3xi32>
+}
+"""
+
+
+def test_runner_passes_narrow_integers():
+    widen = scan_mlir.Program(NARROW_INTEGERS).entry("widen")
+    assert [t.dtype for t in widen.inputs] == [np.dtype(np.int8), np.dtype(np.int16)]
+    assert [t.dtype for t in widen.outputs] == [np.dtype(np.int16), np.dtype(np.int32)]
+    a = np.array([-128, 5, 127], dtype=np.int8)
+    b = np.array([1000, -7, 32000], dtype=np.int16)
+    s, w = widen(a, b)
+    np.testing.assert_array_equal(s, a.astype(np.int16) + b)
+    np.testing.assert_array_equal(w, (a.astype(np.int32) + b).astype(np.int32))

@@ -26,99 +26,34 @@ static llvm::Error fail(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-size_t scanrun::dtypeSize(DType t) {
+StringRef scanrun::npyDescr(ElementType t) {
   switch (t) {
-  case DType::F32:
-  case DType::I32:
-    return 4;
-  case DType::F64:
-  case DType::I64:
-    return 8;
-  case DType::I16:
-    return 2;
-  case DType::I8:
-  case DType::Bool:
-    return 1;
-  }
-  return 1;
-}
-
-StringRef scanrun::dtypeName(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "f32";
-  case DType::F64:
-    return "f64";
-  case DType::I8:
-    return "i8";
-  case DType::I16:
-    return "i16";
-  case DType::I32:
-    return "i32";
-  case DType::I64:
-    return "i64";
-  case DType::Bool:
-    return "i1";
-  }
-  return "?";
-}
-
-StringRef scanrun::dtypeDescr(DType t) {
-  switch (t) {
-  case DType::F32:
+  case ElementType::F32:
     return "<f4";
-  case DType::F64:
+  case ElementType::F64:
     return "<f8";
-  case DType::I8:
+  case ElementType::I8:
     return "|i1";
-  case DType::I16:
+  case ElementType::I16:
     return "<i2";
-  case DType::I32:
+  case ElementType::I32:
     return "<i4";
-  case DType::I64:
+  case ElementType::I64:
     return "<i8";
-  case DType::Bool:
+  case ElementType::I1:
     return "|b1";
   }
   return "?";
 }
 
-bool scanrun::isFloat(DType t) { return t == DType::F32 || t == DType::F64; }
+bool scanrun::isFloat(ElementType t) { return t == ElementType::F32 || t == ElementType::F64; }
 
-llvm::Expected<DType> scanrun::dtypeFromMLIR(mlir::Type t) {
-  if (t.isF32())
-    return DType::F32;
-  if (t.isF64())
-    return DType::F64;
-  if (t.isSignlessInteger(1))
-    return DType::Bool;
-  if (t.isSignlessInteger(8))
-    return DType::I8;
-  if (t.isSignlessInteger(16))
-    return DType::I16;
-  if (t.isSignlessInteger(32))
-    return DType::I32;
-  if (t.isSignlessInteger(64))
-    return DType::I64;
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << "unsupported element type " << t;
-  return fail(s);
-}
-
-int64_t ArraySpec::numElements() const {
-  // Saturates: callers check denseByteSize() before allocating.
-  return denseByteSize(shape, 1).value_or(INT64_MAX);
-}
-
-static std::string shapeStr(DType t, llvm::ArrayRef<int64_t> shape) {
-  std::string s = dtypeName(t).str() + "[";
+static std::string shapeStr(ElementType t, llvm::ArrayRef<int64_t> shape) {
+  std::string s = elementTypeName(t).str() + "[";
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? "x" : "") + std::to_string(shape[i]);
   return s + "]";
 }
-
-std::string ArraySpec::str() const { return shapeStr(dtype, shape); }
 
 //===----------------------------------------------------------------------===//
 // Array
@@ -126,12 +61,12 @@ std::string ArraySpec::str() const { return shapeStr(dtype, shape); }
 
 void Array::FreeDeleter::operator()(void *p) const { std::free(p); }
 
-Array::Array(DType dtype, llvm::ArrayRef<int64_t> shape)
+Array::Array(ElementType dtype, llvm::ArrayRef<int64_t> shape)
     : type(dtype), dims(shape.begin(), shape.end()) {
-  std::optional<int64_t> size = denseByteSize(dims, dtypeSize(dtype));
+  std::optional<int64_t> size = denseByteSize(dims, elementSize(dtype));
   if (!size || *size > physicalMemoryBytes())
     return;
-  count = *size / static_cast<int64_t>(dtypeSize(dtype));
+  count = *size / static_cast<int64_t>(elementSize(dtype));
   // aligned_alloc wants a non-zero multiple of the alignment.
   size_t bytes = std::max<size_t>(64, (byteSize() + 63) / 64 * 64);
   storage.reset(static_cast<char *>(std::aligned_alloc(64, bytes)));
@@ -142,19 +77,19 @@ Array::Array(DType dtype, llvm::ArrayRef<int64_t> shape)
 double Array::get(int64_t i) const {
   const char *p = storage.get();
   switch (type) {
-  case DType::F32:
+  case ElementType::F32:
     return reinterpret_cast<const float *>(p)[i];
-  case DType::F64:
+  case ElementType::F64:
     return reinterpret_cast<const double *>(p)[i];
-  case DType::I8:
+  case ElementType::I8:
     return reinterpret_cast<const int8_t *>(p)[i];
-  case DType::I16:
+  case ElementType::I16:
     return reinterpret_cast<const int16_t *>(p)[i];
-  case DType::I32:
+  case ElementType::I32:
     return reinterpret_cast<const int32_t *>(p)[i];
-  case DType::I64:
+  case ElementType::I64:
     return static_cast<double>(reinterpret_cast<const int64_t *>(p)[i]);
-  case DType::Bool:
+  case ElementType::I1:
     return reinterpret_cast<const uint8_t *>(p)[i] ? 1.0 : 0.0;
   }
   return 0;
@@ -163,25 +98,25 @@ double Array::get(int64_t i) const {
 void Array::set(int64_t i, double v) {
   char *p = storage.get();
   switch (type) {
-  case DType::F32:
+  case ElementType::F32:
     reinterpret_cast<float *>(p)[i] = static_cast<float>(v);
     return;
-  case DType::F64:
+  case ElementType::F64:
     reinterpret_cast<double *>(p)[i] = v;
     return;
-  case DType::I8:
+  case ElementType::I8:
     reinterpret_cast<int8_t *>(p)[i] = static_cast<int8_t>(v);
     return;
-  case DType::I16:
+  case ElementType::I16:
     reinterpret_cast<int16_t *>(p)[i] = static_cast<int16_t>(v);
     return;
-  case DType::I32:
+  case ElementType::I32:
     reinterpret_cast<int32_t *>(p)[i] = static_cast<int32_t>(v);
     return;
-  case DType::I64:
+  case ElementType::I64:
     reinterpret_cast<int64_t *>(p)[i] = static_cast<int64_t>(v);
     return;
-  case DType::Bool:
+  case ElementType::I1:
     reinterpret_cast<uint8_t *>(p)[i] = v != 0.0;
     return;
   }
@@ -240,7 +175,7 @@ struct HeaderParser {
 };
 } // namespace
 
-static llvm::Expected<DType> dtypeFromDescr(StringRef descr) {
+static llvm::Expected<ElementType> elementTypeOfNpyDescr(StringRef descr) {
   if (descr.size() < 2)
     return fail("unsupported dtype '" + descr + "'");
   char order = descr.front();
@@ -250,19 +185,19 @@ static llvm::Expected<DType> dtypeFromDescr(StringRef descr) {
   if (order != '<' && order != '|' && order != '=' && order != '>')
     return fail("unsupported dtype '" + descr + "'");
   if (kind == "f4")
-    return DType::F32;
+    return ElementType::F32;
   if (kind == "f8")
-    return DType::F64;
+    return ElementType::F64;
   if (kind == "i1")
-    return DType::I8;
+    return ElementType::I8;
   if (kind == "i2")
-    return DType::I16;
+    return ElementType::I16;
   if (kind == "i4")
-    return DType::I32;
+    return ElementType::I32;
   if (kind == "i8")
-    return DType::I64;
+    return ElementType::I64;
   if (kind == "b1")
-    return DType::Bool;
+    return ElementType::I1;
   return fail("unsupported dtype '" + descr + "'");
 }
 
@@ -341,10 +276,10 @@ static llvm::Expected<Array> parseNpy(StringRef buf) {
   if (fortran)
     return fail("fortran_order arrays are not supported (save a C-order "
                 "array, e.g. with numpy.ascontiguousarray)");
-  auto dtype = dtypeFromDescr(descr);
+  auto dtype = elementTypeOfNpyDescr(descr);
   if (!dtype)
     return dtype.takeError();
-  std::optional<int64_t> bytes = denseByteSize(shape, dtypeSize(*dtype));
+  std::optional<int64_t> bytes = denseByteSize(shape, elementSize(*dtype));
   if (!bytes)
     return fail("the header's shape " + shapeStr(*dtype, shape) +
                 " has more than 2^63 bytes");
@@ -380,7 +315,7 @@ llvm::Error scanrun::writeNpy(StringRef path, const Array &a) {
     dims += (dims.empty() ? "" : ", ") + std::to_string(d);
   if (a.rank() == 1)
     dims += ",";
-  std::string header = "{'descr': '" + dtypeDescr(a.dtype()).str() +
+  std::string header = "{'descr': '" + npyDescr(a.dtype()).str() +
                        "', 'fortran_order': False, 'shape': (" + dims + ")";
   header += ", }";
   // Pad with spaces so that magic + version + length + header + '\n' is a
@@ -420,7 +355,7 @@ void scanrun::fillRandomNormal(Array &a, uint64_t seed, double scale) {
   int64_t n = a.numElements();
   if (!isFloat(a.dtype())) {
     for (int64_t i = 0; i < n; ++i)
-      a.set(i, a.dtype() == DType::Bool ? double(gen() & 1) : double(gen() % 8));
+      a.set(i, a.dtype() == ElementType::I1 ? double(gen() & 1) : double(gen() % 8));
     return;
   }
   const double twoPi = 6.283185307179586476925286766559;

@@ -11,6 +11,7 @@
 #define SCAN_RUN_ARRAY_H
 
 #include "scan/Runner/Compile.h"
+#include "scan/Runner/Runner.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -28,32 +29,25 @@ class Type;
 
 namespace scanrun {
 
-/// Element types scan-run can pass to and from compiled code.
-enum class DType { F32, F64, I8, I16, I32, I64, Bool };
-
-/// Bytes per element.
-size_t dtypeSize(DType t);
-/// Short name used in messages: f32, f64, i8, ..., i1.
-llvm::StringRef dtypeName(DType t);
+/// Element types and array types are the runner library's, so scan-run
+/// and the library accept the same signatures.
+using mlir::scan::runner::ElementType;
+using mlir::scan::runner::elementSize;
+using mlir::scan::runner::elementTypeName;
+using mlir::scan::runner::elementTypeOf;
 /// The NumPy descriptor written to .npy files: '<f4', '<f8', '|i1', ...
-llvm::StringRef dtypeDescr(DType t);
+llvm::StringRef npyDescr(ElementType t);
 /// Dense sizes and the memory of this machine, as the runner library
 /// computes them.
 using mlir::scan::runner::denseByteSize;
 using mlir::scan::runner::physicalMemoryBytes;
-/// Maps an MLIR element type (f32, f64, i1, i8, i16, i32, i64) to a DType.
-llvm::Expected<DType> dtypeFromMLIR(mlir::Type t);
-bool isFloat(DType t);
+bool isFloat(ElementType t);
 
-/// What an entry argument or result looks like on the host side.
-struct ArraySpec {
-  DType dtype = DType::F32;
-  llvm::SmallVector<int64_t> shape;
-  /// The MLIR value is a scalar (passed as a rank-0 array).
+/// What an entry argument or result looks like on the host side: the
+/// runner's array type, and whether the MLIR value is a scalar rather than
+/// a rank-0 tensor (both are passed as rank-0 arrays).
+struct ArraySpec : mlir::scan::runner::ArrayType {
   bool scalar = false;
-  int64_t numElements() const;
-  /// "f32[4x5]" or "f32[]".
-  std::string str() const;
 };
 
 /// A dense C-order array owning 64-byte aligned storage.
@@ -62,13 +56,13 @@ public:
   Array() = default;
   /// Allocates zero-filled storage; data() is null if that failed or if the
   /// array would be larger than physicalMemoryBytes().
-  Array(DType dtype, llvm::ArrayRef<int64_t> shape);
+  Array(ElementType dtype, llvm::ArrayRef<int64_t> shape);
 
-  DType dtype() const { return type; }
+  ElementType dtype() const { return type; }
   llvm::ArrayRef<int64_t> shape() const { return dims; }
   int64_t rank() const { return dims.size(); }
   int64_t numElements() const { return count; }
-  size_t byteSize() const { return count * dtypeSize(type); }
+  size_t byteSize() const { return count * elementSize(type); }
   void *data() { return storage.get(); }
   const void *data() const { return storage.get(); }
 
@@ -85,7 +79,7 @@ private:
   struct FreeDeleter {
     void operator()(void *p) const;
   };
-  DType type = DType::F32;
+  ElementType type = ElementType::F32;
   llvm::SmallVector<int64_t> dims;
   int64_t count = 0;
   std::unique_ptr<char, FreeDeleter> storage;

@@ -187,14 +187,14 @@ Expected<GradSetup> scanrun::prepareGradCheck(RunContext &ctx,
     return calleeSig.takeError();
   g.calleeSig = *calleeSig;
   if (g.calleeSig.results.size() != 1 ||
-      !isFloat(g.calleeSig.results[0].dtype) ||
+      !isFloat(g.calleeSig.results[0].element) ||
       g.calleeSig.results[0].numElements() != 1)
     return fail("@" + g.callee + " must return one float scalar");
   for (auto [k, w] : llvm::enumerate(g.wrt)) {
     if (w < 0 || w >= static_cast<int64_t>(g.calleeSig.args.size()))
       return fail("gradient index " + llvm::Twine(w) + " is out of range for @" +
                   g.callee);
-    if (!isFloat(g.calleeSig.args[w].dtype))
+    if (!isFloat(g.calleeSig.args[w].element))
       return fail("argument " + llvm::Twine(w) + " of @" + g.callee +
                   " is not a float");
     const ArraySpec &r = entrySig.results[g.resultIndex[k]];
@@ -269,8 +269,8 @@ scanrun::finiteDifferences(const RunOptions &opts, GradSetup &g,
 
   bool anyF32 = false;
   for (int64_t w : g.wrt)
-    anyF32 |= g.calleeSig.args[w].dtype == DType::F32;
-  anyF32 |= g.calleeSig.results[0].dtype == DType::F32;
+    anyF32 |= g.calleeSig.args[w].element == ElementType::F32;
+  anyF32 |= g.calleeSig.results[0].element == ElementType::F32;
   // At f32 a larger step keeps the rounding error of the cost, divided by
   // the step, below the truncation error.
   double step = opts.fdStep ? *opts.fdStep : anyF32 ? 1e-2 : 1e-6;
@@ -278,7 +278,7 @@ scanrun::finiteDifferences(const RunOptions &opts, GradSetup &g,
   std::vector<Array> fds;
   for (int64_t w : g.wrt) {
     Array &x = point[w];
-    Array fd(DType::F64, x.shape());
+    Array fd(ElementType::F64, x.shape());
     int64_t n = x.numElements();
     int64_t maxElements = opts.fdMaxElements;
     int64_t m = maxElements && n > maxElements ? maxElements : n;

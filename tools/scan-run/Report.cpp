@@ -52,7 +52,7 @@ static void printJson(const RunOptions &opts, const RunReport &r) {
   llvm::json::Array ins;
   for (auto [i, a] : llvm::enumerate(r.inputs))
     ins.push_back(llvm::json::Object{{"index", static_cast<int64_t>(i)},
-                                     {"dtype", dtypeName(a.dtype())},
+                                     {"dtype", elementTypeName(a.dtype())},
                                      {"shape", jsonShape(a.shape())},
                                      {"source", r.inputSources[i]}});
   root["inputs"] = std::move(ins);
@@ -61,7 +61,7 @@ static void printJson(const RunOptions &opts, const RunReport &r) {
     llvm::json::Array outs;
     for (auto [i, a] : llvm::enumerate(res.outputs)) {
       llvm::json::Object o{{"index", static_cast<int64_t>(i)},
-                           {"dtype", dtypeName(a.dtype())},
+                           {"dtype", elementTypeName(a.dtype())},
                            {"shape", jsonShape(a.shape())}};
       if (a.numElements() == 1)
         o["value"] = jsonNumber(a.get(0));

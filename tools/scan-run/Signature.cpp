@@ -22,25 +22,14 @@ using mlir::scan::runner::fail;
 using mlir::scan::runner::oneLine;
 
 Expected<ArraySpec> scanrun::specOf(Type t) {
+  auto type = mlir::scan::runner::arrayTypeOf(t);
+  if (!type)
+    return type.takeError();
   ArraySpec spec;
-  Type elem = t;
-  if (auto tensor = dyn_cast<RankedTensorType>(t)) {
-    if (!tensor.hasStaticShape())
-      return fail("dynamic shapes are not supported");
-    spec.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
-    elem = tensor.getElementType();
-  } else if (isa<ShapedType>(t)) {
-    return fail("only ranked tensors and scalars are supported");
-  } else {
-    spec.scalar = true;
-  }
-  auto dtype = dtypeFromMLIR(elem);
-  if (!dtype)
-    return dtype.takeError();
-  spec.dtype = *dtype;
+  static_cast<mlir::scan::runner::ArrayType &>(spec) = std::move(*type);
+  spec.scalar = !isa<ShapedType>(t);
   return spec;
 }
-
 
 Expected<Signature> scanrun::signatureOf(func::FuncOp fn) {
   Signature sig;
@@ -66,7 +55,7 @@ Error scanrun::checkSignatureMemory(const Signature &sig, StringRef fn) {
   auto check = [&](ArrayRef<ArraySpec> specs, StringRef what) -> Error {
     for (auto [i, spec] : llvm::enumerate(specs)) {
       std::optional<int64_t> bytes =
-          denseByteSize(spec.shape, dtypeSize(spec.dtype));
+          denseByteSize(spec.shape, elementSize(spec.element));
       if (!bytes)
         return fail(what + " " + llvm::Twine(i) + " of @" + fn + " (" +
                     spec.str() + ") has more than 2^63 bytes");
@@ -104,7 +93,7 @@ Expected<func::FuncOp> scanrun::lookupFunc(ModuleOp module, StringRef name,
 Expected<std::vector<Array>> scanrun::allocate(ArrayRef<ArraySpec> specs) {
   std::vector<Array> arrays;
   for (const ArraySpec &s : specs) {
-    arrays.emplace_back(s.dtype, s.shape);
+    arrays.emplace_back(s.element, s.shape);
     if (!arrays.back().data())
       return fail("cannot allocate an array of " + s.str());
   }

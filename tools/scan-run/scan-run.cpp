@@ -74,8 +74,8 @@ static Expected<std::vector<Array>> makeInputs(const RunOptions &opts,
       if (!a)
         return a.takeError();
       const ArraySpec &spec = sig.args[i];
-      if (a->dtype() != spec.dtype)
-        return fail("'" + opts.inputFiles[i] + "' holds " + dtypeName(a->dtype()) +
+      if (a->dtype() != spec.element)
+        return fail("'" + opts.inputFiles[i] + "' holds " + elementTypeName(a->dtype()) +
                     " but argument " + llvm::Twine(i) + " of @" + opts.entryName +
                     " is " + spec.str());
       if (a->shape() != ArrayRef<int64_t>(spec.shape))
@@ -109,7 +109,7 @@ static Expected<std::vector<Array>> makeInputs(const RunOptions &opts,
                 " values but @" + opts.entryName + " takes " + llvm::Twine(n) +
                 " arguments");
   for (size_t i = 0; i < n; ++i) {
-    Array a(sig.args[i].dtype, sig.args[i].shape);
+    Array a(sig.args[i].element, sig.args[i].shape);
     if (!a.data())
       return fail("cannot allocate argument " + llvm::Twine(i) + " of @" +
                   opts.entryName + " (" + sig.args[i].str() + ")");
@@ -210,8 +210,8 @@ static Error run(const RunOptions &opts, int &exitCode) {
     const ArraySpec &spec = sig->results[i];
     // An f64 reference may check an f32 result (the f32 program run on the
     // same inputs rounded to f32: random inputs are drawn in f64).
-    bool widerReference = a->dtype() == DType::F64 && spec.dtype == DType::F32;
-    if ((a->dtype() != spec.dtype && !widerReference) ||
+    bool widerReference = a->dtype() == ElementType::F64 && spec.element == ElementType::F32;
+    if ((a->dtype() != spec.element && !widerReference) ||
         a->shape() != ArrayRef<int64_t>(spec.shape))
       return fail("'" + path + "' is " + a->specStr() + " but result " +
                   llvm::Twine(i) + " of @" + opts.entryName + " is " + spec.str());
@@ -245,9 +245,9 @@ static Error run(const RunOptions &opts, int &exitCode) {
     if (!g)
       return g.takeError();
     grad = std::move(*g);
-    bool anyF32 = grad->calleeSig.results[0].dtype == DType::F32;
+    bool anyF32 = grad->calleeSig.results[0].element == ElementType::F32;
     for (int64_t w : grad->wrt)
-      anyF32 |= grad->calleeSig.args[w].dtype == DType::F32;
+      anyF32 |= grad->calleeSig.args[w].element == ElementType::F32;
     gradTol = opts.fdRtol ? *opts.fdRtol : anyF32 ? 1e-2 : 1e-6;
     if (anyF32)
       llvm::errs() << "scan-run: warning: finite differences in f32 are "

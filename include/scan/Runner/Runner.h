@@ -29,11 +29,19 @@ struct Jitted;
 
 /// Element types of entry arguments and results; the values are the C API's
 /// SCAN_RUNNER_* codes. I1 is stored as one byte per element.
-enum class ElementType { F32 = 0, F64 = 1, I32 = 2, I64 = 3, I1 = 4 };
+enum class ElementType {
+  F32 = 0,
+  F64 = 1,
+  I32 = 2,
+  I64 = 3,
+  I1 = 4,
+  I8 = 5,
+  I16 = 6
+};
 
 /// Bytes per element.
 size_t elementSize(ElementType type);
-/// "f32", "f64", "i32", "i64", "i1".
+/// "f32", "f64", "i32", "i64", "i1", "i8", "i16".
 llvm::StringRef elementTypeName(ElementType type);
 
 /// A dense row-major array type; a scalar has rank 0.
@@ -45,6 +53,12 @@ struct ArrayType {
   /// "f32[4x5]", "f64[]".
   std::string str() const;
 };
+
+/// The element type of an MLIR scalar type, or why there is none.
+llvm::Expected<ElementType> elementTypeOf(mlir::Type type);
+/// The array type of an entry argument or result (a static ranked tensor
+/// or a scalar), or why it has none.
+llvm::Expected<ArrayType> arrayTypeOf(mlir::Type type);
 
 struct RunnerOptions {
   /// "plain", "optimized", "none", or a pass pipeline run before lowering.
