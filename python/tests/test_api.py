@@ -77,6 +77,31 @@ def test_numpy_in_numpy_out_jax_in_jax_out():
     assert isinstance(value, jax.Array) and value.shape == ()
 
 
+def test_value_and_grad_runs_one_forward_sweep(monkeypatch):
+    """value_and_grad and a differentiated compile() make one call of one
+    entry, a scan.vjp that returns the value with the gradient."""
+    calls = []
+    original = scan_mlir.Entry.__call__
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(scan_mlir.Entry, "__call__", counting)
+    args = _args()
+    value, grad = sj.value_and_grad(rnn)(*args)
+    assert calls == ["value_and_grad"]
+    expected_value, expected_grad = jax.value_and_grad(rnn)(*args)
+    assert abs(float(value) - float(expected_value)) <= TOLERANCE * abs(float(expected_value))
+    assert max_relative_error(grad, expected_grad) < TOLERANCE
+    calls.clear()
+    value, grad = jax.value_and_grad(sj.compile(rnn))(*args)
+    assert calls == ["value_and_grad"]
+    assert max_relative_error(grad, expected_grad) < TOLERANCE
+    text = sj.to_mlir(rnn, *args)
+    assert "scan.grad @cost" in text and "scan.vjp" not in text
+
+
 def test_python_scalars_are_leaves():
     def scaled(W, x, h0, b, scale):
         return scale * rnn(W, x, h0, b)

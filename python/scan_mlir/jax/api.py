@@ -127,8 +127,10 @@ def _check_inexact(leaves, positions, what: str) -> None:
 class _Compiled:
     """One signature's imported module, its program and its entries."""
 
-    def __init__(self, fun, args: tuple, argnums: tuple[int, ...], optimize: bool, need_grad: bool):
-        self.module: ImportedModule = import_function(fun, args, argnums if len(argnums) != 1 else argnums[0])
+    def __init__(self, fun, args: tuple, argnums: tuple[int, ...], optimize: bool, need_grad: bool,
+                 with_value: bool = False):
+        self.module: ImportedModule = import_function(fun, args, argnums if len(argnums) != 1 else argnums[0],
+                                                      with_value=with_value)
         if need_grad and self.module.grad_entry is None:
             shapes = ", ".join(f"{tuple(s)} {np.dtype(d).name}" for s, d in self.module.out_leaves)
             raise TypeError("grad requires a function with one real scalar output, "
@@ -178,18 +180,17 @@ def _make_grad(fun, argnums, optimize: bool, with_value: bool, has_aux: bool, wh
             example = jax.tree_util.tree_unflatten(treedef, leaves)
             wrt = [leaf for n in nums for leaf in jax.tree_util.tree_leaves(example[n])]
             _check_inexact(wrt, nums if many else nums[0], what)
-            return _Compiled(fun, example, nums, optimize, need_grad=True)
+            return _Compiled(fun, example, nums, optimize, need_grad=True, with_value=with_value)
 
         compiled = cache.get(key, build)
         host = [np.asarray(leaf) for leaf in leaves]
-        grads = compiled.grad(*host)
+        outputs = compiled.grad(*host)
         convert = jax.numpy.asarray if any_jax else (lambda a: a)
-        grads = [convert(g) for g in grads]
+        grads = [convert(g) for g in outputs[1:]] if with_value else [convert(g) for g in outputs]
         trees = tuple(compiled.gradient_tree(n, grads) for n in nums)
         result = trees if many else trees[0]
         if with_value:
-            (value,) = compiled.cost(*host)
-            return convert(value), result
+            return convert(outputs[0]), result
         return result
 
     gradient_function.cache_info = cache.info
@@ -228,9 +229,9 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
     """Like ``grad``, but the returned function returns ``(value, gradient)``,
     as ``jax.value_and_grad`` does; the value is a 0-d array.
 
-    The value and the gradient come from two calls, of the compiled ``@cost``
-    and ``@grad`` entries, so the forward pass runs twice (the gradient's own
-    forward sweep does not hand its value back)."""
+    Both come from one call of the compiled ``@value_and_grad`` entry, a
+    ``scan.vjp`` of the function with cotangent 1: the forward sweep that the
+    gradient needs also returns the value, so the forward pass runs once."""
     return _make_grad(fun, argnums, optimize, with_value=True, has_aux=has_aux, what="value_and_grad")
 
 
@@ -238,9 +239,10 @@ def compile(fun: Callable, *, optimize: bool = True) -> Callable:  # noqa: A001 
     """``fun`` as a JAX-traceable function whose value and gradient run
     scan-mlir's compiled code.
 
-    The result is a ``jax.custom_vjp`` function: its value comes from the
-    compiled ``@cost`` entry and its cotangent from the compiled ``@grad``
-    entry (scaled by the incoming cotangent), both called through
+    The result is a ``jax.custom_vjp`` function: its value alone comes from
+    the compiled ``@cost`` entry; differentiated, its value and gradient
+    come from one call of the ``@value_and_grad`` entry (the gradient then
+    scaled by the incoming cotangent), both called through
     ``jax.pure_callback`` on host arrays. So ``jax.grad``, ``jax.jit``,
     ``jax.value_and_grad`` and optax training loops use it unchanged.
 
@@ -265,7 +267,7 @@ def compile(fun: Callable, *, optimize: bool = True) -> Callable:  # noqa: A001 
             positions = tuple(i for i, arg in enumerate(example)
                               if all(jax.numpy.issubdtype(leaf.dtype, jax.numpy.inexact)
                                      for leaf in jax.tree_util.tree_leaves(arg)))
-            compiled = _Compiled(fun, example, positions, optimize, need_grad=False)
+            compiled = _Compiled(fun, example, positions, optimize, need_grad=False, with_value=True)
             compiled.out_tree = jax.tree_util.tree_structure(jax.eval_shape(fun, *example))
             return compiled
 
@@ -283,16 +285,21 @@ def compile(fun: Callable, *, optimize: bool = True) -> Callable:  # noqa: A001 
         return value(args)
 
     def forward(*args):
-        return value(args), args
-
-    def backward(args, cotangent):
-        compiled, leaves, treedef = compiled_for(args)
+        # One call of @value_and_grad: the value and the gradient of the
+        # same forward sweep; the gradient waits as the residual.
+        compiled, leaves, _ = compiled_for(args)
         if compiled.grad is None:
             raise TypeError(f"the gradient of scan_mlir.jax.compile({_name(fun)}) needs one real "
                             "scalar output")
         shapes = [jax.ShapeDtypeStruct(t.shape, t.dtype) for t in compiled.grad.outputs]
-        grads = jax.pure_callback(lambda *host: compiled.grad(*host), shapes, *leaves,
-                                  vmap_method="sequential")
+        outputs = jax.pure_callback(lambda *host: compiled.grad(*host), shapes, *leaves,
+                                    vmap_method="sequential")
+        value = jax.tree_util.tree_unflatten(compiled.out_tree, outputs[:1])
+        return value, (args, outputs[1:])
+
+    def backward(residual, cotangent):
+        args, grads = residual
+        compiled, leaves, treedef = compiled_for(args)
         grads = [g * cotangent.astype(g.dtype) for g in grads]
         wrt = compiled.grad_position
         cotangents = []

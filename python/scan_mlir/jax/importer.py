@@ -1217,8 +1217,14 @@ def _normalize_argnums(argnums, count: int) -> tuple[int, ...]:
     return tuple(sorted({a % count for a in argnums}))
 
 
-def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0) -> ImportedModule:
+def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
+                    with_value: bool = False) -> ImportedModule:
     """Traces `fun(*args)` and writes it as a scan-dialect module.
+
+    For a scalar cost the module has a gradient entry: `@grad`, a
+    `scan.grad` returning the gradients, or with `with_value`
+    `@value_and_grad`, a `scan.vjp` with cotangent 1 returning the cost and
+    then the gradients from one forward sweep.
 
     Raises UnsupportedError (one line, naming the primitive and the user's
     source line) before anything is returned when a primitive cannot be
@@ -1293,19 +1299,32 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0) -> Imp
     lines.append("  }")
     grad_entry = None
     if scalar_cost:
-        grad_entry = "grad"
+        grad_entry = "value_and_grad" if with_value else "grad"
         arg_names = [p.split(":")[0] for p in params]
         arg_types = [p.split(": ", 1)[1] for p in params]
         wrt_types = [arg_types[i] for i in wrt_leaves]
         grad_names = [f"%d_{arg_names[i][1:]}" for i in wrt_leaves]
-        wrt_signature = ", ".join(wrt_types)
+        cost_type = result_types[0]
+        if with_value:
+            # Differentiated function's own results first, then gradients.
+            out_names = ["%value"] + grad_names
+            out_types = [cost_type] + wrt_types
+            call = (f"scan.vjp @cost({', '.join(arg_names)}) cotangents(%one) "
+                    f"wrt [{', '.join(map(str, wrt_leaves))}]")
+            in_types = arg_types + [cost_type]
+        else:
+            out_names, out_types = grad_names, wrt_types
+            call = f"scan.grad @cost({', '.join(arg_names)}) wrt [{', '.join(map(str, wrt_leaves))}]"
+            in_types = arg_types
+        out_signature = ", ".join(out_types)
         lines.append("")
-        lines.append(f"  func.func @grad({', '.join(params)}) -> ({wrt_signature}) {{")
-        if wrt_leaves:
-            lines.append(f"    {', '.join(grad_names)} = scan.grad @cost"
-                         f"({', '.join(arg_names)}) wrt [{', '.join(map(str, wrt_leaves))}]")
-            lines.append(f"        : ({', '.join(arg_types)}) -> ({wrt_signature})")
-            lines.append(f"    return {', '.join(grad_names)} : {wrt_signature}")
+        lines.append(f"  func.func @{grad_entry}({', '.join(params)}) -> ({out_signature}) {{")
+        if with_value:
+            lines.append(f"    %one = arith.constant 1.0 : {cost_type}")
+        if out_names:
+            lines.append(f"    {', '.join(out_names)} = {call}")
+            lines.append(f"        : ({', '.join(in_types)}) -> ({out_signature})")
+            lines.append(f"    return {', '.join(out_names)} : {out_signature}")
         else:
             lines.append("    return")
         lines.append("  }")
