@@ -102,6 +102,35 @@ def test_value_and_grad_runs_one_forward_sweep(monkeypatch):
     assert "scan.grad @cost" in text and "scan.vjp" not in text
 
 
+def rnn_with_aux(W, x, h0, b):
+    def step(h, x_t):
+        h = jnp.tanh(x_t + h @ W + b)
+        return h, None
+    h_T, _ = lax.scan(step, h0, x)
+    return jnp.sum(h_T), {"final": h_T, "mean": jnp.mean(x)}
+
+
+def test_has_aux_matches_jax():
+    args = _args()
+    grad, aux = sj.grad(rnn_with_aux, argnums=(0, 3), has_aux=True)(*args)
+    expected_grad, expected_aux = jax.grad(rnn_with_aux, argnums=(0, 3), has_aux=True)(*args)
+    assert max_relative_error(grad, expected_grad) < TOLERANCE
+    assert max_relative_error(aux, expected_aux) < TOLERANCE
+    (value, aux), grad = sj.value_and_grad(rnn_with_aux, has_aux=True)(*args)
+    (expected_value, expected_aux), expected_grad = jax.value_and_grad(rnn_with_aux, has_aux=True)(*args)
+    assert abs(float(value) - float(expected_value)) <= TOLERANCE * abs(float(expected_value))
+    assert max_relative_error(aux, expected_aux) < TOLERANCE
+    assert max_relative_error(grad, expected_grad) < TOLERANCE
+
+
+def test_has_aux_refuses_what_it_cannot_return():
+    args = _args()
+    with pytest.raises(TypeError, match="only float auxiliary outputs"):
+        sj.grad(lambda *a: (rnn(*a), jnp.argmax(a[1].sum())), has_aux=True)(*args)
+    with pytest.raises(TypeError, match="returning a pair"):
+        sj.grad(rnn, has_aux=True)(*args)
+
+
 def test_python_scalars_are_leaves():
     def scaled(W, x, h0, b, scale):
         return scale * rnn(W, x, h0, b)

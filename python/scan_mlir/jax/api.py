@@ -128,9 +128,13 @@ class _Compiled:
     """One signature's imported module, its program and its entries."""
 
     def __init__(self, fun, args: tuple, argnums: tuple[int, ...], optimize: bool, need_grad: bool,
-                 with_value: bool = False):
+                 with_value: bool = False, has_aux: bool = False):
         self.module: ImportedModule = import_function(fun, args, argnums if len(argnums) != 1 else argnums[0],
-                                                      with_value=with_value)
+                                                      with_value=with_value, has_aux=has_aux)
+        # With has_aux: the tree of the aux output, whose leaves follow the
+        # value in the @value_and_grad entry's results.
+        self.aux_tree = (jax.tree_util.tree_structure(jax.eval_shape(fun, *args)[1])
+                         if has_aux else None)
         if need_grad and self.module.grad_entry is None:
             shapes = ", ".join(f"{tuple(s)} {np.dtype(d).name}" for s, d in self.module.out_leaves)
             raise TypeError("grad requires a function with one real scalar output, "
@@ -162,8 +166,6 @@ def _host_leaves(args: tuple):
 
 
 def _make_grad(fun, argnums, optimize: bool, with_value: bool, has_aux: bool, what: str):
-    if has_aux:
-        raise NotImplementedError(f"scan_mlir.jax.{what}: has_aux=True is not supported")
     cache = _Cache()
     many = isinstance(argnums, (tuple, list))
 
@@ -180,17 +182,25 @@ def _make_grad(fun, argnums, optimize: bool, with_value: bool, has_aux: bool, wh
             example = jax.tree_util.tree_unflatten(treedef, leaves)
             wrt = [leaf for n in nums for leaf in jax.tree_util.tree_leaves(example[n])]
             _check_inexact(wrt, nums if many else nums[0], what)
-            return _Compiled(fun, example, nums, optimize, need_grad=True, with_value=with_value)
+            return _Compiled(fun, example, nums, optimize, need_grad=True, with_value=with_value,
+                             has_aux=has_aux)
 
         compiled = cache.get(key, build)
         host = [np.asarray(leaf) for leaf in leaves]
         outputs = compiled.grad(*host)
         convert = jax.numpy.asarray if any_jax else (lambda a: a)
-        grads = [convert(g) for g in outputs[1:]] if with_value else [convert(g) for g in outputs]
+        # @grad returns the gradients; @value_and_grad the value, the aux
+        # leaves, then the gradients.
+        values = len(compiled.module.out_leaves) if (with_value or has_aux) else 0
+        grads = [convert(g) for g in outputs[values:]]
         trees = tuple(compiled.gradient_tree(n, grads) for n in nums)
         result = trees if many else trees[0]
+        value = convert(outputs[0]) if values else None
+        if has_aux:
+            aux = jax.tree_util.tree_unflatten(compiled.aux_tree, [convert(a) for a in outputs[1:values]])
+            return ((value, aux), result) if with_value else (result, aux)
         if with_value:
-            return convert(outputs[0]), result
+            return value, result
         return result
 
     gradient_function.cache_info = cache.info
@@ -214,7 +224,9 @@ def grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     differentiated code. Each call signature (tree structure, leaf shapes and
     dtypes) is traced and compiled once and cached in the returned function:
     ``.cache_info()`` gives (hits, misses, currsize), ``.cache_clear()`` drops
-    it. ``has_aux`` and keyword arguments are not supported.
+    it. With ``has_aux=True``, ``fun`` returns ``(cost, aux)`` and the
+    result is ``(gradient, aux)``, as in JAX; the leaves of ``aux`` must be
+    floating point. Keyword arguments are not supported.
 
     Raises ``UnsupportedError`` for a primitive the importer does not
     handle (one line naming it and the user's line), ``TypeError`` for a

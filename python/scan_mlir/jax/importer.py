@@ -1218,13 +1218,16 @@ def _normalize_argnums(argnums, count: int) -> tuple[int, ...]:
 
 
 def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
-                    with_value: bool = False) -> ImportedModule:
+                    with_value: bool = False, has_aux: bool = False) -> ImportedModule:
     """Traces `fun(*args)` and writes it as a scan-dialect module.
 
     For a scalar cost the module has a gradient entry: `@grad`, a
     `scan.grad` returning the gradients, or with `with_value`
     `@value_and_grad`, a `scan.vjp` with cotangent 1 returning the cost and
-    then the gradients from one forward sweep.
+    then the gradients from one forward sweep. With `has_aux`, `fun` returns
+    `(cost, aux)`: the cost is differentiated, the float leaves of `aux`
+    (given zero cotangents) come back after it, and the entry is always
+    `@value_and_grad`.
 
     Raises UnsupportedError (one line, naming the primitive and the user's
     source line) before anything is returned when a primitive cannot be
@@ -1246,8 +1249,21 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
     argnums = _normalize_argnums(argnums, len(args)) if args else ()
     leaf_offsets = np.cumsum([0] + [len(jax.tree_util.tree_leaves(a)) for a in args])
     wrt_leaves = [i for a in argnums for i in range(leaf_offsets[a], leaf_offsets[a + 1])]
-    scalar_cost = (len(out_leaves) == 1 and out_leaves[0][0] == ()
+    scalar_cost = (len(out_leaves) >= 1 and out_leaves[0][0] == ()
                    and _is_float(out_leaves[0][1]))
+    if has_aux:
+        with_value = True
+        out = jax.eval_shape(fun, *args)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2
+                and len(jax.tree_util.tree_leaves(out[0])) == 1 and scalar_cost):
+            raise TypeError("has_aux=True needs a function returning a pair (cost, aux) "
+                            "whose cost is one real scalar")
+        for i, (shape, dtype) in enumerate(out_leaves[1:]):
+            if not _is_float(dtype):
+                raise TypeError(f"has_aux=True: leaf {i} of aux has type {dtype}; only float "
+                                "auxiliary outputs are supported (scan.vjp returns float results)")
+    else:
+        scalar_cost = scalar_cost and len(out_leaves) == 1
     if scalar_cost:
         for i in wrt_leaves:
             if not _is_float(in_leaves[i][1]):
@@ -1277,7 +1293,7 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
     for var, (shape, dtype) in zip(jaxpr.outvars, out_leaves):
         value = translator.materialize(translator.read(env, var), shape, dtype)
         if shape == ():
-            scalar = fn.fresh("cost" if scalar_cost else "out")
+            scalar = fn.fresh("cost" if scalar_cost and not results else "out")
             fn.line(f"{scalar} = tensor.extract {value.name}[] : {value.type} "
                     f"{module.loc(translator.location)}")
             results.append((scalar, _element_type(dtype)))
@@ -1306,12 +1322,16 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
         grad_names = [f"%d_{arg_names[i][1:]}" for i in wrt_leaves]
         cost_type = result_types[0]
         if with_value:
-            # Differentiated function's own results first, then gradients.
-            out_names = ["%value"] + grad_names
-            out_types = [cost_type] + wrt_types
-            call = (f"scan.vjp @cost({', '.join(arg_names)}) cotangents(%one) "
+            # Differentiated function's own results first, then gradients;
+            # auxiliary results get zero cotangents.
+            aux_types = result_types[1:]
+            aux_names = [f"%aux{i}" for i in range(len(aux_types))]
+            out_names = ["%value"] + aux_names + grad_names
+            out_types = [cost_type] + aux_types + wrt_types
+            cotangents = ["%one"] + [f"%zero{i}" for i in range(len(aux_types))]
+            call = (f"scan.vjp @cost({', '.join(arg_names)}) cotangents({', '.join(cotangents)}) "
                     f"wrt [{', '.join(map(str, wrt_leaves))}]")
-            in_types = arg_types + [cost_type]
+            in_types = arg_types + [cost_type] + aux_types
         else:
             out_names, out_types = grad_names, wrt_types
             call = f"scan.grad @cost({', '.join(arg_names)}) wrt [{', '.join(map(str, wrt_leaves))}]"
@@ -1321,6 +1341,9 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
         lines.append(f"  func.func @{grad_entry}({', '.join(params)}) -> ({out_signature}) {{")
         if with_value:
             lines.append(f"    %one = arith.constant 1.0 : {cost_type}")
+            for i, aux_type in enumerate(aux_types):
+                zero = "dense<0.0>" if aux_type.startswith("tensor<") else "0.0"
+                lines.append(f"    %zero{i} = arith.constant {zero} : {aux_type}")
         if out_names:
             lines.append(f"    {', '.join(out_names)} = {call}")
             lines.append(f"        : ({', '.join(in_types)}) -> ({out_signature})")
