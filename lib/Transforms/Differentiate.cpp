@@ -49,6 +49,50 @@ static void eraseDeadOps(Block &block) {
   }
 }
 
+/// Inlines into `block` every call of a function with a body, calls within
+/// the inlined bodies too, so that the reverse rules see the callee's ops.
+/// Inlined ops are located at their own line called from the call's.
+static LogicalResult inlineCalls(Block &block, SymbolTable &symbols) {
+  // Only recursion nests calls this deep.
+  constexpr unsigned maxDepth = 64;
+  for (unsigned depth = 0;; ++depth) {
+    SmallVector<func::CallOp> calls;
+    block.walk([&](func::CallOp call) {
+      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+      if (callee && !callee.isExternal())
+        calls.push_back(call);
+    });
+    if (calls.empty())
+      return success();
+    if (depth == maxDepth)
+      return calls.front().emitError("scan-differentiate: calls nested more "
+                                     "than ")
+             << maxDepth << " deep (a recursive function?) cannot be "
+             << "differentiated";
+    for (func::CallOp call : calls) {
+      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+      if (!llvm::hasSingleElement(callee.getBody()))
+        return call.emitError("scan-differentiate: cannot differentiate "
+                              "through the call of @")
+               << callee.getSymName() << ": it has more than one block";
+      Block &body = callee.getBody().front();
+      IRMapping mapping;
+      mapping.map(body.getArguments(), call.getOperands());
+      OpBuilder b(call);
+      for (Operation &op : body.without_terminator()) {
+        Operation *copy = b.clone(op, mapping);
+        copy->walk([&](Operation *nested) {
+          nested->setLoc(CallSiteLoc::get(nested->getLoc(), call.getLoc()));
+        });
+      }
+      for (auto [result, value] :
+           llvm::zip_equal(call.getResults(), body.getTerminator()->getOperands()))
+        result.replaceAllUsesWith(mapping.lookupOrDefault(value));
+      call.erase();
+    }
+  }
+}
+
 /// What to generate for a scan.grad or scan.vjp: the pullback of `callee`
 /// w.r.t. the arguments `wrt`. A gradient seeds its scalar result with 1 and
 /// returns the gradients; a vjp takes one cotangent per result after the
@@ -109,6 +153,10 @@ static FailureOr<func::FuncOp> buildPullback(const PullbackRequest &request,
   // A copy of the return keeps track of the results while a prepare rule
   // replaces the op defining one of them.
   Operation *retCopy = b.clone(*ret, mapping);
+  if (failed(inlineCalls(*entry, symbols))) {
+    pullback.erase();
+    return failure();
+  }
 
   ad::SharedState shared(ad::getReverseRules());
   for (int64_t index : request.wrt)

@@ -139,3 +139,52 @@ func.func @inner(%x: tensor<4xf32>) -> f32 {
   %s = tensor.extract %g[%c] : tensor<4xf32>
   return %s : f32
 }
+
+// -----
+
+// A recursive function cannot be inlined into the gradient.
+func.func private @recursive(%x: f32) -> f32 {
+  // expected-error @below {{scan-differentiate: calls nested more than 64 deep (a recursive function?) cannot be differentiated}}
+  %y = func.call @recursive(%x) : (f32) -> f32
+  return %y : f32
+}
+func.func @calls_recursive(%x: f32) -> f32 {
+  %y = func.call @recursive(%x) : (f32) -> f32
+  return %y : f32
+}
+func.func @calls_recursive_grad(%x: f32) -> f32 {
+  %g = scan.grad @calls_recursive(%x) wrt [0] : (f32) -> f32
+  return %g : f32
+}
+
+// -----
+
+// A callee with several blocks is not inlined.
+func.func private @branchy(%x: f32) -> f32 {
+  cf.br ^next(%x : f32)
+^next(%y: f32):
+  return %y : f32
+}
+func.func @calls_branchy(%x: f32) -> f32 {
+  // expected-error @below {{scan-differentiate: cannot differentiate through the call of @branchy: it has more than one block}}
+  %y = func.call @branchy(%x) : (f32) -> f32
+  return %y : f32
+}
+func.func @calls_branchy_grad(%x: f32) -> f32 {
+  %g = scan.grad @calls_branchy(%x) wrt [0] : (f32) -> f32
+  return %g : f32
+}
+
+// -----
+
+// An external callee has no body to differentiate.
+func.func private @external(f32) -> f32
+func.func @calls_external(%x: f32) -> f32 {
+  // expected-error @below {{scan-differentiate: cannot differentiate 'func.call'}}
+  %y = func.call @external(%x) : (f32) -> f32
+  return %y : f32
+}
+func.func @calls_external_grad(%x: f32) -> f32 {
+  %g = scan.grad @calls_external(%x) wrt [0] : (f32) -> f32
+  return %g : f32
+}
