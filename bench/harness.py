@@ -29,6 +29,7 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, BENCH)
 import workloads as wl  # noqa: E402
+from peer_worker import JAX_UNROLLS  # noqa: E402
 
 HEADLINE = (80, 50, 1000)          # B, T, D of the study and examples/*.mlir
 SCALES = ("study", "normal")
@@ -37,20 +38,38 @@ SCALES = ("study", "normal")
 SYSTEM_LABELS = {
     "scan-plain": "scan-mlir (scan-differentiate)",
     "scan-opt": "scan-mlir (+ scan-optimize)",
-    "jax": "JAX jit(grad(lax.scan))",
-    "pytensor": "PyTensor scan + grad",
+    "jax": "JAX jit(grad(lax.scan)), best unroll",
+    "pytensor": "PyTensor scan + grad (Numba)",
     "pytensor-c": "PyTensor, C backend (CVM)",
+    "pytensor-jax": "PyTensor, JAX backend",
     "torch": "PyTorch eager loop",
+    "torch-compile": "PyTorch torch.compile of the loop",
     "torch-nn.RNN": "PyTorch torch.nn.RNN",
+    "torch-nn.LSTM": "PyTorch torch.nn.LSTM",
     "numpy": "NumPy hand-optimised",
 }
-PY_SYSTEMS = ("jax", "pytensor", "pytensor-c", "torch", "torch-nn.RNN", "numpy")
+PY_SYSTEMS = ("jax", "pytensor", "pytensor-c", "pytensor-jax", "torch", "torch-compile",
+              "torch-nn.RNN", "torch-nn.LSTM", "numpy")
 # Systems whose GEMMs run in the system OpenBLAS (PyTensor's C code links
 # -lopenblas): they keep the machine's OPENBLAS_CORETYPE, as scan-run does.
 SYSTEM_OPENBLAS = {"pytensor-c"}
 SYSTEM_MODULES = {"jax": "jax", "pytensor": "pytensor", "pytensor-c": "pytensor",
-                  "torch": "torch",
-                  "torch-nn.RNN": "torch", "numpy": "numpy"}
+                  "pytensor-jax": "pytensor", "torch": "torch", "torch-compile": "torch",
+                  "torch-nn.RNN": "torch", "torch-nn.LSTM": "torch", "numpy": "numpy"}
+# Systems that compute one cell only: torch.nn.RNN is the simple RNN and
+# torch.nn.LSTM the LSTM exactly. torch.nn.GRU is not the example's GRU
+# (bench/README.md says why), so it has no row.
+SYSTEM_WORKLOADS = {"torch-nn.RNN": {"rnn"}, "torch-nn.LSTM": {"lstm"}}
+# The PyTensor modes, of which the report names the fastest per configuration.
+PYTENSOR_MODES = {"pytensor": "Numba (default)", "pytensor-c": "C (CVM)",
+                  "pytensor-jax": "JAX"}
+
+
+def runs_on(system, workload, groups, headline_only):
+    """Whether `system` has a row for this configuration."""
+    if workload not in SYSTEM_WORKLOADS.get(system, {workload}):
+        return False
+    return "headline" in groups or system not in headline_only
 
 
 def log(msg):
@@ -590,26 +609,31 @@ def make_plan(a):
     return [(k, sorted(g)) for k, g in plan.items()]
 
 
-def estimate_seconds(plan, systems, rate_gflops, warmup, repeat):
+def estimate_seconds(plan, systems, rate_gflops, warmup, repeat, headline_only):
     """Rough wall time: every system at half the best sgemm rate (warm-up,
     timed and normal-scale calls), the float64 reference at a quarter, plus
     start-up and compile costs: per process (one per system and workload)
-    and per shape."""
-    per_process = {"jax": 4.0, "pytensor": 60.0, "pytensor-c": 40.0, "torch": 4.0, "torch-nn.RNN": 4.0,
-                   "numpy": 1.0}
-    per_shape = {"jax": 3.0, "pytensor": 0.5, "pytensor-c": 0.5, "torch": 0.5, "torch-nn.RNN": 0.5,
-                 "numpy": 0.1, "scan-plain": 15.0}
+    and per shape. JAX also times its other unroll variants on the first
+    shape of each workload."""
+    per_process = {"jax": 4.0, "pytensor": 60.0, "pytensor-c": 40.0, "pytensor-jax": 10.0,
+                   "torch": 4.0, "torch-compile": 10.0, "torch-nn.RNN": 4.0,
+                   "torch-nn.LSTM": 4.0, "numpy": 1.0}
+    per_shape = {"jax": 3.0, "pytensor": 0.5, "pytensor-c": 0.5, "pytensor-jax": 8.0,
+                 "torch": 0.5, "torch-compile": 60.0, "torch-nn.RNN": 0.5,
+                 "torch-nn.LSTM": 0.5, "numpy": 0.1, "scan-plain": 15.0}
     total = 0.0
-    for w in {k[0] for k, _ in plan}:
-        for s in systems:
-            if s in per_process and not (s == "torch-nn.RNN" and w != "rnn"):
-                total += per_process[s]
-    for (w, T, B, D), _ in plan:
+    first = {}
+    for (w, T, B, D), groups in plan:
         g = wl.gradient_gflop(w, T, B, D)
         call = g / (0.5 * rate_gflops)
         for s in systems:
-            if s == "scan-opt" or (s == "torch-nn.RNN" and w != "rnn"):
+            if s == "scan-opt" or not runs_on(s, w, groups, headline_only):
                 continue
+            if (s, w) not in first:
+                first[s, w] = True
+                total += per_process.get(s, 0.0)
+                if s == "jax":       # the other unroll variants, compile included
+                    total += (len(JAX_UNROLLS) - 1) * (per_shape[s] + call * (warmup + repeat))
             # scan-run: both variants timed, then three single calls
             calls = 2 * (warmup + repeat) + 3 if s == "scan-plain" else warmup + repeat + 1
             total += per_shape[s] + call * calls
@@ -659,7 +683,7 @@ def run_workload(a, w, configs, systems, scan, tmp):
         prepared.append((key, groups, work, input_dir, f64, {}))
 
     for s in systems:
-        if s == "scan-opt" or (s == "torch-nn.RNN" and w != "rnn"):
+        if s == "scan-opt":
             continue
         if s == "scan-plain":
             for key, _, work, input_dir, _, rows in prepared:
@@ -675,14 +699,17 @@ def run_workload(a, w, configs, systems, scan, tmp):
                     for n in ("scan-plain", "scan-opt"):
                         rows[n] = {"status": "error: %s" % e}
             continue
-        log("  %s, %d shape(s) ..." % (s, len(prepared)))
+        mine = [p for p in prepared if runs_on(s, w, p[1], a.headline_only)]
+        if not mine:
+            continue
+        log("  %s, %d shape(s) ..." % (s, len(mine)))
         t0 = time.time()
-        pairs = [(input_dir, os.path.join(work, s)) for _, _, work, input_dir, _, _ in prepared]
+        pairs = [(input_dir, os.path.join(work, s)) for _, _, work, input_dir, _, _ in mine]
         try:
             got = run_worker(s, w, pairs, a.warmup, a.repeat, a.timeout)
         except (subprocess.SubprocessError, OSError) as e:
             got = [{"status": "error: %s" % e}] * len(pairs)
-        for (_, _, _, _, _, rows), r in zip(prepared, got):
+        for (_, _, _, _, _, rows), r in zip(mine, got):
             rows[s] = r
         log("  %s done in %.0f s" % (s, time.time() - t0))
     for _, _, work, _, _, _ in prepared:
@@ -714,6 +741,18 @@ def finish_config(a, key, groups, rows, f64, rate):
             notes.append("%s: scan-run counts %.3g GFLOP in the program it ran (the table "
                          "uses the gradient's %.3g)" % (SYSTEM_LABELS[n], g,
                                                         wl.gradient_gflop(w, T, B, D)))
+    jax_info = ok_rows.get("jax", {}).get("info", {})
+    if jax_info.get("variants_timed"):
+        notes.append("JAX: %s chosen at %s, where the variants took (median ms) %s" % (
+            jax_info["variant"], jax_info["variant_chosen_at"], ", ".join(
+                "%s %s" % (k, fmt_ms(v["median_s"]) if "median_s" in v else v.get("error"))
+                for k, v in jax_info["variants_timed"].items())))
+    modes = {PYTENSOR_MODES[n]: min(ok_rows[n]["times_s"])
+             for n in PYTENSOR_MODES if "times_s" in ok_rows.get(n, {})}
+    if len(modes) > 1:
+        notes.append("PyTensor's fastest mode here: %s (min ms: %s)" % (
+            min(modes, key=modes.get), ", ".join("%s %s" % (k, fmt_ms(v))
+                                                 for k, v in modes.items())))
     mem = [(SYSTEM_LABELS[n], ok_rows[n]["info"].get("call_extra_mib"))
            for n in ("scan-plain", "scan-opt") if n in ok_rows]
     if mem and all(v is not None for _, v in mem):
@@ -816,6 +855,20 @@ def config_table(c):
     return "\n".join(lines + floor_lines(c, 4))
 
 
+def backend_text(info):
+    """One line: a Python system's BLAS, threads and loaded thread pools."""
+    pools = "; ".join("%s, %s threads" % (
+        " ".join(str(p[k]) for k in ("internal_api", "version", "architecture") if p.get(k)),
+        p.get("num_threads")) for p in info.get("threadpools", []))
+    parts = [info["blas"]] if info.get("blas") else []
+    if "num_threads" in info:
+        parts.append("torch.get_num_threads() = %s" % info["num_threads"])
+    if info.get("backend"):
+        parts.append("jax.default_backend() = %s" % info["backend"])
+    parts.append("thread pools: " + (pools or "none found"))
+    return "; ".join(parts)
+
+
 def fma_peak_text(p):
     if not p:
         return "not measured (needs scan-run)"
@@ -892,6 +945,13 @@ def write_markdown(path, res):
     for n, f in res["formulations"].items():
         L.append("- %s: %s" % (SYSTEM_LABELS.get(n, n), f))
     L.append("")
+    if res.get("backends"):
+        L += ["BLAS and threads of each Python system (threadpoolctl lists the BLAS and "
+              "OpenMP libraries loaded in its process):", ""]
+        for n, b in sorted(res["backends"].items(), key=lambda kv: list(SYSTEM_LABELS).index(
+                kv[0])):
+            L.append("- %s: %s" % (SYSTEM_LABELS.get(n, n), b))
+        L.append("")
     head = [c for c in res["configs"] if "headline" in c["groups"]]
     if head:
         L += ["## Headline: median ms per gradient (x GEMM floor)", "",
@@ -1043,6 +1103,9 @@ def parse_args(argv):
     p.add_argument("--sweep-T", default="10,50,200", help="default: %(default)s")
     p.add_argument("--sweep-B", default="8,16,80", help="default: %(default)s")
     p.add_argument("--no-sweeps", action="store_true", help="headline shape only")
+    p.add_argument("--headline-only", default="torch-compile",
+                   help="systems run at the headline shape only, not in the sweeps "
+                        "(default: %(default)s: it compiles each shape for minutes)")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--rtol", type=float, default=1e-4,
@@ -1066,6 +1129,7 @@ def parse_args(argv):
     a.shape = tuple(int(v) for v in a.shape.split(","))
     a.workloads = parse_list(a.workloads)
     a.sweep_workloads = [] if a.no_sweeps else parse_list(a.sweep_workloads)
+    a.headline_only = set(parse_list(a.headline_only))
     a.sweep_T = parse_list(a.sweep_T, int)
     a.sweep_B = parse_list(a.sweep_B, int)
     for w in a.workloads + a.sweep_workloads:
@@ -1114,7 +1178,7 @@ def main(argv):
         rate = measure_floors(a, scan, plan, shapes, tmp)
         best = max(x["gflops"] for x in rate["sources"]["numpy"])
         est = estimate_seconds(plan, [s for s in systems if not (
-            s.startswith("scan-") and scan.missing)], best, a.warmup, a.repeat)
+            s.startswith("scan-") and scan.missing)], best, a.warmup, a.repeat, a.headline_only)
         log("plan: %d configuration(s), systems: %s" % (len(plan), ", ".join(systems)))
         for (w, T, B, D), g in plan:
             log("  %-4s T=%-4d B=%-3d D=%-5d %6.1f GFLOP  (%s)" % (
@@ -1145,13 +1209,13 @@ def main(argv):
             log("%s T=%d B=%d D=%d" % (c["workload"], c["T"], c["B"], c["D"]))
             for n, e in c["systems"].items():
                 if "median_s" in e:
-                    log("  %-32s median %9s ms  rel.err %.1e/%.1e  %s" % (
+                    log("  %-38s median %9s ms  rel.err %.1e/%.1e  %s" % (
                         e["label"], fmt_ms(e["median_s"]),
                         max(e["rel_err"]["study"], e["rel_err_f64"]["study"]),
                         max(e["rel_err"]["normal"], e["rel_err_f64"]["normal"]), e["status"]))
                 else:
-                    log("  %-32s %s" % (e["label"], e["status"]))
-            log("  %-32s floor  %9s ms  (%s, %.1f GFLOP/s)" % (
+                    log("  %-38s %s" % (e["label"], e["status"]))
+            log("  %-38s floor  %9s ms  (%s, %.1f GFLOP/s)" % (
                 "GEMM floor", fmt_ms(c["floor_s"]), SOURCE_LABELS[c["floor_source"]],
                 c["floor_gflops"]))
             for f in c["failures"]:
@@ -1165,6 +1229,12 @@ def main(argv):
             f = e.get("info", {}).get("formulation")
             if f:
                 formulations[n] = f
+    backends = {}
+    for c in configs:
+        for n, e in c["systems"].items():
+            info = e.get("info", {})
+            if n in PY_SYSTEMS and "threadpools" in info and n not in backends:
+                backends[n] = backend_text(info)
     if "scan-plain" in systems:
         formulations.setdefault("scan-plain", "build/bin/scan-run examples/<cell>.mlir "
                                 "--entry=<cell>_grad --compare=plain,optimized")
@@ -1177,7 +1247,7 @@ def main(argv):
            "machine": machine, "sgemm": rate, "skipped": skipped,
            "scan_mlir": scan.missing or "available",
            "scan_mlir_optimized": scan.missing_opt or "available",
-           "formulations": formulations, "configs": configs,
+           "formulations": formulations, "backends": backends, "configs": configs,
            "failures": [f for c in configs for f in c["failures"]] + [
                "floor measurement %s failed: %s" % kv for kv in rate["errors"].items()]}
     if a.smoke and "scan-plain" in systems:
