@@ -794,6 +794,13 @@ def finish_config(a, key, groups, rows, f64, rate):
                       "rel_err": r.get("rel_err"), "rel_err_f64": r.get("rel_err_f64"),
                       "agrees": r.get("agrees"), "status": "ok" if r.get("agrees") else "DISAGREES"})
             e["info"] = r.get("info", {})
+            if peak and e["min_s"] < 0.8 * out["peak_s"]:
+                # Less time than the FMAs need: the timed call did not wait
+                # for the whole gradient (asynchronous results, say).
+                fails.append("%s: %s ms is below 0.8x the FMA peak's %s ms: its timing "
+                             "cannot include the whole gradient" % (
+                                 n, fmt_ms(e["min_s"]), fmt_ms(out["peak_s"])))
+                e["status"] = "FASTER THAN THE FMA PEAK"
         else:
             e["status"] = r["status"]
         out["systems"][n] = e

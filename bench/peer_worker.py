@@ -200,7 +200,15 @@ def system_pytensor(workload, mode=None):
         inputs, grads = graph(shapes)
         fn = pytensor.function(inputs, grads, mode=mode)
         info["linker_used"] = type(fn.maker.linker).__name__
-        return lambda args: fn(*args)
+
+        def run(args):
+            out = fn(*args)
+            # The JAX backend returns JAX arrays, computed asynchronously.
+            for o in out:
+                if hasattr(o, "block_until_ready"):
+                    o.block_until_ready()
+            return out
+        return run
     if static:
         info["build_per_shape"] = True
     return build, info
