@@ -1140,6 +1140,9 @@ def parse_args(argv):
     a.workloads = parse_list(a.workloads)
     a.sweep_workloads = [] if a.no_sweeps else parse_list(a.sweep_workloads)
     a.headline_only = set(parse_list(a.headline_only))
+    for s in a.headline_only:
+        if s not in PY_SYSTEMS:
+            p.error("unknown system %r in --headline-only" % s)
     a.sweep_T = parse_list(a.sweep_T, int)
     a.sweep_B = parse_list(a.sweep_B, int)
     for w in a.workloads + a.sweep_workloads:
