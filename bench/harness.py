@@ -29,6 +29,7 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 sys.path.insert(0, BENCH)
 import workloads as wl  # noqa: E402
+from peer_worker import JAX_UNROLLS  # noqa: E402
 
 HEADLINE = (80, 50, 1000)          # B, T, D of the study and examples/*.mlir
 SCALES = ("study", "normal")
@@ -37,20 +38,38 @@ SCALES = ("study", "normal")
 SYSTEM_LABELS = {
     "scan-plain": "scan-mlir (scan-differentiate)",
     "scan-opt": "scan-mlir (+ scan-optimize)",
-    "jax": "JAX jit(grad(lax.scan))",
-    "pytensor": "PyTensor scan + grad",
+    "jax": "JAX jit(grad(lax.scan)), best unroll",
+    "pytensor": "PyTensor scan + grad (Numba)",
     "pytensor-c": "PyTensor, C backend (CVM)",
+    "pytensor-jax": "PyTensor, JAX backend",
     "torch": "PyTorch eager loop",
+    "torch-compile": "PyTorch torch.compile of the loop",
     "torch-nn.RNN": "PyTorch torch.nn.RNN",
+    "torch-nn.LSTM": "PyTorch torch.nn.LSTM",
     "numpy": "NumPy hand-optimised",
 }
-PY_SYSTEMS = ("jax", "pytensor", "pytensor-c", "torch", "torch-nn.RNN", "numpy")
+PY_SYSTEMS = ("jax", "pytensor", "pytensor-c", "pytensor-jax", "torch", "torch-compile",
+              "torch-nn.RNN", "torch-nn.LSTM", "numpy")
 # Systems whose GEMMs run in the system OpenBLAS (PyTensor's C code links
 # -lopenblas): they keep the machine's OPENBLAS_CORETYPE, as scan-run does.
 SYSTEM_OPENBLAS = {"pytensor-c"}
 SYSTEM_MODULES = {"jax": "jax", "pytensor": "pytensor", "pytensor-c": "pytensor",
-                  "torch": "torch",
-                  "torch-nn.RNN": "torch", "numpy": "numpy"}
+                  "pytensor-jax": "pytensor", "torch": "torch", "torch-compile": "torch",
+                  "torch-nn.RNN": "torch", "torch-nn.LSTM": "torch", "numpy": "numpy"}
+# Systems that compute one cell only: torch.nn.RNN is the simple RNN and
+# torch.nn.LSTM the LSTM exactly. torch.nn.GRU is not the example's GRU
+# (bench/README.md says why), so it has no row.
+SYSTEM_WORKLOADS = {"torch-nn.RNN": {"rnn"}, "torch-nn.LSTM": {"lstm"}}
+# The PyTensor modes, of which the report names the fastest per configuration.
+PYTENSOR_MODES = {"pytensor": "Numba (default)", "pytensor-c": "C (CVM)",
+                  "pytensor-jax": "JAX"}
+
+
+def runs_on(system, workload, groups, headline_only):
+    """Whether `system` has a row for this configuration."""
+    if workload not in SYSTEM_WORKLOADS.get(system, {workload}):
+        return False
+    return "headline" in groups or system not in headline_only
 
 
 def log(msg):
@@ -308,39 +327,252 @@ def measure_sgemm(shapes, out_dir, warmup, repeat, timeout):
         return json.load(f)
 
 
-def measure_system_sgemm(scan_run, shapes, out_dir, warmup, repeat, timeout):
-    """The same sgemm shapes through scan-run, i.e. through scan-mlir's lowering
-    and the system OpenBLAS it links (SCANRT_GEMM_KERNEL=0), so a second floor
-    separates the BLAS build from scan-mlir's own overhead. None when scan-run
-    is missing."""
-    if not os.path.exists(scan_run):
-        return None
+# The GEMM floor's sources: every way this machine multiplies float32
+# matrices that the run can time. The floor of a gradient is its matmul GFLOP
+# at the fastest rate any of them reached at that gradient's GEMM shapes.
+FLOOR_SOURCES = {
+    "numpy": "NumPy's bundled OpenBLAS (np.matmul)",
+    "system-openblas": "the system OpenBLAS that scan-run links, through scan-run "
+                       "(SCANRT_GEMM_KERNEL=0)",
+    "kernel": "scan-mlir's runtime GEMM kernel, one product per call through scan-run "
+              "(the runtime's default choice between its kernel and OpenBLAS)",
+    "kernel-packed": "scan-mlir's runtime GEMM kernel, a loop of %d products by one right "
+                     "operand packed once before the loop (a recurrence's step product)",
+}
+PACKED_STEPS = 50
+FLOOR_SOURCES["kernel-packed"] %= PACKED_STEPS
+
+
+def scan_run_time(scan_run, module, entry, warmup, repeat, timeout, env=None, extra=()):
+    """Min seconds of `repeat` calls of `entry` (random inputs) through scan-run."""
+    cmd = [scan_run, module, "--entry=" + entry, "--variant=none", "--json",
+           "--warmup=%d" % warmup, "--repeat=%d" % repeat] + list(extra)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env or system_openblas_env(),
+                       timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError("scan-run %s failed: %s" % (os.path.basename(module),
+                                                        (p.stderr or p.stdout)[-800:]))
+    return json.loads(p.stdout[p.stdout.index("{"):])["variants"][0]["time_s"]["min"]
+
+
+def sgemm_module(M, K, N):
+    """@sgemm: one M x K by K x N product."""
+    a, b, c = mlir_type((M, K)), mlir_type((K, N)), mlir_type((M, N))
+    return ("func.func @sgemm(%%a: %s, %%b: %s) -> %s {\n"
+            "  %%zero = arith.constant 0.0 : f32\n"
+            "  %%e = tensor.empty() : %s\n"
+            "  %%c = linalg.fill ins(%%zero : f32) outs(%%e : %s) -> %s\n"
+            "  %%p = linalg.matmul ins(%%a, %%b : %s, %s) outs(%%c : %s) -> %s\n"
+            "  return %%p : %s\n}\n" % (a, b, c, c, c, c, a, b, c, c, c))
+
+
+def packed_steps_module(M, K, N, steps):
+    """@sgemm: `steps` products x_t (M x K) by one K x N operand in a loop
+    that never writes it, which the lowering packs once before the loop."""
+    xs, b, ys = mlir_type((steps, M, K)), mlir_type((K, N)), mlir_type((steps, M, N))
+    a, c = mlir_type((M, K)), mlir_type((M, N))
+    return ("func.func @sgemm(%%x: %s, %%b: %s) -> %s {\n"
+            "  %%c0 = arith.constant 0 : index\n"
+            "  %%c1 = arith.constant 1 : index\n"
+            "  %%steps = arith.constant %d : index\n"
+            "  %%zero = arith.constant 0.0 : f32\n"
+            "  %%init = tensor.empty() : %s\n"
+            "  %%r = scf.for %%t = %%c0 to %%steps step %%c1 iter_args(%%acc = %%init) -> (%s) {\n"
+            "    %%xt = tensor.extract_slice %%x[%%t, 0, 0] [1, %d, %d] [1, 1, 1] : %s to %s\n"
+            "    %%e = tensor.empty() : %s\n"
+            "    %%c = linalg.fill ins(%%zero : f32) outs(%%e : %s) -> %s\n"
+            "    %%p = linalg.matmul ins(%%xt, %%b : %s, %s) outs(%%c : %s) -> %s\n"
+            "    %%n = tensor.insert_slice %%p into %%acc[%%t, 0, 0] [1, %d, %d] [1, 1, 1] "
+            ": %s into %s\n"
+            "    scf.yield %%n : %s\n"
+            "  }\n"
+            "  return %%r : %s\n}\n" % (
+                xs, b, ys, steps, ys, ys, M, K, xs, a, c, c, c, a, b, c, c, M, N, c, ys,
+                ys, ys))
+
+
+def measure_scan_run_sgemm(scan_run, shapes, out_dir, warmup, repeat, timeout, kernel,
+                           packed=False):
+    """Rates of `shapes` through scan-run: all products on OpenBLAS
+    (kernel=False, SCANRT_GEMM_KERNEL=0) or the runtime's default choice
+    (kernel=True); packed=True times PACKED_STEPS products per call by one
+    packed right operand."""
     os.makedirs(out_dir, exist_ok=True)
+    env = system_openblas_env()
+    if kernel:
+        env.pop("SCANRT_GEMM_KERNEL", None)
+    else:
+        env["SCANRT_GEMM_KERNEL"] = "0"
     rates = []
     for (M, K, N) in shapes:
-        path = os.path.join(out_dir, "sgemm_%d_%d_%d.mlir" % (M, K, N))
+        path = os.path.join(out_dir, "sgemm_%d_%d_%d%s.mlir" % (M, K, N, "_packed" * packed))
         with open(path, "w") as f:
-            f.write("func.func @sgemm(%%a: tensor<%dx%dxf32>, %%b: tensor<%dx%dxf32>) "
-                    "-> tensor<%dx%dxf32> {\n"
-                    "  %%zero = arith.constant 0.0 : f32\n"
-                    "  %%e = tensor.empty() : tensor<%dx%dxf32>\n"
-                    "  %%c = linalg.fill ins(%%zero : f32) outs(%%e : tensor<%dx%dxf32>) "
-                    "-> tensor<%dx%dxf32>\n"
-                    "  %%p = linalg.matmul ins(%%a, %%b : tensor<%dx%dxf32>, tensor<%dx%dxf32>) "
-                    "outs(%%c : tensor<%dx%dxf32>) -> tensor<%dx%dxf32>\n"
-                    "  return %%p : tensor<%dx%dxf32>\n}\n" % (
-                        M, K, K, N, M, N, M, N, M, N, M, N, M, K, K, N, M, N, M, N, M, N))
-        cmd = [scan_run, path, "--entry=sgemm", "--variant=none", "--json",
-               "--warmup=%d" % warmup, "--repeat=%d" % repeat]
-        # Every product to OpenBLAS, not to the runtime's own kernel.
-        env = dict(system_openblas_env(), SCANRT_GEMM_KERNEL="0")
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
-        if p.returncode != 0:
-            raise RuntimeError("system sgemm measurement failed: %s" % p.stderr[-800:])
-        v = json.loads(p.stdout)["variants"][0]
-        best = v["time_s"]["min"]
-        rates.append({"M": M, "K": K, "N": N, "gflops": 2e-9 * M * K * N / best})
+            f.write(packed_steps_module(M, K, N, PACKED_STEPS) if packed
+                    else sgemm_module(M, K, N))
+        flop = 2.0 * M * K * N * (PACKED_STEPS if packed else 1)
+        # As for NumPy's rates: at least `repeat` calls and about 0.3 s of
+        # calls (at 100 GFLOP/s), so small products get as many chances.
+        calls = max(repeat, min(1000, int(0.3 / (flop / 1e11)) + 1))
+        best = scan_run_time(scan_run, path, "sgemm", warmup, calls, timeout, env,
+                             ["--allow-any-input"] if packed else [])
+        rates.append({"M": M, "K": K, "N": N, "best_s": best, "gflops": 1e-9 * flop / best})
     return rates
+
+
+def clock_module(pairs, steps):
+    """@clock: a chain of `pairs` dependent (add, xor) pairs per iteration.
+    Both take one cycle on every x86 core and LLVM cannot fold the chain, so
+    the call takes 2 * pairs * steps cycles."""
+    body, prev = [], "%a"
+    for k in range(pairs):
+        body += ["      %%p%d = arith.addi %s, %%s : i64" % (k, prev),
+                 "      %%q%d = arith.xori %%p%d, %%s : i64" % (k, k)]
+        prev = "%%q%d" % k
+    return ("func.func @clock(%%seed: tensor<i64>) -> tensor<i64> {\n"
+            "  %%s = tensor.extract %%seed[] : tensor<i64>\n"
+            "  %%c0 = arith.constant 0 : index\n"
+            "  %%c1 = arith.constant 1 : index\n"
+            "  %%steps = arith.constant %d : index\n"
+            "  %%r = scf.for %%i = %%c0 to %%steps step %%c1 iter_args(%%a = %%s) -> (i64) {\n"
+            "%s\n"
+            "      scf.yield %s : i64\n"
+            "  }\n"
+            "  %%t = tensor.from_elements %%r : tensor<i64>\n"
+            "  return %%t : tensor<i64>\n}\n" % (steps, "\n".join(body), prev))
+
+
+def fma_module(chains, depth, steps):
+    """@fma: `chains` independent chains of vector<16xf32> FMAs (16 float32
+    lanes: one AVX-512 FMA each), `depth` per chain and iteration; enough
+    chains to hide the FMA latency, so the call takes chains * depth * steps
+    FMAs at the core's FMA throughput."""
+    lines = ["  %%i%d = arith.constant dense<%d.5> : vector<16xf32>\n"
+             "  %%a0_%d = arith.addf %%v, %%i%d : vector<16xf32>" % (j, j, j, j)
+             for j in range(chains)]
+    cur = ["%%a%d" % j for j in range(chains)]
+    body = []
+    for r in range(depth):
+        for j in range(chains):
+            name = "%%f%d_%d" % (r, j)
+            body.append("      %s = vector.fma %s, %%m, %%b : vector<16xf32>" % (name, cur[j]))
+            cur[j] = name
+    vtypes = ", ".join(["vector<16xf32>"] * chains)
+    sums, prev = [], "%r#0"
+    for j in range(1, chains):
+        sums.append("  %%s%d = arith.addf %s, %%r#%d : vector<16xf32>" % (j, prev, j))
+        prev = "%%s%d" % j
+    return ("func.func @fma(%%x: tensor<f32>) -> tensor<f32> {\n"
+            "  %%c0 = arith.constant 0 : index\n"
+            "  %%c1 = arith.constant 1 : index\n"
+            "  %%steps = arith.constant %d : index\n"
+            "  %%xs = tensor.extract %%x[] : tensor<f32>\n"
+            "  %%v = vector.broadcast %%xs : f32 to vector<16xf32>\n"
+            "  %%m = arith.constant dense<0.999> : vector<16xf32>\n"
+            "  %%b = arith.addf %%v, %%m : vector<16xf32>\n"
+            "%s\n"
+            "  %%r:%d = scf.for %%i = %%c0 to %%steps step %%c1 iter_args(%s) -> (%s) {\n"
+            "%s\n"
+            "      scf.yield %s : %s\n"
+            "  }\n"
+            "%s\n"
+            "  %%sum = vector.reduction <add>, %s : vector<16xf32> into f32\n"
+            "  %%t = tensor.from_elements %%sum : tensor<f32>\n"
+            "  return %%t : tensor<f32>\n}\n" % (
+                steps, "\n".join(lines), chains,
+                ", ".join("%%a%d = %%a0_%d" % (j, j) for j in range(chains)), vtypes,
+                "\n".join(body), ", ".join(cur), vtypes, "\n".join(sums), prev))
+
+
+def measure_fma_peak(scan_run, threads, out_dir, timeout):
+    """The core clock, from a timed chain of dependent one-cycle integer
+    operations, and the AVX-512 FMA throughput of one core, from independent
+    vector FMAs; peak = clock x 512-bit FMAs per cycle x 16 float32 lanes x 2
+    FLOP x threads. Calls are short (~1 ms) and the min of many is kept, so a
+    call the scheduler interrupts does not count."""
+    os.makedirs(out_dir, exist_ok=True)
+    pairs, clock_steps = 32, 30000
+    chains, depth, fma_steps = 16, 4, 10000
+    files = {"clock": clock_module(pairs, clock_steps),
+             "fma": fma_module(chains, depth, fma_steps)}
+    t = {}
+    for entry, text in files.items():
+        path = os.path.join(out_dir, entry + ".mlir")
+        with open(path, "w") as f:
+            f.write(text)
+        t[entry] = scan_run_time(scan_run, path, entry, 3, 60, timeout, extra=[
+            "--allow-any-input", "--lowering=convert-vector-to-llvm,scan-lower-to-cpu"])
+    clock_hz = 2.0 * pairs * clock_steps / t["clock"]
+    fma_per_s = float(chains * depth * fma_steps) / t["fma"]
+    measured = fma_per_s / clock_hz
+    # The pipes issue whole FMAs per cycle: 1 on cores that split a 512-bit
+    # FMA in two 256-bit halves, 2 on cores with two 512-bit FMA units.
+    units = max(1, int(round(measured)))
+    per_core = clock_hz * units * 16 * 2 / 1e9
+    return {"clock_ghz": clock_hz / 1e9, "fma512_per_cycle_measured": measured,
+            "fma512_units": units, "threads": threads,
+            "measured_gflops_per_core": fma_per_s * 32 / 1e9,
+            "peak_gflops": per_core * threads,
+            "cpuinfo_mhz": cpuinfo_mhz(),
+            "method": "clock: %d dependent 64-bit add/xor (one cycle each) per loop iteration, "
+                      "%d iterations, min of 60 calls; FMA units: %d independent chains of "
+                      "vector<16xf32> FMAs, %d FMAs per call, min of 60 calls, divided by "
+                      "the clock and rounded; peak = clock x units x 16 lanes x 2 FLOP x "
+                      "%d threads" % (2 * pairs, clock_steps, chains,
+                                      chains * depth * fma_steps, threads)}
+
+
+def cpuinfo_mhz():
+    """The clock /proc/cpuinfo states (in a virtual machine, often the nominal one)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("cpu MHz"):
+                    return float(line.split(":", 1)[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def step_gemm_shapes(workload, T, B, D):
+    """(M, K, N) of the per-step products of a good gradient: the batch's
+    activations or error signals by a weight (merged weights for n > D)."""
+    return [(B, D, n) for n in {"rnn": [D], "gru": [D, 2 * D], "lstm": [D, 4 * D]}[workload]]
+
+
+def measure_floors(a, scan, plan, shapes, tmp):
+    """Every floor source's sgemm rates at `shapes` (the scan-run ones when
+    scan-run and scan-opt work), and the FMA peak. A failed measurement is
+    kept in "errors" and fails the run."""
+    reps = max(a.repeat, 3)
+    rate = measure_sgemm(shapes, os.path.join(tmp, "gemm"), 2, reps, a.timeout)
+    rate["sources"] = {"numpy": rate.pop("sgemm")}
+    rate["fma_peak"] = None
+    rate["errors"] = {}
+    if scan.missing:
+        rate["not_measured"] = "scan-run: " + scan.missing
+        return rate
+    steps = sorted({s for (w, T, B, D), _ in plan for s in step_gemm_shapes(w, T, B, D)})
+    jobs = [("system-openblas", lambda d: measure_scan_run_sgemm(
+                a.scan_run, shapes, d, 2, reps, a.timeout, kernel=False)),
+            ("kernel", lambda d: measure_scan_run_sgemm(
+                a.scan_run, shapes, d, 2, reps, a.timeout, kernel=True)),
+            ("kernel-packed", lambda d: measure_scan_run_sgemm(
+                a.scan_run, steps, d, 1, reps, a.timeout, kernel=True, packed=True))]
+    for name, job in jobs:
+        try:
+            rate["sources"][name] = job(os.path.join(tmp, name))
+        except (RuntimeError, ValueError, subprocess.SubprocessError, OSError) as e:
+            rate["errors"][name] = str(e)
+    try:
+        rate["fma_peak"] = measure_fma_peak(
+            a.scan_run, int(os.environ.get("SCAN_BENCH_THREADS", "2")),
+            os.path.join(tmp, "fma"), a.timeout)
+    except (RuntimeError, ValueError, subprocess.SubprocessError, OSError,
+            ZeroDivisionError) as e:
+        rate["errors"]["fma-peak"] = str(e)
+    for name, e in rate["errors"].items():
+        log("floor measurement %s failed: %s" % (name, e))
+    return rate
 
 
 def gemm_shapes(workload, T, B, D):
@@ -380,26 +612,31 @@ def make_plan(a):
     return [(k, sorted(g)) for k, g in plan.items()]
 
 
-def estimate_seconds(plan, systems, rate_gflops, warmup, repeat):
+def estimate_seconds(plan, systems, rate_gflops, warmup, repeat, headline_only):
     """Rough wall time: every system at half the best sgemm rate (warm-up,
     timed and normal-scale calls), the float64 reference at a quarter, plus
     start-up and compile costs: per process (one per system and workload)
-    and per shape."""
-    per_process = {"jax": 4.0, "pytensor": 60.0, "pytensor-c": 40.0, "torch": 4.0, "torch-nn.RNN": 4.0,
-                   "numpy": 1.0}
-    per_shape = {"jax": 3.0, "pytensor": 0.5, "pytensor-c": 0.5, "torch": 0.5, "torch-nn.RNN": 0.5,
-                 "numpy": 0.1, "scan-plain": 15.0}
+    and per shape. JAX also times its other unroll variants on the first
+    shape of each workload."""
+    per_process = {"jax": 4.0, "pytensor": 60.0, "pytensor-c": 40.0, "pytensor-jax": 10.0,
+                   "torch": 4.0, "torch-compile": 10.0, "torch-nn.RNN": 4.0,
+                   "torch-nn.LSTM": 4.0, "numpy": 1.0}
+    per_shape = {"jax": 3.0, "pytensor": 0.5, "pytensor-c": 0.5, "pytensor-jax": 8.0,
+                 "torch": 0.5, "torch-compile": 60.0, "torch-nn.RNN": 0.5,
+                 "torch-nn.LSTM": 0.5, "numpy": 0.1, "scan-plain": 15.0}
     total = 0.0
-    for w in {k[0] for k, _ in plan}:
-        for s in systems:
-            if s in per_process and not (s == "torch-nn.RNN" and w != "rnn"):
-                total += per_process[s]
-    for (w, T, B, D), _ in plan:
+    first = {}
+    for (w, T, B, D), groups in plan:
         g = wl.gradient_gflop(w, T, B, D)
         call = g / (0.5 * rate_gflops)
         for s in systems:
-            if s == "scan-opt" or (s == "torch-nn.RNN" and w != "rnn"):
+            if s == "scan-opt" or not runs_on(s, w, groups, headline_only):
                 continue
+            if (s, w) not in first:
+                first[s, w] = True
+                total += per_process.get(s, 0.0)
+                if s == "jax":       # the other unroll variants, compile included
+                    total += (len(JAX_UNROLLS) - 1) * (per_shape[s] + call * (warmup + repeat))
             # scan-run: both variants timed, then three single calls
             calls = 2 * (warmup + repeat) + 3 if s == "scan-plain" else warmup + repeat + 1
             total += per_shape[s] + call * calls
@@ -449,7 +686,7 @@ def run_workload(a, w, configs, systems, scan, tmp):
         prepared.append((key, groups, work, input_dir, f64, {}))
 
     for s in systems:
-        if s == "scan-opt" or (s == "torch-nn.RNN" and w != "rnn"):
+        if s == "scan-opt":
             continue
         if s == "scan-plain":
             for key, _, work, input_dir, _, rows in prepared:
@@ -465,14 +702,17 @@ def run_workload(a, w, configs, systems, scan, tmp):
                     for n in ("scan-plain", "scan-opt"):
                         rows[n] = {"status": "error: %s" % e}
             continue
-        log("  %s, %d shape(s) ..." % (s, len(prepared)))
+        mine = [p for p in prepared if runs_on(s, w, p[1], a.headline_only)]
+        if not mine:
+            continue
+        log("  %s, %d shape(s) ..." % (s, len(mine)))
         t0 = time.time()
-        pairs = [(input_dir, os.path.join(work, s)) for _, _, work, input_dir, _, _ in prepared]
+        pairs = [(input_dir, os.path.join(work, s)) for _, _, work, input_dir, _, _ in mine]
         try:
             got = run_worker(s, w, pairs, a.warmup, a.repeat, a.timeout)
         except (subprocess.SubprocessError, OSError) as e:
             got = [{"status": "error: %s" % e}] * len(pairs)
-        for (_, _, _, _, _, rows), r in zip(prepared, got):
+        for (_, _, _, _, _, rows), r in zip(mine, got):
             rows[s] = r
         log("  %s done in %.0f s" % (s, time.time() - t0))
     for _, _, work, _, _, _ in prepared:
@@ -504,6 +744,18 @@ def finish_config(a, key, groups, rows, f64, rate):
             notes.append("%s: scan-run counts %.3g GFLOP in the program it ran (the table "
                          "uses the gradient's %.3g)" % (SYSTEM_LABELS[n], g,
                                                         wl.gradient_gflop(w, T, B, D)))
+    jax_info = ok_rows.get("jax", {}).get("info", {})
+    if jax_info.get("variants_timed"):
+        notes.append("JAX: %s chosen at %s, where the variants took (median ms) %s" % (
+            jax_info["variant"], jax_info["variant_chosen_at"], ", ".join(
+                "%s %s" % (k, fmt_ms(v["median_s"]) if "median_s" in v else v.get("error"))
+                for k, v in jax_info["variants_timed"].items())))
+    modes = {PYTENSOR_MODES[n]: min(ok_rows[n]["times_s"])
+             for n in PYTENSOR_MODES if "times_s" in ok_rows.get(n, {})}
+    if len(modes) > 1:
+        notes.append("PyTensor's fastest mode here: %s (min ms: %s)" % (
+            min(modes, key=modes.get), ", ".join("%s %s" % (k, fmt_ms(v))
+                                                 for k, v in modes.items())))
     mem = [(SYSTEM_LABELS[n], ok_rows[n]["info"].get("call_extra_mib"))
            for n in ("scan-plain", "scan-opt") if n in ok_rows]
     if mem and all(v is not None for _, v in mem):
@@ -514,18 +766,20 @@ def finish_config(a, key, groups, rows, f64, rate):
         if r.get("status", "").startswith("error"):
             fails.append("%s: %s" % (n, r["status"]))
 
+    # The floor: the fastest rate any source reached at this gradient's shapes.
     mine = set(gemm_shapes(w, T, B, D))
-    floor_rate = max(x["gflops"] for x in rate["sgemm"] if (x["M"], x["K"], x["N"]) in mine)
-    system_rates = [x["gflops"] for x in rate.get("system_sgemm") or []
-                    if (x["M"], x["K"], x["N"]) in mine]
+    floors = {}
+    for src, rates in rate["sources"].items():
+        got = [x["gflops"] for x in rates if (x["M"], x["K"], x["N"]) in mine]
+        if got:
+            floors[src] = max(got)
+    source = max(floors, key=floors.get)
     gflop = wl.gradient_gflop(w, T, B, D)
-    # The strictest floor: the best rate either OpenBLAS reached in this run
-    # at any measured shape, whether or not the gradient runs that shape.
-    best_rate = max(x["gflops"] for x in (rate["sgemm"] + (rate.get("system_sgemm") or [])))
+    peak = (rate.get("fma_peak") or {}).get("peak_gflops")
     out = {"workload": w, "T": T, "B": B, "D": D, "groups": groups,
-           "gflop": gflop, "floor_gflops": floor_rate, "floor_s": gflop / floor_rate,
-           "best_floor_gflops": best_rate, "best_floor_s": gflop / best_rate,
-           "system_floor_gflops": max(system_rates) if system_rates else None,
+           "gflop": gflop, "floor_gflops": floors[source], "floor_s": gflop / floors[source],
+           "floor_source": source, "floors_gflops": floors,
+           "peak_gflops": peak, "peak_s": gflop / peak if peak else None,
            "reference": ref_name, "notes": notes, "failures": fails, "systems": {}}
     for n in [s for s in SYSTEM_LABELS if s in rows]:
         r = rows[n]
@@ -535,14 +789,21 @@ def finish_config(a, key, groups, rows, f64, rate):
             e.update({"min_s": ts[0], "median_s": float(np.median(ts)), "times_s": r["times_s"],
                       "gflops": gflop / float(np.median(ts)),
                       "x_floor": float(np.median(ts)) / out["floor_s"],
-                      "x_best_floor": float(np.median(ts)) / out["best_floor_s"],
-                      "min_x_best_floor": ts[0] / out["best_floor_s"],
-                      "x_system_floor": (float(np.median(ts)) * out["system_floor_gflops"] / gflop
-                                         if out["system_floor_gflops"] else None),
+                      "min_x_floor": ts[0] / out["floor_s"],
+                      "x_floor_by_source": {k: float(np.median(ts)) * v / gflop
+                                            for k, v in floors.items()},
+                      "x_peak": float(np.median(ts)) / out["peak_s"] if peak else None,
                       "compile_s": r.get("compile_s"),
                       "rel_err": r.get("rel_err"), "rel_err_f64": r.get("rel_err_f64"),
                       "agrees": r.get("agrees"), "status": "ok" if r.get("agrees") else "DISAGREES"})
             e["info"] = r.get("info", {})
+            if peak and e["min_s"] < 0.8 * out["peak_s"]:
+                # Less time than the FMAs need: the timed call did not wait
+                # for the whole gradient (asynchronous results, say).
+                fails.append("%s: %s ms is below 0.8x the FMA peak's %s ms: its timing "
+                             "cannot include the whole gradient" % (
+                                 n, fmt_ms(e["min_s"]), fmt_ms(out["peak_s"])))
+                e["status"] = "FASTER THAN THE FMA PEAK"
         else:
             e["status"] = r["status"]
         out["systems"][n] = e
@@ -566,8 +827,27 @@ def compile_seconds(comp):
     return sum(vals) if vals else None
 
 
+SOURCE_LABELS = {"numpy": "NumPy OpenBLAS", "system-openblas": "system OpenBLAS",
+                 "kernel": "runtime kernel", "kernel-packed": "runtime kernel, packed weight"}
+
+
+def floor_lines(c, columns):
+    """Table rows of the floor (fastest source) and of each source, then the
+    FMA peak; `columns` empty cells follow the ms and GFLOP/s cells."""
+    pad = " |" * columns
+    lines = ["| **GEMM floor**: fastest GEMM at these shapes (%s) | %s | | %.1f | 1.00 |%s" % (
+        SOURCE_LABELS[c["floor_source"]], fmt_ms(c["floor_s"]), c["floor_gflops"], pad)]
+    for src, g in c["floors_gflops"].items():
+        lines.append("| GEMM time at %s's best rate | %s | | %.1f | %.2f |%s" % (
+            SOURCE_LABELS[src], fmt_ms(c["gflop"] / g), g, c["floor_gflops"] / g, pad))
+    if c.get("peak_s"):
+        lines.append("| FMA peak of the threads (measured clock) | %s | | %.1f | %.2f |%s" % (
+            fmt_ms(c["peak_s"]), c["peak_gflops"], c["peak_s"] / c["floor_s"], pad))
+    return lines
+
+
 def config_table(c):
-    lines = ["| system | median ms | min ms | GFLOP/s | x floor | x system-BLAS floor "
+    lines = ["| system | median ms | min ms | GFLOP/s | x floor | min x floor "
              "| rel. err. study / normal | compile s | status |",
              "|---|---:|---:|---:|---:|---:|---|---:|---|"]
     for n, e in c["systems"].items():
@@ -575,21 +855,40 @@ def config_table(c):
             err = "%.1e / %.1e" % (max(e["rel_err"]["study"], e["rel_err_f64"]["study"]),
                                    max(e["rel_err"]["normal"], e["rel_err_f64"]["normal"]))
             comp = compile_seconds(e.get("compile_s"))
-            xs = e.get("x_system_floor")
-            lines.append("| %s | %s | %s | %.1f | %.2f | %s | %s | %s | %s |" % (
+            lines.append("| %s | %s | %s | %.1f | %.2f | %.2f | %s | %s | %s |" % (
                 e["label"], fmt_ms(e["median_s"]), fmt_ms(e["min_s"]), e["gflops"],
-                e["x_floor"], "" if xs is None else "%.2f" % xs, err,
+                e["x_floor"], e["min_x_floor"], err,
                 "" if comp is None else "%.1f" % comp, e["status"]))
         else:
             lines.append("| %s | | | | | | | | %s |" % (e["label"], e["status"]))
-    lines.append("| GEMM floor (%.3g GFLOP at %.1f GFLOP/s) | %s | | %.1f | 1.00 | | | | |" % (
-        c["gflop"], c["floor_gflops"], fmt_ms(c["floor_s"]), c["floor_gflops"]))
-    if c.get("system_floor_gflops"):
-        sf = c["gflop"] / c["system_floor_gflops"]
-        lines.append("| system-BLAS GEMM floor (scan-run's OpenBLAS, %.1f GFLOP/s) | %s | | %.1f "
-                     "| %.2f | 1.00 | | | |" % (c["system_floor_gflops"], fmt_ms(sf),
-                                                c["system_floor_gflops"], sf / c["floor_s"]))
-    return "\n".join(lines)
+    # The floor rows: ms in the median column, "x floor" = floor / that time.
+    return "\n".join(lines + floor_lines(c, 4))
+
+
+def backend_text(info):
+    """One line: a Python system's BLAS, threads and loaded thread pools."""
+    pools = "; ".join("%s, %s threads" % (
+        " ".join(str(p[k]) for k in ("internal_api", "version", "architecture") if p.get(k)),
+        p.get("num_threads")) for p in info.get("threadpools", []))
+    parts = [info["blas"]] if info.get("blas") else []
+    if "num_threads" in info:
+        parts.append("torch.get_num_threads() = %s" % info["num_threads"])
+    if info.get("backend"):
+        parts.append("jax.default_backend() = %s" % info["backend"])
+    parts.append("thread pools: " + (pools or "none found"))
+    return "; ".join(parts)
+
+
+def fma_peak_text(p):
+    if not p:
+        return "not measured (needs scan-run)"
+    return ("%.1f GFLOP/s = %.2f GHz (measured) x %d AVX-512 FMA per cycle x 16 lanes x 2 "
+            "FLOP x %d threads; one core reached %.1f GFLOP/s of FMAs (%.2f 512-bit FMAs per "
+            "cycle); /proc/cpuinfo says %s MHz. Method: %s" % (
+                p["peak_gflops"], p["clock_ghz"], p["fma512_units"], p["threads"],
+                p["measured_gflops_per_core"], p["fma512_per_cycle_measured"],
+                "%.0f" % p["cpuinfo_mhz"] if p.get("cpuinfo_mhz") else "nothing",
+                p["method"]))
 
 
 def write_markdown(path, res):
@@ -626,12 +925,14 @@ def write_markdown(path, res):
              "%s %s %s, %s threads" % (p.get("internal_api"), p.get("version"),
                                        p.get("architecture"), p.get("num_threads"))
              for p in res["sgemm"].get("threadpools", [])),
-         "- sgemm (NumPy, best of %d): " % o["repeat"] + ", ".join(
-             "%dx%dx%d %.1f GFLOP/s" % (x["M"], x["K"], x["N"], x["gflops"])
-             for x in res["sgemm"]["sgemm"]),
-         "- sgemm (system OpenBLAS through scan-run, best of %d): " % o["repeat"] + (", ".join(
-             "%dx%dx%d %.1f GFLOP/s" % (x["M"], x["K"], x["N"], x["gflops"])
-             for x in res["sgemm"].get("system_sgemm") or []) or "not measured"),
+         ] + ["- sgemm, %s (best of at least %d calls and about 0.3 s of calls%s): " % (
+             FLOOR_SOURCES[src], max(o["repeat"], 3),
+             "" if src == "numpy" else "; one scan-run process per shape") + ", ".join(
+             "%dx%dx%d %.1f GFLOP/s" % (x["M"], x["K"], x["N"], x["gflops"]) for x in rates)
+             for src, rates in res["sgemm"]["sources"].items()] + [
+         "- FMA peak: %s" % (fma_peak_text(res["sgemm"]["fma_peak"])),
+         ] + ["- floor measurement %s FAILED: %s" % kv
+              for kv in res["sgemm"].get("errors", {}).items()] + [
          "",
          "## Method", "",
          "Cost sum(h_T); float32; inputs drawn once per shape with a fixed seed (%d) and "
@@ -642,16 +943,25 @@ def write_markdown(path, res):
          "gradient, at the study's scale and at a normal scale (standard deviations: "
          "sequences 1, states 0.5, weights 1/sqrt(D)); the error shown is the larger of "
          "the two, max|g - ref| / max|ref| over the gradients; tolerance %.0e. The GEMM floor "
-         "is the gradient's matmul GFLOP divided by the best NumPy sgemm rate measured in "
-         "this run at the GEMM shapes a hoisted, merged gradient runs; the stricter floor "
-         "at the run's best sgemm rate divides by the best rate either OpenBLAS (NumPy's, or "
-         "the system's through scan-run) reached at any measured shape." % (
+         "is the gradient's matmul GFLOP divided by the fastest sgemm rate measured in this "
+         "run at the GEMM shapes a hoisted, merged gradient runs, from every source above: "
+         "NumPy's OpenBLAS, the system OpenBLAS, and scan-mlir's runtime kernel, alone and "
+         "on a weight packed once for a loop of products (the step product of a "
+         "recurrence); each table also gives the time at each source's own best rate and at "
+         "the FMA peak of the threads. \"x floor\" is a system's time over the floor's." % (
              o["seed"], o["warmup"], o["repeat"], res["configs"][0]["reference"]
              if res["configs"] else "-", o["rtol"]), ""]
     L += ["Formulations:", ""]
     for n, f in res["formulations"].items():
         L.append("- %s: %s" % (SYSTEM_LABELS.get(n, n), f))
     L.append("")
+    if res.get("backends"):
+        L += ["BLAS and threads of each Python system (threadpoolctl lists the BLAS and "
+              "OpenMP libraries loaded in its process):", ""]
+        for n, b in sorted(res["backends"].items(), key=lambda kv: list(SYSTEM_LABELS).index(
+                kv[0])):
+            L.append("- %s: %s" % (SYSTEM_LABELS.get(n, n), b))
+        L.append("")
     head = [c for c in res["configs"] if "headline" in c["groups"]]
     if head:
         L += ["## Headline: median ms per gradient (x GEMM floor)", "",
@@ -671,25 +981,20 @@ def write_markdown(path, res):
                     cells.append("n/a")
             if any(cells):
                 L.append("| %s | %s |" % (label, " | ".join(cells)))
-        L.append("| GEMM floor | %s |" % " | ".join(fmt_ms(c["floor_s"]) for c in head))
-        L.append("| GEMM floor at the run's best sgemm rate, any shape | %s |" % " | ".join(
-            "%s (%.1f GFLOP/s)" % (fmt_ms(c["best_floor_s"]), c["best_floor_gflops"])
-            for c in head))
-        if all(c.get("system_floor_gflops") for c in head):
-            L.append("| GEMM floor, system OpenBLAS (scan-run's) | %s |" % " | ".join(
-                fmt_ms(c["gflop"] / c["system_floor_gflops"]) for c in head))
-            L += ["", "scan-mlir against the system-BLAS floor (the same GFLOP at the best rate "
-                  "the system OpenBLAS that scan-run links reaches through scan-run, same "
-                  "shapes): " + "; ".join(
-                      "%s plain %.2f, optimized %.2f" % (
-                          c["workload"], c["systems"]["scan-plain"]["x_system_floor"],
-                          c["systems"]["scan-opt"]["x_system_floor"])
-                      for c in head if "median_s" in c["systems"].get("scan-opt", {})
-                      and "median_s" in c["systems"].get("scan-plain", {}))]
-        L += ["", "scan-mlir optimised against the floor at the run's best sgemm rate (median, "
-              "min in brackets): " + "; ".join(
-                  "%s %.2f (%.2f)" % (c["workload"], c["systems"]["scan-opt"]["x_best_floor"],
-                                      c["systems"]["scan-opt"]["min_x_best_floor"])
+        L.append("| **GEMM floor** (fastest GEMM at the gradient's shapes) | %s |" % " | ".join(
+            "%s (%s, %.1f GFLOP/s)" % (fmt_ms(c["floor_s"]), SOURCE_LABELS[c["floor_source"]],
+                                       c["floor_gflops"]) for c in head))
+        for src, label in SOURCE_LABELS.items():
+            if all(src in c["floors_gflops"] for c in head):
+                L.append("| GEMM time at %s's best rate | %s |" % (label, " | ".join(
+                    "%s (%.1f GFLOP/s)" % (fmt_ms(c["gflop"] / c["floors_gflops"][src]),
+                                           c["floors_gflops"][src]) for c in head)))
+        if all(c.get("peak_s") for c in head):
+            L.append("| FMA peak of the threads (measured clock) | %s |" % " | ".join(
+                "%s (%.1f GFLOP/s)" % (fmt_ms(c["peak_s"]), c["peak_gflops"]) for c in head))
+        L += ["", "scan-mlir optimised against the floor (median, min in brackets): " + "; ".join(
+                  "%s %.2f (%.2f)" % (c["workload"], c["systems"]["scan-opt"]["x_floor"],
+                                      c["systems"]["scan-opt"]["min_x_floor"])
                   for c in head if "median_s" in c["systems"].get("scan-opt", {}))]
         L.append("")
     for c in res["configs"]:
@@ -808,6 +1113,9 @@ def parse_args(argv):
     p.add_argument("--sweep-T", default="10,50,200", help="default: %(default)s")
     p.add_argument("--sweep-B", default="8,16,80", help="default: %(default)s")
     p.add_argument("--no-sweeps", action="store_true", help="headline shape only")
+    p.add_argument("--headline-only", default="torch-compile",
+                   help="systems run at the headline shape only, not in the sweeps "
+                        "(default: %(default)s: it compiles each shape for minutes)")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--rtol", type=float, default=1e-4,
@@ -831,6 +1139,10 @@ def parse_args(argv):
     a.shape = tuple(int(v) for v in a.shape.split(","))
     a.workloads = parse_list(a.workloads)
     a.sweep_workloads = [] if a.no_sweeps else parse_list(a.sweep_workloads)
+    a.headline_only = set(parse_list(a.headline_only))
+    for s in a.headline_only:
+        if s not in PY_SYSTEMS:
+            p.error("unknown system %r in --headline-only" % s)
     a.sweep_T = parse_list(a.sweep_T, int)
     a.sweep_B = parse_list(a.sweep_B, int)
     for w in a.workloads + a.sweep_workloads:
@@ -876,18 +1188,19 @@ def main(argv):
     tmp = tempfile.mkdtemp(prefix="scan-bench-")
     try:
         shapes = sorted({s for (w, T, B, D), _ in plan for s in gemm_shapes(w, T, B, D)})
-        rate = measure_sgemm(shapes, os.path.join(tmp, "gemm"), 2, max(a.repeat, 3), a.timeout)
-        if "scan-plain" in systems and not scan.missing:
-            rate["system_sgemm"] = measure_system_sgemm(
-                a.scan_run, shapes, os.path.join(tmp, "system-gemm"), 2, max(a.repeat, 3),
-                a.timeout)
-        best = max(x["gflops"] for x in rate["sgemm"])
+        rate = measure_floors(a, scan, plan, shapes, tmp)
+        best = max(x["gflops"] for x in rate["sources"]["numpy"])
         est = estimate_seconds(plan, [s for s in systems if not (
-            s.startswith("scan-") and scan.missing)], best, a.warmup, a.repeat)
+            s.startswith("scan-") and scan.missing)], best, a.warmup, a.repeat, a.headline_only)
         log("plan: %d configuration(s), systems: %s" % (len(plan), ", ".join(systems)))
         for (w, T, B, D), g in plan:
             log("  %-4s T=%-4d B=%-3d D=%-5d %6.1f GFLOP  (%s)" % (
                 w, T, B, D, wl.gradient_gflop(w, T, B, D), ", ".join(g)))
+        for src, rates in rate["sources"].items():
+            log("sgemm, %s: %s" % (SOURCE_LABELS[src], ", ".join(
+                "%dx%dx%d %.1f" % (x["M"], x["K"], x["N"], x["gflops"]) for x in rates)))
+        if rate["fma_peak"]:
+            log("FMA peak: %s" % fma_peak_text(rate["fma_peak"]).split(". Method")[0])
         log("best NumPy sgemm here: %.1f GFLOP/s; estimated wall time ~%.0f min (%.0f s)"
             % (best, est / 60, est))
         if a.dry_run:
@@ -914,13 +1227,15 @@ def main(argv):
             log("%s T=%d B=%d D=%d" % (c["workload"], c["T"], c["B"], c["D"]))
             for n, e in c["systems"].items():
                 if "median_s" in e:
-                    log("  %-32s median %9s ms  rel.err %.1e/%.1e  %s" % (
+                    log("  %-38s median %9s ms  rel.err %.1e/%.1e  %s" % (
                         e["label"], fmt_ms(e["median_s"]),
                         max(e["rel_err"]["study"], e["rel_err_f64"]["study"]),
                         max(e["rel_err"]["normal"], e["rel_err_f64"]["normal"]), e["status"]))
                 else:
-                    log("  %-32s %s" % (e["label"], e["status"]))
-            log("  %-32s floor  %9s ms" % ("GEMM floor", fmt_ms(c["floor_s"])))
+                    log("  %-38s %s" % (e["label"], e["status"]))
+            log("  %-38s floor  %9s ms  (%s, %.1f GFLOP/s)" % (
+                "GEMM floor", fmt_ms(c["floor_s"]), SOURCE_LABELS[c["floor_source"]],
+                c["floor_gflops"]))
             for f in c["failures"]:
                 log("  FAIL " + f)
     finally:
@@ -932,6 +1247,12 @@ def main(argv):
             f = e.get("info", {}).get("formulation")
             if f:
                 formulations[n] = f
+    backends = {}
+    for c in configs:
+        for n, e in c["systems"].items():
+            info = e.get("info", {})
+            if n in PY_SYSTEMS and "threadpools" in info and n not in backends:
+                backends[n] = backend_text(info)
     if "scan-plain" in systems:
         formulations.setdefault("scan-plain", "build/bin/scan-run examples/<cell>.mlir "
                                 "--entry=<cell>_grad --compare=plain,optimized")
@@ -944,8 +1265,9 @@ def main(argv):
            "machine": machine, "sgemm": rate, "skipped": skipped,
            "scan_mlir": scan.missing or "available",
            "scan_mlir_optimized": scan.missing_opt or "available",
-           "formulations": formulations, "configs": configs,
-           "failures": [f for c in configs for f in c["failures"]]}
+           "formulations": formulations, "backends": backends, "configs": configs,
+           "failures": [f for c in configs for f in c["failures"]] + [
+               "floor measurement %s failed: %s" % kv for kv in rate["errors"].items()]}
     if a.smoke and "scan-plain" in systems:
         # Smoke mode exists to check scan-mlir against NumPy: a scan-mlir row
         # that did not run (not built, not available, no result) fails it.

@@ -55,45 +55,50 @@ def system_numpy_hand(workload):
                    "formulation": "hand-optimised backward (hoisted weight GEMMs, merged matmuls), float32"}
 
 
+JAX_UNROLLS = (1, 2, 5, 10)
+
+
 def system_jax(workload):
     import jax
     import jax.numpy as jnp
     from jax import lax
     jax.config.update("jax_platforms", "cpu")
 
-    def cost_rnn(x, h0, W):
-        def step(h, xt):
-            return jnp.tanh(xt + h @ W), None
-        hT, _ = lax.scan(step, h0, x)
-        return hT.sum()
+    def costs(unroll):
+        def cost_rnn(x, h0, W):
+            def step(h, xt):
+                return jnp.tanh(xt + h @ W), None
+            hT, _ = lax.scan(step, h0, x, unroll=unroll)
+            return hT.sum()
 
-    def cost_gru(x, ri, zi, h0, U, V, W):
-        def step(h, seq):
-            xt, rit, zit = seq
-            r = jax.nn.sigmoid(rit + h @ U)
-            z = jax.nn.sigmoid(zit + h @ V)
-            n = jnp.tanh(xt + (r * h) @ W)
-            return z * n + (1 - z) * h, None
-        hT, _ = lax.scan(step, h0, (x, ri, zi))
-        return hT.sum()
+        def cost_gru(x, ri, zi, h0, U, V, W):
+            def step(h, seq):
+                xt, rit, zit = seq
+                r = jax.nn.sigmoid(rit + h @ U)
+                z = jax.nn.sigmoid(zit + h @ V)
+                n = jnp.tanh(xt + (r * h) @ W)
+                return z * n + (1 - z) * h, None
+            hT, _ = lax.scan(step, h0, (x, ri, zi), unroll=unroll)
+            return hT.sum()
 
-    def cost_lstm(x, h0, c0, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug):
-        def step(carry, xt):
-            h, c = carry
-            i = jax.nn.sigmoid(xt @ Wi + h @ Ui)
-            f = jax.nn.sigmoid(xt @ Wf + h @ Uf)
-            o = jax.nn.sigmoid(xt @ Wo + h @ Uo)
-            g = jnp.tanh(xt @ Wg + h @ Ug)
-            c = f * c + i * g
-            return (o * jnp.tanh(c), c), None
-        (hT, _), _ = lax.scan(step, (h0, c0), x)
-        return hT.sum()
+        def cost_lstm(x, h0, c0, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug):
+            def step(carry, xt):
+                h, c = carry
+                i = jax.nn.sigmoid(xt @ Wi + h @ Ui)
+                f = jax.nn.sigmoid(xt @ Wf + h @ Uf)
+                o = jax.nn.sigmoid(xt @ Wo + h @ Uo)
+                g = jnp.tanh(xt @ Wg + h @ Ug)
+                c = f * c + i * g
+                return (o * jnp.tanh(c), c), None
+            (hT, _), _ = lax.scan(step, (h0, c0), x, unroll=unroll)
+            return hT.sum()
+        return {"rnn": cost_rnn, "gru": cost_gru, "lstm": cost_lstm}[workload]
 
-    cost = {"rnn": cost_rnn, "gru": cost_gru, "lstm": cost_lstm}[workload]
     _, wrt = wl.ARGS[workload]
-    grad = jax.jit(jax.grad(cost, argnums=tuple(wrt)))
 
-    def build():
+    def make(unroll):
+        grad = jax.jit(jax.grad(costs(unroll), argnums=tuple(wrt)))
+
         def run(args):
             out = grad(*args)
             for o in out:
@@ -105,19 +110,30 @@ def system_jax(workload):
         return [jax.device_put(a) for a in args]
 
     import jaxlib
-    return build, {"jax": jax.__version__, "jaxlib": jaxlib.__version__,
-                   "devices": [str(d) for d in jax.devices()],
-                   "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
-                   "prepare": prepare,
-                   "formulation": "jax.jit(jax.grad(cost)) of a lax.scan"}
+    return None, {"jax": jax.__version__, "jaxlib": jaxlib.__version__,
+                  "devices": [str(d) for d in jax.devices()],
+                  "backend": jax.default_backend(),
+                  "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+                  "blas": "XLA's CPU runtime (matmuls in XLA's own code and Eigen, no "
+                          "external BLAS); its thread pool is sized by the CPUs in the "
+                          "affinity mask (%d)" % len(os.sched_getaffinity(0)),
+                  "prepare": prepare,
+                  # Timed on the first shape; the fastest runs every shape.
+                  "variants": {"unroll=%d" % u: (lambda u=u: make(u)) for u in JAX_UNROLLS},
+                  "formulation": "jax.jit(jax.grad(cost)) of a lax.scan; the fastest of "
+                                 "unroll = %s on the first shape" % ", ".join(
+                                     str(u) for u in JAX_UNROLLS)}
 
 
 def system_pytensor(workload, mode=None):
+    """PyTensor in `mode` (None: its default). The JAX backend needs static
+    shapes (it cannot trace a scan gradient over a symbolic length), so in
+    that mode the graph is built, with the shapes declared, for each shape."""
     import pytensor
     import pytensor.tensor as pt
 
     f32 = "float32"
-    mats = lambda names: [pt.matrix(n, dtype=f32) for n in names]  # noqa: E731
+    static = mode == "JAX"
 
     def scan(fn, **kw):
         try:
@@ -129,115 +145,192 @@ def system_pytensor(workload, mode=None):
             res = res[0]
         return res
 
-    if workload == "rnn":
-        x = pt.tensor3("x", dtype=f32)
-        h0, W = mats(["h0", "W"])
-        hs = scan(lambda xt, h, W: pt.tanh(xt + pt.dot(h, W)),
-                  sequences=[x], outputs_info=[h0], non_sequences=[W])
-        inputs, params, costv = [x, h0, W], [W], hs[-1].sum()
-    elif workload == "gru":
-        x, ri, zi = (pt.tensor3(n, dtype=f32) for n in ("x", "ri", "zi"))
-        h0, U, V, W = mats(["h0", "U", "V", "W"])
+    def graph(shapes):
+        """(inputs, gradients) of the cell; `shapes` (T, B, D) or None."""
+        names, _ = wl.ARGS[workload]
+        var = {}
+        for n in names:
+            shape = wl.arg_shape(n, *shapes) if shapes else None
+            rank = 3 if n in wl.SEQUENCES else 2
+            var[n] = pt.tensor(n, dtype=f32, shape=shape or (None,) * rank)
+        if workload == "rnn":
+            x, h0, W = (var[n] for n in names)
+            hs = scan(lambda xt, h, W: pt.tanh(xt + pt.dot(h, W)),
+                      sequences=[x], outputs_info=[h0], non_sequences=[W])
+            params, costv = [W], hs[-1].sum()
+        elif workload == "gru":
+            x, ri, zi, h0, U, V, W = (var[n] for n in names)
 
-        def step(xt, rit, zit, h, U, V, W):
-            r = pt.sigmoid(rit + pt.dot(h, U))
-            z = pt.sigmoid(zit + pt.dot(h, V))
-            n = pt.tanh(xt + pt.dot(r * h, W))
-            return z * n + (1 - z) * h
-        hs = scan(step, sequences=[x, ri, zi], outputs_info=[h0],
-                  non_sequences=[U, V, W])
-        inputs, params, costv = [x, ri, zi, h0, U, V, W], [U, V, W], hs[-1].sum()
-    else:
-        x = pt.tensor3("x", dtype=f32)
-        h0, c0, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug = mats(
-            ["h0", "c0", "Wi", "Wf", "Wo", "Wg", "Ui", "Uf", "Uo", "Ug"])
+            def step(xt, rit, zit, h, U, V, W):
+                r = pt.sigmoid(rit + pt.dot(h, U))
+                z = pt.sigmoid(zit + pt.dot(h, V))
+                n = pt.tanh(xt + pt.dot(r * h, W))
+                return z * n + (1 - z) * h
+            hs = scan(step, sequences=[x, ri, zi], outputs_info=[h0],
+                      non_sequences=[U, V, W])
+            params, costv = [U, V, W], hs[-1].sum()
+        else:
+            x, h0, c0, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug = (var[n] for n in names)
 
-        def step(xt, h, c, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug):
-            i = pt.sigmoid(pt.dot(xt, Wi) + pt.dot(h, Ui))
-            f = pt.sigmoid(pt.dot(xt, Wf) + pt.dot(h, Uf))
-            o = pt.sigmoid(pt.dot(xt, Wo) + pt.dot(h, Uo))
-            g = pt.tanh(pt.dot(xt, Wg) + pt.dot(h, Ug))
-            cn = f * c + i * g
-            return o * pt.tanh(cn), cn
-        params = [Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug]
-        hs, _ = scan(step, sequences=[x], outputs_info=[h0, c0],
-                     non_sequences=params)
-        inputs, costv = [x, h0, c0] + params, hs[-1].sum()
-
-    grads = pytensor.grad(costv, params)
+            def step(xt, h, c, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug):
+                i = pt.sigmoid(pt.dot(xt, Wi) + pt.dot(h, Ui))
+                f = pt.sigmoid(pt.dot(xt, Wf) + pt.dot(h, Uf))
+                o = pt.sigmoid(pt.dot(xt, Wo) + pt.dot(h, Uo))
+                g = pt.tanh(pt.dot(xt, Wg) + pt.dot(h, Ug))
+                cn = f * c + i * g
+                return o * pt.tanh(cn), cn
+            params = [Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug]
+            hs, _ = scan(step, sequences=[x], outputs_info=[h0, c0],
+                         non_sequences=params)
+            costv = hs[-1].sum()
+        return [var[n] for n in names], pytensor.grad(costv, params)
 
     cfg = pytensor.config
+    blas = {None: "Numba: np.dot through SciPy's BLAS (threadpools below)",
+            "CVM": "C code: BLAS %s" % cfg.blas__ldflags,
+            "JAX": "the JAX backend: XLA's CPU runtime, no external BLAS"}[mode]
     info = {"pytensor": pytensor.__version__,
-            "mode": mode or str(cfg.mode), "linker": str(cfg.linker),
+            "mode": mode or str(cfg.mode), "linker": str(cfg.linker), "blas": blas,
             "formulation": "pytensor.scan + pytensor.grad, pytensor.function "
-                           + ("in mode %s (C code, BLAS %s)" % (mode, cfg.blas__ldflags)
-                              if mode else "in the default mode")}
+                           + ("in mode %s (%s)" % (mode, blas) if mode else
+                              "in the default mode")
+                           + (", input shapes declared (built per shape)" if static else "")}
 
-    def build():
+    def build(shapes=None):
+        inputs, grads = graph(shapes)
         fn = pytensor.function(inputs, grads, mode=mode)
         info["linker_used"] = type(fn.maker.linker).__name__
-        info["formulation"] += " (%s)" % info["linker_used"]
-        return lambda args: fn(*args)
+
+        def run(args):
+            out = fn(*args)
+            # The JAX backend returns JAX arrays, computed asynchronously.
+            for o in out:
+                if hasattr(o, "block_until_ready"):
+                    o.block_until_ready()
+            return out
+        return run
+    if static:
+        info["build_per_shape"] = True
     return build, info
 
 
-def system_torch(workload, nn_rnn=False):
+def torch_loop_cost(workload, a):
+    """sum(h_T) of the cell as a Python loop over t (PyTorch tensors)."""
+    import torch
+    if workload == "rnn":
+        x, h, W = a
+        for t in range(x.shape[0]):
+            h = torch.tanh(x[t] + h @ W)
+    elif workload == "gru":
+        x, ri, zi, h, U, V, W = a
+        for t in range(x.shape[0]):
+            r = torch.sigmoid(ri[t] + h @ U)
+            z = torch.sigmoid(zi[t] + h @ V)
+            n = torch.tanh(x[t] + (r * h) @ W)
+            h = z * n + (1 - z) * h
+    else:
+        x, h, c, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug = a
+        for t in range(x.shape[0]):
+            i = torch.sigmoid(x[t] @ Wi + h @ Ui)
+            f = torch.sigmoid(x[t] @ Wf + h @ Uf)
+            o = torch.sigmoid(x[t] @ Wo + h @ Uo)
+            g = torch.tanh(x[t] @ Wg + h @ Ug)
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+    return h.sum()
+
+
+# torch.nn.LSTM's gate blocks, in the order of its weight rows.
+TORCH_LSTM_GATES = ("i", "f", "g", "o")
+# The example's order of the weights: Wi Wf Wo Wg, then Ui Uf Uo Ug.
+EXAMPLE_LSTM_GATES = ("i", "f", "o", "g")
+
+
+def torch_blas():
+    """PyTorch's BLAS and threads, as its build configuration states them."""
+    import torch
+    libs = [line.strip(" -") for line in torch.__config__.show().splitlines()
+            if "Math Kernel Library" in line or "MKL-DNN" in line]
+    return "%s; BLAS_INFO=%s; ATen parallel backend %s, %d intra-op threads" % (
+        ", ".join(libs) or "no MKL/oneDNN in the build",
+        "mkl" if "BLAS_INFO=mkl" in torch.__config__.show() else "see torch.__config__",
+        "OpenMP" if torch.backends.openmp.is_available() else "native",
+        torch.get_num_threads())
+
+
+def system_torch(workload, variant="eager"):
+    """variant: "eager" (Python loop + autograd), "compile" (torch.compile of
+    that loop's forward; backward by AOTAutograd), "nn.RNN" or "nn.LSTM"."""
     import torch
     torch.set_num_threads(THREADS)
+    _, wrt = wl.ARGS[workload]
 
     def build():
-        _, wrt = wl.ARGS[workload]
-        if nn_rnn:
+        if variant == "nn.RNN":
             def run(args):
                 x, h0, cell = args
                 _, hT = cell(x, h0.unsqueeze(0))
                 (g,) = torch.autograd.grad(hT.sum(), [cell.weight_hh_l0])
                 return [g.T]
             return run
+        if variant == "nn.LSTM":
+            def run(args):
+                x, h0, c0, cell = args
+                _, (hT, _) = cell(x, (h0.unsqueeze(0), c0.unsqueeze(0)))
+                g_ih, g_hh = torch.autograd.grad(hT.sum(), [cell.weight_ih_l0,
+                                                            cell.weight_hh_l0])
+                # Rows of gate k of weight_*: that gate's block, transposed.
+                D = h0.shape[1]
+                block = {k: slice(j * D, (j + 1) * D) for j, k in enumerate(TORCH_LSTM_GATES)}
+                return ([g_ih[block[k]].T for k in EXAMPLE_LSTM_GATES]
+                        + [g_hh[block[k]].T for k in EXAMPLE_LSTM_GATES])
+            return run
+        cost = (torch.compile(lambda *a: torch_loop_cost(workload, a), dynamic=False)
+                if variant == "compile" else lambda *a: torch_loop_cost(workload, a))
 
         def run(args):
             a = [t.detach().requires_grad_(i in wrt) for i, t in enumerate(args)]
-            if workload == "rnn":
-                x, h, W = a
-                for t in range(x.shape[0]):
-                    h = torch.tanh(x[t] + h @ W)
-            elif workload == "gru":
-                x, ri, zi, h, U, V, W = a
-                for t in range(x.shape[0]):
-                    r = torch.sigmoid(ri[t] + h @ U)
-                    z = torch.sigmoid(zi[t] + h @ V)
-                    n = torch.tanh(x[t] + (r * h) @ W)
-                    h = z * n + (1 - z) * h
-            else:
-                x, h, c, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug = a
-                for t in range(x.shape[0]):
-                    i = torch.sigmoid(x[t] @ Wi + h @ Ui)
-                    f = torch.sigmoid(x[t] @ Wf + h @ Uf)
-                    o = torch.sigmoid(x[t] @ Wo + h @ Uo)
-                    g = torch.tanh(x[t] @ Wg + h @ Ug)
-                    c = f * c + i * g
-                    h = o * torch.tanh(c)
-            return list(torch.autograd.grad(h.sum(), [a[i] for i in wrt]))
+            return list(torch.autograd.grad(cost(*a), [a[i] for i in wrt]))
         return run
 
     def prepare(args):
         t = [torch.from_numpy(np.ascontiguousarray(a)) for a in args]
-        if not nn_rnn:
-            return t
-        # Built once per input set, outside the timed calls.
-        x, h0, W = t
-        D = W.shape[0]
-        cell = torch.nn.RNN(D, D, nonlinearity="tanh", bias=False)
-        with torch.no_grad():
-            cell.weight_ih_l0.copy_(torch.eye(D))
-            cell.weight_hh_l0.copy_(W.T)
-        cell.weight_ih_l0.requires_grad_(False)
-        return [x, h0, cell]
+        # The modules are built once per input set, outside the timed calls.
+        if variant == "nn.RNN":
+            x, h0, W = t
+            D = W.shape[0]
+            cell = torch.nn.RNN(D, D, nonlinearity="tanh", bias=False)
+            with torch.no_grad():
+                cell.weight_ih_l0.copy_(torch.eye(D))
+                cell.weight_hh_l0.copy_(W.T)
+            cell.weight_ih_l0.requires_grad_(False)
+            return [x, h0, cell]
+        if variant == "nn.LSTM":
+            x, h0, c0 = t[:3]
+            D = h0.shape[1]
+            W = dict(zip(EXAMPLE_LSTM_GATES, t[3:7]))
+            U = dict(zip(EXAMPLE_LSTM_GATES, t[7:11]))
+            cell = torch.nn.LSTM(D, D, bias=False)
+            with torch.no_grad():
+                cell.weight_ih_l0.copy_(torch.cat([W[k].T for k in TORCH_LSTM_GATES]))
+                cell.weight_hh_l0.copy_(torch.cat([U[k].T for k in TORCH_LSTM_GATES]))
+            return [x, h0, c0, cell]
+        return t
 
-    form = ("torch.nn.RNN(D, D, tanh, bias=False) with weight_ih = I (frozen) and "
-            "weight_hh = W^T; gradient = weight_hh.grad^T" if nn_rnn else
-            "eager Python loop over t, torch.autograd.grad of sum(h_T)")
+    form = {
+        "eager": "eager Python loop over t, torch.autograd.grad of sum(h_T)",
+        "compile": "torch.compile(dynamic=False) of the eager loop's forward (TorchDynamo "
+                   "unrolls it, Inductor compiles forward and backward), "
+                   "torch.autograd.grad of sum(h_T); compiled once per shape",
+        "nn.RNN": "torch.nn.RNN(D, D, tanh, bias=False) with weight_ih = I (frozen) and "
+                  "weight_hh = W^T; gradient = weight_hh.grad^T",
+        "nn.LSTM": "torch.nn.LSTM(D, D, bias=False): weight_ih = [Wi Wf Wg Wo]^T and "
+                   "weight_hh = [Ui Uf Ug Uo]^T (PyTorch's gate order i, f, g, o); the "
+                   "gradient of each W/U is its gate's block of weight_ih.grad / "
+                   "weight_hh.grad, transposed",
+    }[variant]
     return build, {"torch": torch.__version__, "num_threads": torch.get_num_threads(),
+                   "blas": torch_blas(),
                    "prepare": prepare,
                    "to_numpy": lambda out: [o.detach().contiguous().numpy() for o in out],
                    "formulation": form}
@@ -248,27 +341,84 @@ SYSTEMS = {
     "jax": system_jax,
     "pytensor": system_pytensor,
     "pytensor-c": lambda w: system_pytensor(w, mode="CVM"),
+    "pytensor-jax": lambda w: system_pytensor(w, mode="JAX"),
     "torch": system_torch,
-    "torch-nn.RNN": lambda w: system_torch(w, nn_rnn=True),
+    "torch-compile": lambda w: system_torch(w, "compile"),
+    "torch-nn.RNN": lambda w: system_torch(w, "nn.RNN"),
+    "torch-nn.LSTM": lambda w: system_torch(w, "nn.LSTM"),
 }
+
+
+def input_shape(input_dir):
+    """(T, B, D) of the inputs in `input_dir`."""
+    return np.load(os.path.join(input_dir, "study", "x.npy"), mmap_mode="r").shape
+
+
+def choose_variant(variants, prepare, to_numpy, workload, input_dir, out_dir, warmup, repeat):
+    """Builds and times every variant on one shape; returns the fastest's
+    name, function, build time, timing result, and every variant's times."""
+    tried, best = {}, None
+    for name, make in variants.items():
+        d = os.path.join(out_dir, "variant-" + name)
+        os.makedirs(d, exist_ok=True)
+        try:
+            t0 = time.perf_counter()
+            fn = make()
+            build_s = time.perf_counter() - t0
+            res = time_one(fn, prepare, to_numpy, workload, input_dir, d, warmup, repeat)
+        except Exception as e:  # noqa: BLE001 - a variant that fails is left out
+            tried[name] = {"error": "%s: %s" % (type(e).__name__, e)}
+            continue
+        med = float(np.median(res["times_s"]))
+        tried[name] = {"median_s": med, "min_s": min(res["times_s"]),
+                       "first_call_s": res["first_call_s"], "build_s": build_s}
+        if best is None or med < best[0]:
+            best = (med, name, fn, build_s, res)
+    if best is None:
+        raise RuntimeError("every variant failed: %s" % json.dumps(tried))
+    _, name, fn, build_s, res = best
+    src = os.path.join(out_dir, "variant-" + name)
+    for f in os.listdir(src):
+        os.replace(os.path.join(src, f), os.path.join(out_dir, f))
+    return name, fn, build_s, res, tried
 
 
 def run_system(system, workload, pairs, warmup, repeat):
     """Builds the gradient once, then times it on each (input_dir, out_dir)
     pair: shapes may differ between pairs (JAX retraces for a new shape in
-    its warm-up call; PyTensor and PyTorch take any shape)."""
+    its warm-up call; PyTensor and PyTorch take any shape). A system with
+    variants (JAX's unroll) times each on the first shape and runs the
+    fastest; one built per shape (PyTensor's JAX backend) builds for each."""
     make, info = SYSTEMS[system](workload)
     prepare = info.pop("prepare", lambda a: a)
     to_numpy = info.pop("to_numpy", lambda out: [np.asarray(o) for o in out])
-    t0 = time.perf_counter()
-    fn = make()
-    build_s = time.perf_counter() - t0
+    variants = info.pop("variants", None)
+    per_shape = info.pop("build_per_shape", False)
+    fn, build_s = None, 0.0
+    if make is not None and not per_shape:
+        t0 = time.perf_counter()
+        fn = make()
+        build_s = time.perf_counter() - t0
     for input_dir, out_dir in pairs:
         os.makedirs(out_dir, exist_ok=True)
         try:
             res = dict(info)
-            res.update(time_one(fn, prepare, to_numpy, workload, input_dir, out_dir,
-                                warmup, repeat))
+            if per_shape:
+                t0 = time.perf_counter()
+                fn = make(input_shape(input_dir))
+                build_s = time.perf_counter() - t0
+            if fn is None:
+                name, fn, build_s, timed, tried = choose_variant(
+                    variants, prepare, to_numpy, workload, input_dir, out_dir, warmup, repeat)
+                at = "T=%d B=%d D=%d" % input_shape(input_dir)
+                info.update({"variant": name, "variants_timed": tried, "variant_chosen_at": at,
+                             "formulation": "%s: %s (chosen at %s)" % (
+                                 info["formulation"], name, at)})
+                res = dict(info)
+                res.update(timed)
+            else:
+                res.update(time_one(fn, prepare, to_numpy, workload, input_dir, out_dir,
+                                    warmup, repeat))
             res["build_s"] = build_s
             build_s = 0.0          # paid once, by the first shape
         except Exception as e:  # noqa: BLE001 - reported per shape, others go on

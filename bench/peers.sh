@@ -5,7 +5,7 @@
 #
 # Usage: bench/peers.sh [--smoke | --selftest] [--threads=N] [--no-build]
 #                       [harness options: --workloads, --shape, --repeat, ...]
-#   (no option)  full run, results in bench/results/ (about 20 minutes)
+#   (no option)  full run, results in bench/results/ (about 25-30 minutes)
 #   --smoke      tiny shape, NumPy and scan-mlir only, needs only numpy; exits
 #                non-zero if any gradient disagrees
 #   --selftest   checks the checker: a stand-in scan-run must pass, and

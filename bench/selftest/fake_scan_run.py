@@ -20,24 +20,34 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import workloads as wl  # noqa: E402
 
 
-def fake_sgemm(module, text, opts):
-    """The harness's system-sgemm floor (@sgemm(a: MxK, b: KxN)): the product
-    timed with NumPy."""
-    (m, k), (_, n) = [tuple(map(int, d)) for d in
-                      re.findall(r"%[ab]: tensor<(\d+)x(\d+)xf32>", text)]
-    a, b = np.ones((m, k), np.float32), np.ones((k, n), np.float32)
+def timing_report(module, entry, run, opts):
+    """The --json report of `run()` timed as scan-run times a variant."""
     times = []
     for i in range(int(opts["warmup"]) + max(1, int(opts["repeat"]))):
         t0 = time.perf_counter()
-        a @ b
+        run()
         if i >= int(opts["warmup"]):
             times.append(time.perf_counter() - t0)
     ts = sorted(times)
-    print(json.dumps({"file": module, "entry": "sgemm", "ok": True, "failures": [],
+    print(json.dumps({"file": module, "entry": entry, "ok": True, "failures": [],
                       "variants": [{"name": "none", "pipeline": "",
                                     "time_s": {"min": ts[0], "median": float(np.median(ts)),
                                                "max": ts[-1], "all": times}}]}))
     return 0
+
+
+def fake_floor_program(module, entry, text, opts):
+    """The harness's floor programs, timed with NumPy: @sgemm(a: MxK, b: KxN),
+    @sgemm(x: SxMxK, b: KxN) (S products by one operand), and the clock and
+    FMA loops of the FMA peak (a fixed stand-in workload)."""
+    if entry == "sgemm":
+        dims = {n: tuple(map(int, d.split("x"))) for n, d in
+                re.findall(r"%([abx]): tensor<((?:\d+x)+\d+)xf32>", text)}
+        b = np.ones(dims["b"], np.float32)
+        a = np.ones(dims["a"] if "a" in dims else dims["x"], np.float32)
+        return timing_report(module, entry, lambda: a @ b, opts)
+    work = np.ones((64, 64), np.float32)
+    return timing_report(module, entry, lambda: work @ work, opts)
 
 
 def main(argv):
@@ -52,14 +62,14 @@ def main(argv):
         else:
             opts[m.group(1)] = m.group(2) if m.group(2) is not None else True
     entry = opts["entry"]
-    workload = entry[:-len("_grad")]
     with open(module) as f:
         text = f.read()
     if "func.func @%s" % entry not in text:
         print("scan-run: error: no function @%s" % entry, file=sys.stderr)
         return 1
-    if entry == "sgemm":
-        return fake_sgemm(module, text, opts)
+    if not entry.endswith("_grad"):
+        return fake_floor_program(module, entry, text, opts)
+    workload = entry[:-len("_grad")]
     args = [np.load(p) for p in inputs]
     variants = opts["compare"].split(",") if "compare" in opts else [opts["variant"]]
     report = {"file": module, "entry": entry, "variants": [], "ok": True, "failures": []}
