@@ -173,6 +173,14 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
     SmallVector<std::pair<std::string, MatmulCensus>> census;
     if (report)
       census = takeCensus(getOperation());
+    SmallVector<scan::CheckpointSchedule> schedules;
+    if (memoryBudgetMib > 0) {
+      scan::CheckpointGradientsPassOptions budget;
+      budget.budgetMib = memoryBudgetMib;
+      if (failed(scan::checkpointGradients(getOperation(), budget,
+                                           &schedules)))
+        return signalPassFailure();
+    }
     unsigned rounds = 0;
     while (rounds < maxIterations) {
       OperationFingerPrint before(getOperation());
@@ -183,8 +191,18 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
         break;
     }
     numRounds += rounds;
-    if (report)
+    if (report) {
       printReport(llvm::errs(), rounds, census, takeCensus(getOperation()));
+      for (const scan::CheckpointSchedule &chosen : schedules)
+        llvm::errs() << "  @" << chosen.function << " checkpoints "
+                     << chosen.schedule << ": predicted "
+                     << llvm::format("%.1f", chosen.predictedMiB)
+                     << " MiB per call (unbounded "
+                     << llvm::format("%.1f", chosen.unboundedMiB)
+                     << " MiB), +"
+                     << llvm::format("%.1f", chosen.recomputedGflop)
+                     << " matmul GFLOP recomputed\n";
+    }
   }
 };
 } // namespace
