@@ -187,6 +187,8 @@ static GradientPair segmentPair(RewriterBase &rewriter, GradientPair pair,
   auto segmentedForward = ScanOp::create(
       rewriter, loc, forwardTypes, startCarries, tailSequences,
       /*reverse=*/false);
+  segmentedForward->setAttr(scan::kCheckpointSegmentsAttrName,
+                            rewriter.getUnitAttr());
   {
     OpBuilder::InsertionGuard guard(rewriter);
     Block *body = segmentedForward.getBodyBlock();
@@ -238,6 +240,8 @@ static GradientPair segmentPair(RewriterBase &rewriter, GradientPair pair,
       ScanOp::create(rewriter, backLoc, backwardTypes,
                      backward.getInitCarries(), backwardSequences,
                      /*reverse=*/true);
+  segmentedBackward->setAttr(scan::kCheckpointSegmentsAttrName,
+                             rewriter.getUnitAttr());
   GradientPair innerPair;
   {
     OpBuilder::InsertionGuard guard(rewriter);
@@ -315,7 +319,8 @@ static void applySchedule(func::FuncOp fn, const Schedule &schedule) {
 
 /// Bytes a call of `block` allocates at its peak, statically: every tensor
 /// an op of the block produces (views and constants excepted) stays live,
-/// plus the largest peak of one step of a scan body in the block.
+/// a scan's carries twice, plus the largest peak of one step of a scan body
+/// in the block.
 static double estimateBytes(Block &block) {
   double total = 0, nested = 0;
   for (Operation &op : block) {
@@ -324,13 +329,18 @@ static double estimateBytes(Block &block) {
     if (isa<tensor::EmptyOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
             tensor::ExtractSliceOp, arith::ConstantOp>(op))
       continue;
-    for (Type type : op.getResultTypes()) {
-      auto tensor = dyn_cast<RankedTensorType>(type);
+    for (OpResult result : op.getResults()) {
+      auto tensor = dyn_cast<RankedTensorType>(result.getType());
       if (!tensor || !tensor.hasStaticShape())
         continue;
-      total += static_cast<double>(tensor.getNumElements()) *
-               static_cast<double>(
-                   (tensor.getElementTypeBitWidth() + 7) / 8);
+      double bytes = static_cast<double>(tensor.getNumElements()) *
+                     static_cast<double>(
+                         (tensor.getElementTypeBitWidth() + 7) / 8);
+      // A step computes the next carry while the current one is live.
+      auto scan = dyn_cast<ScanOp>(op);
+      if (scan && result.getResultNumber() < scan.getNumCarries())
+        bytes *= 2;
+      total += bytes;
     }
   }
   return total + nested;

@@ -26,6 +26,12 @@ namespace mlir::scan {
 /// elimination, hoisting, merging, clean-up. The scan-optimize pass repeats it to a fixed point.
 void buildScanOptimizeRound(OpPassManager &pm);
 
+/// Marks the scans over checkpointed segments that scan-checkpoint-gradients
+/// creates: hoisting a per-segment product out of them would store every
+/// step again, so the hoisting passes leave them alone.
+inline constexpr llvm::StringLiteral kCheckpointSegmentsAttrName =
+    "scan.checkpoint_segments";
+
 /// What scan-checkpoint-gradients chose for one function.
 struct CheckpointSchedule {
   std::string function;
