@@ -450,7 +450,10 @@ checkpointFunction(ModuleOp module, func::FuncOp fn,
   double budget = static_cast<double>(options.budgetMib);
   if (options.segmentLength > 0) {
     if (options.segmentLength < steps)
-      chosen = Schedule{options.segmentLength, 0};
+      chosen = Schedule{options.segmentLength,
+                        options.innerSegmentLength < options.segmentLength
+                            ? std::max<int64_t>(options.innerSegmentLength, 0)
+                            : 0};
   } else if (unbounded->mib <= budget) {
     anchor.emitRemark() << "gradient not checkpointed: predicted "
                         << oneDecimal(unbounded->mib)
@@ -458,33 +461,38 @@ checkpointFunction(ModuleOp module, func::FuncOp fn,
                         << " MiB";
     return success();
   } else {
-    // Memory falls with the segment length down to about sqrt(T) (fewer
-    // checkpoints, more per-segment stacks beyond), and recomputation costs
-    // one forward per level whatever the length: the longest segments that
-    // fit win. Beyond the minimum the prediction grows with the length, so
-    // a bisection finds the longest.
+    // Memory first falls with the segment length (fewer checkpoints) and
+    // then grows again (longer per-segment stacks); recomputation costs one
+    // forward per level whatever the length, and longer segments make
+    // bigger GEMMs. So: find the length of least memory on a doubling
+    // sweep, then the longest length beyond it that fits, by bisection.
     double smallest = unbounded->mib;
-    auto fits = [&](const Schedule &candidate,
-                    std::optional<Prediction> &cost) {
+    auto predict = [&](const Schedule &candidate) -> std::optional<Prediction> {
       FailureOr<Prediction> predicted = model.predict(&candidate);
       if (failed(predicted))
-        return false;
+        return std::nullopt;
       smallest = std::min(smallest, predicted->mib);
-      if (predicted->mib > budget)
-        return false;
-      cost = *predicted;
-      return true;
+      return *predicted;
     };
-    auto longest = [&](int64_t low, auto makeSchedule) {
-      std::optional<Prediction> cost;
-      if (!fits(makeSchedule(low), cost))
+    auto search = [&](auto makeSchedule) {
+      int64_t best = 0;
+      std::optional<Prediction> bestCost;
+      for (int64_t length = 1; length < steps; length *= 2) {
+        std::optional<Prediction> cost = predict(makeSchedule(length));
+        if (cost && (!bestCost || cost->mib < bestCost->mib)) {
+          best = length;
+          bestCost = cost;
+        }
+      }
+      if (!bestCost || bestCost->mib > budget)
         return;
-      chosen = makeSchedule(low);
-      chosenCost = cost;
-      int64_t high = steps - 1;
+      chosen = makeSchedule(best);
+      chosenCost = bestCost;
+      int64_t low = best, high = steps - 1;
       while (low < high) {
         int64_t mid = low + (high - low + 1) / 2;
-        if (fits(makeSchedule(mid), cost)) {
+        std::optional<Prediction> cost = predict(makeSchedule(mid));
+        if (cost && cost->mib <= budget) {
           low = mid;
           chosen = makeSchedule(mid);
           chosenCost = cost;
@@ -499,15 +507,9 @@ checkpointFunction(ModuleOp module, func::FuncOp fn,
           std::llround(std::sqrt(static_cast<double>(length))));
       return Schedule{length, inner < length ? std::max<int64_t>(inner, 1) : 0};
     };
-    auto root = [&](double power) {
-      return std::clamp<int64_t>(
-          std::llround(std::pow(static_cast<double>(steps), power)), 1,
-          steps - 1);
-    };
-    if (steps > 1)
-      longest(root(0.5), oneLevel);
-    if (!chosen && steps > 2)
-      longest(root(2.0 / 3.0), twoLevels);
+    search(oneLevel);
+    if (!chosen)
+      search(twoLevels);
     if (!chosen)
       return anchor.emitError()
              << "memory budget of " << options.budgetMib
@@ -564,7 +566,8 @@ struct CheckpointGradientsPass final
   }
 
   void runOnOperation() override {
-    scan::CheckpointGradientsPassOptions options{budgetMib, segmentLength};
+    scan::CheckpointGradientsPassOptions options{budgetMib, segmentLength,
+                                                 innerSegmentLength};
     if (failed(scan::checkpointGradients(getOperation(), options, nullptr)))
       signalPassFailure();
   }

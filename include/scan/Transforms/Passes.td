@@ -70,8 +70,9 @@ def CheckpointGradientsPass
     (`scan-optimize` stores what it always stores), and the estimate
     ignores buffer reuse, so it is an upper bound.
 
-    `segment-length` forces one level of segments of that length (for
-    tests), without looking at the budget.
+    `segment-length` forces one level of segments of that length, and
+    `inner-segment-length` with it a second level (for tests), without
+    looking at the budget.
 
     Before (the pair of `scan-differentiate`):
     ```mlir
@@ -108,6 +109,10 @@ def CheckpointGradientsPass
     Option<"segmentLength", "segment-length", "int64_t", /*default=*/"0",
            "Force one level of segments of this many steps (0: choose from "
            "the budget)">,
+    Option<"innerSegmentLength", "inner-segment-length", "int64_t",
+           /*default=*/"0",
+           "With segment-length: split each segment again into segments of "
+           "this many steps (a second level)">,
   ];
 }
 
