@@ -170,9 +170,8 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
       return success(!seenRemarks.insert(key).second);
     });
 
-    SmallVector<std::pair<std::string, MatmulCensus>> census;
-    if (report)
-      census = takeCensus(getOperation());
+    // The report's "before" is the checkpointed form, so its loops line up
+    // with those after the rounds.
     SmallVector<scan::CheckpointSchedule> schedules;
     if (memoryBudgetMib > 0) {
       scan::CheckpointGradientsPassOptions budget;
@@ -181,6 +180,9 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
                                            &schedules)))
         return signalPassFailure();
     }
+    SmallVector<std::pair<std::string, MatmulCensus>> census;
+    if (report)
+      census = takeCensus(getOperation());
     unsigned rounds = 0;
     while (rounds < maxIterations) {
       OperationFingerPrint before(getOperation());
