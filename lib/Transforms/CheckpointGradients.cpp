@@ -317,27 +317,47 @@ static void applySchedule(func::FuncOp fn, const Schedule &schedule) {
   }
 }
 
+static double tensorBytes(Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  if (!tensor || !tensor.hasStaticShape())
+    return 0;
+  return static_cast<double>(tensor.getNumElements()) *
+         static_cast<double>((tensor.getElementTypeBitWidth() + 7) / 8);
+}
+
+/// Bytes of the packed copies of the loop-invariant right operands of the
+/// matmuls in `scan`: the CPU lowering packs each (operand, layout) once
+/// before the outermost loop that leaves it unchanged.
+static double packedWeightBytes(ScanOp scan) {
+  llvm::DenseSet<std::pair<Value, AffineMap>> packed;
+  double total = 0;
+  scan.getBodyBlock()->walk([&](linalg::MatmulOp matmul) {
+    Value rhs = matmul.getDpsInputs()[1];
+    if (scan->isAncestor(rhs.getParentRegion()->getParentOp()))
+      return;
+    if (packed.insert({rhs, matmul.getIndexingMapsArray()[1]}).second)
+      total += tensorBytes(rhs.getType());
+  });
+  return total;
+}
+
 /// Bytes a call of `block` allocates at its peak, statically: every tensor
 /// an op of the block produces (views and constants excepted) stays live,
 /// a scan's carries twice, plus the largest peak of one step of a scan body
-/// in the block.
-static double estimateBytes(Block &block) {
+/// in the block (with, at the top level, the scan's packed weights).
+static double estimateBytes(Block &block, bool topLevel) {
   double total = 0, nested = 0;
   for (Operation &op : block) {
-    if (auto scan = dyn_cast<ScanOp>(op))
-      nested = std::max(nested, estimateBytes(*scan.getBodyBlock()));
+    auto scan = dyn_cast<ScanOp>(op);
+    if (scan)
+      nested = std::max(nested, estimateBytes(*scan.getBodyBlock(), false) +
+                                    (topLevel ? packedWeightBytes(scan) : 0));
     if (isa<tensor::EmptyOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
             tensor::ExtractSliceOp, arith::ConstantOp>(op))
       continue;
     for (OpResult result : op.getResults()) {
-      auto tensor = dyn_cast<RankedTensorType>(result.getType());
-      if (!tensor || !tensor.hasStaticShape())
-        continue;
-      double bytes = static_cast<double>(tensor.getNumElements()) *
-                     static_cast<double>(
-                         (tensor.getElementTypeBitWidth() + 7) / 8);
+      double bytes = tensorBytes(result.getType());
       // A step computes the next carry while the current one is live.
-      auto scan = dyn_cast<ScanOp>(op);
       if (scan && result.getResultNumber() < scan.getNumCarries())
         bytes *= 2;
       total += bytes;
@@ -392,7 +412,7 @@ public:
       if (OperationFingerPrint(*scratch) == before)
         break;
     }
-    return Prediction{estimateBytes(fn.getBody().front()) / kMiB,
+    return Prediction{estimateBytes(fn.getBody().front(), true) / kMiB,
                       matmulGflop(fn)};
   }
 

@@ -52,8 +52,10 @@ def CheckpointGradientsPass
     its peak memory is estimated statically as the bytes of every tensor
     its top level produces (views such as `tensor.expand_shape`,
     `tensor.collapse_shape`, `tensor.extract_slice` and constants excepted)
-    plus the largest such sum of one step of a scan body, recursively. All
-    pairs of a function get the same schedule. Without checkpoints the
+    plus the largest such sum of one step of a scan body, recursively (a
+    top-level scan adds the packed copies of the loop-invariant right-hand
+    matmul operands in it, which the CPU lowering makes). All pairs of a
+    function get the same schedule. Without checkpoints the
     function is left alone when its prediction fits `budget-mib`. Otherwise
     the longest segments that fit are taken (recomputation costs one extra
     forward whatever `K` is, and longer segments make bigger GEMMs),
@@ -62,8 +64,8 @@ def CheckpointGradientsPass
     of `sqrt(K1)` steps: two extra forwards). If nothing fits either, the
     forward scan gets one error naming the smallest prediction found.
     Each rewritten function gets a remark on its first forward scan, e.g.
-    `checkpointed gradient: 1 x 3 + 4 x 10 steps (1 level), predicted
-    12.5 MiB per call (unbounded 40.1 MiB), +1.2 matmul GFLOP recomputed`.
+    `checkpointed gradient: 10 x 5 steps (1 level), predicted 35.4 MiB per
+    call (unbounded 60.9 MiB), +8.0 matmul GFLOP recomputed`.
 
     What the model does not weigh: it never trades a stored matmul product
     against an elementwise value or a recomputation within one segment
