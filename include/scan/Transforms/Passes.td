@@ -58,10 +58,12 @@ def CheckpointGradientsPass
     function get the same schedule. Without checkpoints the
     function is left alone when its prediction fits `budget-mib`. Otherwise
     the longest segments that fit are taken (recomputation costs one extra
-    forward whatever `K` is, and longer segments make bigger GEMMs),
-    searching from `K = sqrt(T)` upwards; if none fits, a second level
-    segments each segment again (`K1` from `T^(2/3)` upwards, inner segments
-    of `sqrt(K1)` steps: two extra forwards). If nothing fits either, the
+    forward whatever `K` is, and longer segments make bigger GEMMs): the
+    length of least predicted memory is found on a doubling sweep
+    (`K = 1, 2, 4, ...`), then the longest length beyond it that fits by
+    bisection. If no length fits, the same search runs over two levels
+    (each segment of `K1` steps split again into segments of about
+    `sqrt(K1)` steps: two extra forwards). If nothing fits either, the
     forward scan gets one error naming the smallest prediction found.
     Each rewritten function gets a remark on its first forward scan, e.g.
     `checkpointed gradient: 10 x 5 steps (1 level), predicted 35.4 MiB per
