@@ -90,7 +90,7 @@ def run_workload(args, name, program, entry, budgets_of, repeat, side_by_side):
 def write_results(args, rows):
     out = args.root / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"memory-budget-{datetime.date.today().isoformat()}"
+    stem = out / f"memory-budget-{datetime.date.today().isoformat()}{args.label}"
     stem.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
     lines = ["| workload | variant | budget MiB | +call MiB | median ms | time / optimised | time / plain |",
              "|---|---|---|---|---|---|---|"]
@@ -129,6 +129,7 @@ def main():
     parser.add_argument("--root", type=pathlib.Path, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--no-t1000", action="store_true")
+    parser.add_argument("--label", default="", help="suffix of the result file names")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
