@@ -428,6 +428,8 @@ std::string oneDecimal(double value) {
   return text;
 }
 
+/// The schedule of a `steps`-step gradient as the remarks and the report
+/// print it, e.g. "1 x 2 + 6 x 8 steps (1 level)".
 std::string describe(const Schedule &schedule, int64_t steps) {
   std::string text;
   llvm::raw_string_ostream os(text);
