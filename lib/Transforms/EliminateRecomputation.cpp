@@ -256,6 +256,11 @@ void EliminateRecomputationPass::runOnOperation() {
       if (earlier->getBlock() != later->getBlock() ||
           earlier.getTripCount() != later.getTripCount())
         continue;
+      // Between scans over checkpointed segments, a stored product would
+      // cover every step: the segments recompute instead.
+      if (earlier->hasAttr(scan::kCheckpointSegmentsAttrName) &&
+          later->hasAttr(scan::kCheckpointSegmentsAttrName))
+        continue;
       scans[i] = eliminate(earlier, later, dom);
       scans[j] = later;
     }

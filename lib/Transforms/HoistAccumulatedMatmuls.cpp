@@ -414,6 +414,12 @@ void HoistAccumulatedMatmulsPass::runOnOperation() {
       }
       if (!analysis.accumulator)
         continue;
+      if (scan->hasAttr(scan::kCheckpointSegmentsAttrName)) {
+        scan.emitRemark() << "accumulator (carry #" << i
+                          << ") not hoisted: the scan walks checkpointed "
+                             "segments";
+        continue;
+      }
       if (steps < minTripCount) {
         scan.emitRemark() << "accumulator (carry #" << i
                           << ") not hoisted: trip count " << steps

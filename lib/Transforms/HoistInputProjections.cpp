@@ -219,6 +219,11 @@ void HoistInputProjectionsPass::runOnOperation() {
       }
       if (!projection)
         continue;
+      if (scan->hasAttr(scan::kCheckpointSegmentsAttrName)) {
+        op.emitRemark() << "input projection not hoisted: the scan walks "
+                           "checkpointed segments";
+        continue;
+      }
       if (steps < minTripCount) {
         op.emitRemark() << "input projection not hoisted: trip count "
                         << steps << " is below min-trip-count "

@@ -170,6 +170,16 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
       return success(!seenRemarks.insert(key).second);
     });
 
+    // The report's "before" is the checkpointed form, so its loops line up
+    // with those after the rounds.
+    SmallVector<scan::CheckpointSchedule> schedules;
+    if (memoryBudgetMib > 0) {
+      scan::CheckpointGradientsPassOptions budget;
+      budget.budgetMib = memoryBudgetMib;
+      if (failed(scan::checkpointGradients(getOperation(), budget,
+                                           &schedules)))
+        return signalPassFailure();
+    }
     SmallVector<std::pair<std::string, MatmulCensus>> census;
     if (report)
       census = takeCensus(getOperation());
@@ -183,8 +193,18 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
         break;
     }
     numRounds += rounds;
-    if (report)
+    if (report) {
       printReport(llvm::errs(), rounds, census, takeCensus(getOperation()));
+      for (const scan::CheckpointSchedule &chosen : schedules)
+        llvm::errs() << "  @" << chosen.function << " checkpoints "
+                     << chosen.schedule << ": predicted "
+                     << llvm::format("%.1f", chosen.predictedMiB)
+                     << " MiB per call (unbounded "
+                     << llvm::format("%.1f", chosen.unboundedMiB)
+                     << " MiB), +"
+                     << llvm::format("%.1f", chosen.recomputedGflop)
+                     << " matmul GFLOP recomputed\n";
+    }
   }
 };
 } // namespace

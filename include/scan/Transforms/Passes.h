@@ -8,7 +8,10 @@
 #define SCAN_TRANSFORMS_PASSES_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+
+#include <string>
 
 namespace mlir::scan {
 
@@ -22,6 +25,30 @@ namespace mlir::scan {
 /// manager): transposes folded into matmuls, clean-up, recomputation
 /// elimination, hoisting, merging, clean-up. The scan-optimize pass repeats it to a fixed point.
 void buildScanOptimizeRound(OpPassManager &pm);
+
+/// Marks the scans over checkpointed segments that scan-checkpoint-gradients
+/// creates: hoisting a per-segment product out of them would store every
+/// step again, so the hoisting passes leave them alone.
+inline constexpr llvm::StringLiteral kCheckpointSegmentsAttrName =
+    "scan.checkpoint_segments";
+
+/// What scan-checkpoint-gradients chose for one function.
+struct CheckpointSchedule {
+  std::string function;
+  /// Segments x steps per level, e.g. "1 x 3 + 4 x 10 steps (1 level)".
+  std::string schedule;
+  double predictedMiB = 0;
+  double unboundedMiB = 0;
+  double recomputedGflop = 0;
+};
+
+/// Runs scan-checkpoint-gradients on `module` with `options`, appending the
+/// schedule of every rewritten function to `schedules` when given. Fails
+/// (after one error per function) where no schedule fits the budget.
+LogicalResult
+checkpointGradients(ModuleOp module,
+                    const CheckpointGradientsPassOptions &options,
+                    SmallVectorImpl<CheckpointSchedule> *schedules);
 
 } // namespace mlir::scan
 

@@ -11,6 +11,116 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// scan-checkpoint-gradients
+//===----------------------------------------------------------------------===//
+
+def CheckpointGradientsPass
+    : Pass<"scan-checkpoint-gradients", "mlir::ModuleOp"> {
+  let summary = "Bound a gradient's memory by checkpointing its forward scan";
+  let description = [{
+    The plain gradient of a scan (what `scan-differentiate` emits) is a
+    forward scan `F` that stacks, for all `T` steps, the values the reverse
+    scan `B` reads as sequences; `scan-optimize` then makes `F` store more
+    (matmul products, gate values, hoisted projections) so `B` recomputes
+    less. That memory grows linearly in `T`. This pass runs on the plain
+    form, before `scan-optimize`, and splits the pair into segments of `K`
+    steps:
+    * `F` becomes a scan over the `T / K` segments whose body runs `K` steps
+      of the original cell and stacks only the carries each segment starts
+      from (the checkpoints);
+    * `B` becomes a reverse scan over the segments whose body recomputes the
+      segment's stacks from its checkpoint (an inner `F` of `K` steps) and
+      then runs the original backward cell over them (an inner reverse scan
+      of `K` steps). `B`'s carries (adjoints, accumulated weight gradients)
+      are carried across segments; its stacked outputs are merged back with
+      `tensor.collapse_shape`;
+    * when `K` does not divide `T`, the first `T mod K` steps keep their
+      stacks as before and run backwards last, so the result is that of the
+      unbounded gradient up to the order of summation.
+    `scan-optimize` then rewrites each inner pair as it would the whole
+    gradient: stored products per segment, one input-projection GEMM and
+    one weight-gradient GEMM per segment.
+
+    A pair qualifies when `F` runs forward, has carries and stacked outputs,
+    and every use of its stacked outputs is a sequence operand of the same
+    reverse scan `B`, in the same block (the top level of a function) with
+    the same trip count. Otherwise, with a budget set, `F` gets the remark
+    "gradient not checkpointed: ..." saying why.
+
+    The segment length comes from a cost model: the function is copied into
+    a scratch module, segmented, optimised by `scan-optimize`'s rounds, and
+    its peak memory is estimated statically as the bytes of every tensor
+    its top level produces (views such as `tensor.expand_shape`,
+    `tensor.collapse_shape`, `tensor.extract_slice` and constants excepted)
+    plus the largest such sum of one step of a scan body, recursively (a
+    top-level scan adds the packed copies of the loop-invariant right-hand
+    matmul operands in it, which the CPU lowering makes). All pairs of a
+    function get the same schedule. Without checkpoints the
+    function is left alone when its prediction fits `budget-mib`. Otherwise
+    the longest segments that fit are taken (recomputation costs one extra
+    forward whatever `K` is, and longer segments make bigger GEMMs): the
+    length of least predicted memory is found on a doubling sweep
+    (`K = 1, 2, 4, ...`), then the longest length beyond it that fits by
+    bisection. If no length fits, the same search runs over two levels
+    (each segment of `K1` steps split again into segments of about
+    `sqrt(K1)` steps: two extra forwards). If nothing fits either, the
+    forward scan gets one error naming the smallest prediction found.
+    Each rewritten function gets a remark on its first forward scan, e.g.
+    `checkpointed gradient: 10 x 5 steps (1 level), predicted 35.4 MiB per
+    call (unbounded 60.9 MiB), +8.0 matmul GFLOP recomputed`.
+
+    What the model does not weigh: it never trades a stored matmul product
+    against an elementwise value or a recomputation within one segment
+    (`scan-optimize` stores what it always stores), and the estimate
+    ignores buffer reuse, so it is an upper bound.
+
+    `segment-length` forces one level of segments of that length, and
+    `inner-segment-length` with it a second level (for tests), without
+    looking at the budget.
+
+    Before (the pair of `scan-differentiate`):
+    ```mlir
+    %hT, %hs = scan.scan carries(%h = %h0 : tensor<2x3xf32>)
+        sequences(%xt = %x : tensor<6x2x3xf32>) -> (...) { ... }
+    %dh, %dW = scan.scan reverse carries(...)
+        sequences(%hp = %hs : tensor<6x2x3xf32>, %xt = %x : tensor<6x2x3xf32>)
+        -> (...) { ... }
+    ```
+    After, with `segment-length=3`:
+    ```mlir
+    %xs = tensor.expand_shape %x [[0, 1], [2], [3]] output_shape [2, 3, 2, 3]
+        : tensor<6x2x3xf32> into tensor<2x3x2x3xf32>
+    %hT, %checkpoints = scan.scan carries(%h = %h0 : tensor<2x3xf32>)
+        sequences(%xseg = %xs : tensor<2x3x2x3xf32>) -> (...) {
+      %hn = scan.scan carries(...) sequences(%xt = %xseg : tensor<3x2x3xf32>)
+          -> tensor<2x3xf32> { ... }
+      scan.yield %hn, %h : tensor<2x3xf32>, tensor<2x3xf32>
+    }
+    %dh, %dW = scan.scan reverse carries(...)
+        sequences(%c = %checkpoints : tensor<2x2x3xf32>,
+                  %xseg = %xs : tensor<2x3x2x3xf32>, ...) -> (...) {
+      %hcT, %hs = scan.scan carries(%h = %c : tensor<2x3xf32>) ... { ... }
+      %dhn, %dWn = scan.scan reverse carries(...) sequences(%hp = %hs ...) { ... }
+      scan.yield %dhn, %dWn : ...
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"budgetMib", "budget-mib", "int64_t", /*default=*/"0",
+           "Peak memory, in MiB, one call of a gradient function may use "
+           "after scan-optimize (0: no budget)">,
+    Option<"segmentLength", "segment-length", "int64_t", /*default=*/"0",
+           "Force one level of segments of this many steps (0: choose from "
+           "the budget)">,
+    Option<"innerSegmentLength", "inner-segment-length", "int64_t",
+           /*default=*/"0",
+           "With segment-length: split each segment again into segments of "
+           "this many steps (a second level)">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // scan-hoist-accumulated-matmuls
 //===----------------------------------------------------------------------===//
 
@@ -510,6 +620,13 @@ def OptimizePass : Pass<"scan-optimize", "mlir::ModuleOp"> {
     With `report`, a table on stderr sums up what the rounds did to each
     function: matmuls per step of each scan, matmuls outside scans, and the
     matmul GFLOP of one call (loop trip counts included), before and after.
+
+    With `memory-budget-mib=N`, `scan-checkpoint-gradients` runs first with
+    `budget-mib=N`: gradients whose optimised form is predicted to need
+    more than N MiB per call are split into checkpointed segments, and the
+    rounds then optimise each segment. The report then also lists, per
+    checkpointed function, the schedule, the predicted memory and the
+    matmul GFLOP spent on recomputation.
   }];
   let options = [
     Option<"maxIterations", "max-iterations", "unsigned", "4",
@@ -518,6 +635,9 @@ def OptimizePass : Pass<"scan-optimize", "mlir::ModuleOp"> {
            "Print to stderr, per function, the matmuls each scan runs per "
            "step, the matmuls outside scans and the matmul GFLOP per call, "
            "before and after">,
+    Option<"memoryBudgetMib", "memory-budget-mib", "int64_t", "0",
+           "Run scan-checkpoint-gradients with this budget-mib first (0: "
+           "no budget, the gradient stores what it needs for all steps)">,
   ];
   let statistics = [
     Statistic<"numRounds", "num-rounds", "Rounds run">,
