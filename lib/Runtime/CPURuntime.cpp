@@ -9,6 +9,7 @@
 
 #include "scan/Runtime/CPURuntime.h"
 #include "GemmKernel.h"
+#include "GemmStats.h"
 #include "ThreadPool.h"
 
 #include <cblas.h>
@@ -226,6 +227,8 @@ scanrt_sgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
              float alpha, const float *a, int64_t aOffset, int64_t lda,
              const float *b, int64_t bOffset, int64_t ldb, float beta,
              float *c, int64_t cOffset, int64_t ldc) {
+  scanrt::GemmTimer timer(scanrt::GemmEntry::Gemm, false, transA, transB, m,
+                          n, k);
   gemm<float>(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset,
               ldb, beta, c, cOffset, ldc, cblas_sgemm);
 }
@@ -235,6 +238,8 @@ scanrt_dgemm(int32_t transA, int32_t transB, int64_t m, int64_t n, int64_t k,
              double alpha, const double *a, int64_t aOffset, int64_t lda,
              const double *b, int64_t bOffset, int64_t ldb, double beta,
              double *c, int64_t cOffset, int64_t ldc) {
+  scanrt::GemmTimer timer(scanrt::GemmEntry::Gemm, true, transA, transB, m,
+                          n, k);
   gemm<double>(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset,
                ldb, beta, c, cOffset, ldc, cblas_dgemm);
 }
@@ -288,12 +293,16 @@ void packedGemm(int32_t transA, int64_t m, int64_t n, int64_t k, T alpha,
 extern "C" SCANRT_EXPORT void *
 scanrt_sgemm_pack_b(int32_t transB, int64_t n, int64_t k, const float *b,
                     int64_t bOffset, int64_t ldb) {
+  scanrt::GemmTimer timer(scanrt::GemmEntry::PackB, false, false, transB, 0,
+                          n, k);
   return packOperand<float>(transB, n, k, b, bOffset, ldb);
 }
 
 extern "C" SCANRT_EXPORT void *
 scanrt_dgemm_pack_b(int32_t transB, int64_t n, int64_t k, const double *b,
                     int64_t bOffset, int64_t ldb) {
+  scanrt::GemmTimer timer(scanrt::GemmEntry::PackB, true, false, transB, 0,
+                          n, k);
   return packOperand<double>(transB, n, k, b, bOffset, ldb);
 }
 
@@ -302,6 +311,9 @@ scanrt_sgemm_packed(int32_t transA, int64_t m, int64_t n, int64_t k,
                     float alpha, const float *a, int64_t aOffset, int64_t lda,
                     void *packedB, float beta, float *c, int64_t cOffset,
                     int64_t ldc) {
+  scanrt::GemmTimer timer(scanrt::GemmEntry::Packed, false, transA,
+                          static_cast<PackedOperand *>(packedB)->transB, m,
+                          n, k);
   packedGemm<float>(transA, m, n, k, alpha, a, aOffset, lda, packedB, beta, c,
                     cOffset, ldc, cblas_sgemm);
 }
@@ -311,6 +323,9 @@ scanrt_dgemm_packed(int32_t transA, int64_t m, int64_t n, int64_t k,
                     double alpha, const double *a, int64_t aOffset,
                     int64_t lda, void *packedB, double beta, double *c,
                     int64_t cOffset, int64_t ldc) {
+  scanrt::GemmTimer timer(scanrt::GemmEntry::Packed, true, transA,
+                          static_cast<PackedOperand *>(packedB)->transB, m,
+                          n, k);
   packedGemm<double>(transA, m, n, k, alpha, a, aOffset, lda, packedB, beta,
                      c, cOffset, ldc, cblas_dgemm);
 }

@@ -91,49 +91,45 @@ typename Vec<T>::Mask firstLanes(int64_t count) {
   return static_cast<typename Vec<T>::Mask>((1u << count) - 1);
 }
 
-/// C tile (rows x cols of kTileRows x NR) = alpha * A * Bp + beta * C, where
-/// Bp is a depth x NR panel, row d at bp + d * bStride (packed: bStride = NR,
-/// zero-padded past `cols`; in place: B's leading dimension), and A is read
-/// in place: row i, depth d at a[i * rowStride + d * depthStride]. Rows past
-/// `rows` repeat the last row and are not stored. kMaskB: read only the
-/// first `cols` columns of each B row (an in-place panel at B's edge).
-template <typename T, bool kMaskB>
+/// C tile (rows x cols of kTileRows x kVectors vectors) = alpha * A * Bp +
+/// beta * C, where Bp is a depth x (kVectors vectors) slice of a panel, row
+/// d at bp + d * bStride (packed: bStride = NR, zero-padded past `cols`; in
+/// place: B's leading dimension), and A is read in place: row i, depth d at
+/// a[i * rowStride + d * depthStride]. Rows past `rows` repeat the last row
+/// and are not stored. kMaskB: read only the first `cols` columns of each B
+/// row (an in-place panel at B's edge). A full tile is three vectors wide;
+/// narrower ones compute the slices of a panel that are split between parts.
+template <typename T, bool kMaskB, int kVectors>
 void microKernel(int64_t depth, const T *a, int64_t rowStride,
                  int64_t depthStride, const T *bp, int64_t bStride, T *c,
                  int64_t ldc, int rows, int64_t cols, T alpha, T beta) {
   using V = Vec<T>;
   using Reg = typename V::Reg;
   constexpr int L = V::lanes;
-  typename V::Mask masks[kTileVectors];
-  for (int v = 0; v < kTileVectors; ++v)
+  typename V::Mask masks[kVectors];
+  for (int v = 0; v < kVectors; ++v)
     masks[v] = firstLanes<T>(cols - int64_t(v) * L);
   const T *rowA[kTileRows];
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
     rowA[i] = a + (i < rows ? i : rows - 1) * rowStride;
-  Reg acc[kTileRows][kTileVectors];
+  Reg acc[kTileRows][kVectors];
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
 #pragma GCC unroll 3
-    for (int v = 0; v < kTileVectors; ++v)
+    for (int v = 0; v < kVectors; ++v)
       acc[i][v] = V::zero();
   for (int64_t d = 0, offset = 0; d < depth; ++d, offset += depthStride) {
-    Reg b0, b1, b2;
-    if constexpr (kMaskB) {
-      b0 = V::maskedLoad(masks[0], bp);
-      b1 = V::maskedLoad(masks[1], bp + L);
-      b2 = V::maskedLoad(masks[2], bp + 2 * L);
-    } else {
-      b0 = V::loadu(bp);
-      b1 = V::loadu(bp + L);
-      b2 = V::loadu(bp + 2 * L);
-    }
+    Reg b[kVectors];
+#pragma GCC unroll 3
+    for (int v = 0; v < kVectors; ++v)
+      b[v] = kMaskB ? V::maskedLoad(masks[v], bp + v * L) : V::loadu(bp + v * L);
 #pragma GCC unroll 8
     for (int i = 0; i < kTileRows; ++i) {
       Reg x = V::broadcast(rowA[i][offset]);
-      acc[i][0] = V::fma(x, b0, acc[i][0]);
-      acc[i][1] = V::fma(x, b1, acc[i][1]);
-      acc[i][2] = V::fma(x, b2, acc[i][2]);
+#pragma GCC unroll 3
+      for (int v = 0; v < kVectors; ++v)
+        acc[i][v] = V::fma(x, b[v], acc[i][v]);
     }
     bp += bStride;
   }
@@ -144,7 +140,7 @@ void microKernel(int64_t depth, const T *a, int64_t rowStride,
       break;
     T *row = c + i * ldc;
 #pragma GCC unroll 3
-    for (int v = 0; v < kTileVectors; ++v) {
+    for (int v = 0; v < kVectors; ++v) {
       if (!masks[v])
         continue;
       Reg out = V::mul(acc[i][v], alphaV);
@@ -153,6 +149,21 @@ void microKernel(int64_t depth, const T *a, int64_t rowStride,
       V::maskedStore(row + v * L, masks[v], out);
     }
   }
+}
+
+template <typename T>
+using MicroKernel = void (*)(int64_t, const T *, int64_t, int64_t, const T *,
+                             int64_t, T *, int64_t, int, int64_t, T, T);
+
+/// The micro-kernel for a slice `vectors` (1..kTileVectors) wide.
+template <typename T>
+MicroKernel<T> selectKernel(bool maskB, int vectors) {
+  static const MicroKernel<T> kernels[2][kTileVectors] = {
+      {microKernel<T, false, 1>, microKernel<T, false, 2>,
+       microKernel<T, false, 3>},
+      {microKernel<T, true, 1>, microKernel<T, true, 2>,
+       microKernel<T, true, 3>}};
+  return kernels[maskB][vectors - 1];
 }
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -288,40 +299,56 @@ template <typename T>
 void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
                              int parts) {
   constexpr int64_t NR = tileCols<T>();
+  constexpr int L = Vec<T>::lanes;
   const int64_t panels = panelCount(g.n);
+  // Vectors of the last panel that hold columns of C.
+  const int64_t lastPanelVectors = ceilDiv(g.n - (panels - 1) * NR, L);
   // Row i, depth d of op(A) is at a[i * rowStride + d * depthStride].
   const int64_t rowStride = g.transA ? 1 : g.lda;
   const int64_t depthStride = g.transA ? g.lda : 1;
   const int64_t chunkRows = rowChunk<T>();
-  // Rows are taken a chunk at a time; within a chunk, the (panel, row tile)
-  // pairs are split evenly between the parts, panel-major, so that a part
-  // streams each of its B panels once per chunk and depth block.
+  // Rows are taken a chunk at a time. Within a chunk, the work is the slices
+  // (panel, row tile, vector of the panel), ordered panel-major so that a
+  // part streams each of its B panels once per chunk and depth block; they
+  // are split evenly between the parts. One vector, not a whole panel, is
+  // the unit because a few rows (a small batch) make only a few dozen
+  // panel-wide tiles, too coarse to share evenly; the (panel, row tile) at
+  // either end of a part's share may be computed by a narrower kernel.
   for (int64_t chunk = 0; chunk < g.m; chunk += chunkRows) {
     int64_t chunkTiles = ceilDiv(std::min(chunkRows, g.m - chunk), kTileRows);
-    int64_t pairs = panels * chunkTiles;
-    int64_t firstPair = pairs * part / parts;
-    int64_t endPair = pairs * (part + 1) / parts;
+    int64_t panelSlices = chunkTiles * kTileVectors;
+    int64_t slices = (panels - 1) * panelSlices + chunkTiles * lastPanelVectors;
+    int64_t firstSlice = slices * part / parts;
+    int64_t endSlice = slices * (part + 1) / parts;
     for (int64_t block = 0; block < g.k; block += kBlockDepth) {
       int64_t depth = std::min(kBlockDepth, g.k - block);
       const T *blockA = g.a + block * depthStride;
       // Each depth block after the first adds to what the earlier ones wrote.
       T beta = block ? T(1) : g.beta;
-      for (int64_t pair = firstPair; pair < endPair; ++pair) {
-        int64_t p = pair / chunkTiles;
-        int64_t row = chunk + pair % chunkTiles * kTileRows;
+      for (int64_t slice = firstSlice; slice < endSlice;) {
+        int64_t p = std::min(slice / panelSlices, panels - 1);
+        int64_t vectors = p == panels - 1 ? lastPanelVectors : kTileVectors;
+        int64_t inPanel = slice - p * panelSlices;
+        int64_t row = chunk + inPanel / vectors * kTileRows;
+        int64_t firstVector = inPanel % vectors;
+        int64_t endVector =
+            std::min(vectors, firstVector + (endSlice - slice));
+        slice += endVector - firstVector;
         int rows = static_cast<int>(std::min<int64_t>(kTileRows, g.m - row));
-        int64_t cols = std::min(NR, g.n - p * NR);
-        // The panel: packed (zero-padded), or B's own rows, of which an
-        // edge panel may read only the first `cols` columns.
-        const T *bp = g.packedB
-                          ? g.packedB + block * panels * NR + p * depth * NR
-                          : g.b + block * g.ldb + p * NR;
+        int64_t col = p * NR + firstVector * L;
+        int64_t cols = std::min((endVector - firstVector) * L, g.n - col);
+        // The slice: packed (zero-padded), or B's own rows, of which an
+        // edge slice may read only the first `cols` columns.
+        const T *bp = g.packedB ? g.packedB + block * panels * NR +
+                                      p * depth * NR + firstVector * L
+                                : g.b + block * g.ldb + col;
         int64_t bStride = g.packedB ? NR : g.ldb;
-        auto *kernel = !g.packedB && cols < NR ? microKernel<T, true>
-                                               : microKernel<T, false>;
-        kernel(depth, blockA + row * rowStride, rowStride, depthStride, bp,
-               bStride, g.c + row * g.ldc + p * NR, g.ldc, rows, cols,
-               g.alpha, beta);
+        int width = static_cast<int>(endVector - firstVector);
+        bool maskB = !g.packedB && cols < width * L;
+        selectKernel<T>(maskB, width)(depth, blockA + row * rowStride,
+                                      rowStride, depthStride, bp, bStride,
+                                      g.c + row * g.ldc + col, g.ldc, rows,
+                                      cols, g.alpha, beta);
       }
     }
   }

@@ -330,6 +330,35 @@ def ForwardTemporaryCopiesPass
   ];
 }
 
+def ForwardCallResultsPass
+    : Pass<"scan-forward-call-results", "mlir::ModuleOp"> {
+  let summary = "Let a call write its result where the caller copies it";
+  let description = [{
+    Runs on buffers, after `buffer-results-to-out-params`. A call whose
+    memref result became an out-param gets a fresh allocation from its
+    caller, which the caller then often only copies to its own out-param
+    (an entry point returning a private gradient function's result): a copy
+    of every weight gradient on every call. Where `%tmp = memref.alloc`,
+    `func.call @f(..., %tmp)` and `memref.copy %tmp, %dst` follow one another
+    in one block (only ops without memory effects between the call and the
+    copy) and `%tmp` has no other use, the call writes into `%dst` and the
+    allocation and the copy go away. It applies only when that is safe to
+    see: `%dst` has `%tmp`'s type and is defined before the call, and its
+    buffer is a local allocation or a function argument that no other
+    operand of the call views (distinct function arguments never share
+    memory, the assumption `convert-linalg-matmul-to-blas` makes too; an
+    operand rooted elsewhere than in an allocation, an argument or a
+    constant global blocks the rewrite); with a function argument, the
+    module must hold no mutable global, which a callee could reach.
+    Reading `%dst`'s old contents is not a concern: the callee's out-param
+    was fresh memory.
+  }];
+  let statistics = [
+    Statistic<"numForwarded", "num-forwarded",
+              "Call results written straight into the copy's destination">
+  ];
+}
+
 def FuseElementwisePass : Pass<"scan-fuse-elementwise"> {
   let summary = "Fuse chains of elementwise linalg.generic ops, and only those";
   let description = [{

@@ -48,6 +48,9 @@ void mlir::scan::addScanBufferizationPasses(OpPassManager &pm) {
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  // A private function's result copied to its caller's out-param is
+  // written there directly.
+  pm.addPass(createForwardCallResultsPass());
   bufferization::buildBufferDeallocationPipeline(pm);
 }
 
