@@ -148,7 +148,7 @@ static void printJson(const RunOptions &opts, const RunReport &r) {
   llvm::json::Array fails;
   for (const std::string &f : r.failures)
     fails.push_back(f);
-  root["r.failures"] = std::move(fails);
+  root["failures"] = std::move(fails);
   root["ok"] = !r.failed;
   root["total_s"] = r.totalSec;
   llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
