@@ -93,6 +93,9 @@ static void printJson(const RunOptions &opts, const RunReport &r) {
          llvm::json::Object{{"variant", res.variantSec},
                             {"lowering", res.loweringSec},
                             {"jit", res.jitSec}}},
+        {"llvm_instructions",
+         llvm::json::Object{{"translated", res.translatedInstructions},
+                            {"optimized", res.optimizedInstructions}}},
         {"time_s", llvm::json::Object{{"min", res.min()},
                                       {"median", res.median()},
                                       {"max", res.max()},
@@ -148,7 +151,7 @@ static void printJson(const RunOptions &opts, const RunReport &r) {
   llvm::json::Array fails;
   for (const std::string &f : r.failures)
     fails.push_back(f);
-  root["r.failures"] = std::move(fails);
+  root["failures"] = std::move(fails);
   root["ok"] = !r.failed;
   root["total_s"] = r.totalSec;
   llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
@@ -217,6 +220,11 @@ static void printText(const RunOptions &opts, const RunReport &r) {
     os << " " << res.name << " " << fmt(res.variantSec, "%.3f") << "+"
        << fmt(res.loweringSec, "%.3f") << "+" << fmt(res.jitSec, "%.3f");
   os << " (variant+lowering+JIT)\n";
+  os << "  LLVM IR instructions:";
+  for (const VariantResult &res : results)
+    os << " " << res.name << " " << res.translatedInstructions << "->"
+       << res.optimizedInstructions;
+  os << " (translated->optimised)\n";
   for (auto [i, a] : llvm::enumerate(results[0].outputs)) {
     os << "result " << i << ": " << a.specStr();
     if (a.numElements() == 1)

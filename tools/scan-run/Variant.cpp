@@ -190,6 +190,8 @@ Expected<VariantResult> scanrun::runVariant(RunContext &ctx, ModuleOp source,
     jit = std::move(*j);
   }
   res.jitSec = since(t0);
+  res.translatedInstructions = jit.translatedInstructions;
+  res.optimizedInstructions = jit.optimizedInstructions;
 
   bool onDevice = opts.target == Target::CUDA;
   std::vector<Array> pristine;

@@ -37,6 +37,8 @@ struct OutputDiff {
 struct VariantResult {
   std::string name, pipeline;
   double variantSec = 0, loweringSec = 0, jitSec = 0;
+  /// LLVM IR instructions the JIT compiled, as translated and optimised.
+  unsigned translatedInstructions = 0, optimizedInstructions = 0;
   double gflop = 0;
   std::vector<double> times; // seconds, sorted
   /// --target=cuda: how the calls ran ("graph", or "direct" with why), the

@@ -192,6 +192,9 @@ struct Jitted {
   ~Jitted();
   std::unique_ptr<mlir::ExecutionEngine> engine;
   llvm::StringMap<void (*)(void **)> fns;
+  /// Instructions of the LLVM module as translated and after LLVM's
+  /// optimisation: what code generation, most of the JIT's time, works on.
+  unsigned translatedInstructions = 0, optimizedInstructions = 0;
 };
 
 /// JIT-compiles `module` (lowered to the LLVM dialect) at `optLevel` with
