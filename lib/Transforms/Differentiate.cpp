@@ -22,6 +22,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/Inliner.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -51,43 +53,39 @@ static void eraseDeadOps(Block &block) {
 
 /// Inlines into `block` every call of a function with a body, calls within
 /// the inlined bodies too, so that the reverse rules see the callee's ops.
-/// Inlined ops are located at their own line called from the call's.
+/// Upstream's inliner does the work, through the dialects' inliner
+/// interfaces; inlined ops are located at their own line called from the
+/// call's.
 static LogicalResult inlineCalls(Block &block, SymbolTable &symbols) {
   // Only recursion nests calls this deep.
   constexpr unsigned maxDepth = 64;
+  InlinerInterface interface(block.getParentOp()->getContext());
+  InlinerConfig config;
   for (unsigned depth = 0;; ++depth) {
-    SmallVector<func::CallOp> calls;
+    SmallVector<std::pair<func::CallOp, func::FuncOp>> calls;
     block.walk([&](func::CallOp call) {
       auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
       if (callee && !callee.isExternal())
-        calls.push_back(call);
+        calls.emplace_back(call, callee);
     });
     if (calls.empty())
       return success();
     if (depth == maxDepth)
-      return calls.front().emitError("scan-differentiate: calls nested more "
-                                     "than ")
+      return calls.front().first.emitError("scan-differentiate: calls nested "
+                                           "more than ")
              << maxDepth << " deep (a recursive function?) cannot be "
              << "differentiated";
-    for (func::CallOp call : calls) {
-      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+    for (auto [call, callee] : calls) {
+      // Several blocks cannot go into a scan body or a single-block caller.
       if (!llvm::hasSingleElement(callee.getBody()))
         return call.emitError("scan-differentiate: cannot differentiate "
                               "through the call of @")
                << callee.getSymName() << ": it has more than one block";
-      Block &body = callee.getBody().front();
-      IRMapping mapping;
-      mapping.map(body.getArguments(), call.getOperands());
-      OpBuilder b(call);
-      for (Operation &op : body.without_terminator()) {
-        Operation *copy = b.clone(op, mapping);
-        copy->walk([&](Operation *nested) {
-          nested->setLoc(CallSiteLoc::get(nested->getLoc(), call.getLoc()));
-        });
-      }
-      for (auto [result, value] :
-           llvm::zip_equal(call.getResults(), body.getTerminator()->getOperands()))
-        result.replaceAllUsesWith(mapping.lookupOrDefault(value));
+      if (failed(inlineCall(interface, config.getCloneCallback(), call,
+                            callee, &callee.getBody())))
+        return call.emitError("scan-differentiate: cannot inline the call "
+                              "of @")
+               << callee.getSymName();
       call.erase();
     }
   }
