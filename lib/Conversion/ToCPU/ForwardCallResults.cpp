@@ -38,25 +38,13 @@ bool isConstantGlobal(Value root, SymbolTableCollection &symbols) {
 /// allocation.
 bool forward(memref::CopyOp copy, DominanceInfo &dominance,
              SymbolTableCollection &symbols, bool hasMutableGlobals) {
-  Value tmp = copy.getSource(), dst = copy.getTarget();
-  auto alloc = tmp.getDefiningOp<memref::AllocOp>();
-  if (!alloc || alloc->getBlock() != copy->getBlock() ||
-      tmp.getType() != dst.getType())
-    return false;
+  Value dst = copy.getTarget();
   // The temporary: one operand of one call, then copied; nothing else.
-  func::CallOp call;
-  OpOperand *outParam = nullptr;
-  for (OpOperand &use : tmp.getUses()) {
-    if (use.getOwner() == copy)
-      continue;
-    auto user = dyn_cast<func::CallOp>(use.getOwner());
-    if (!user || call)
-      return false;
-    call = user;
-    outParam = &use;
-  }
-  if (!call || call->getBlock() != copy->getBlock() ||
-      !call->isBeforeInBlock(copy))
+  OpOperand *outParam = scan::getSoleWriteOfCopiedTemporary(copy);
+  if (!outParam || copy.getSource().getType() != dst.getType())
+    return false;
+  auto call = dyn_cast<func::CallOp>(outParam->getOwner());
+  if (!call)
     return false;
   for (Operation *op = call->getNextNode(); op != copy; op = op->getNextNode())
     if (!isMemoryEffectFree(op) || op->getNumRegions() != 0)
@@ -79,6 +67,7 @@ bool forward(memref::CopyOp copy, DominanceInfo &dominance,
           isConstantGlobal(other, symbols)))
       return false;
   }
+  auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
   outParam->set(dst);
   copy.erase();
   alloc.erase();

@@ -42,26 +42,15 @@ bool provablyDisjoint(Value a, Value b) {
 
 /// Rewrites `copy` when it copies a temporary that one linalg op filled.
 bool forward(memref::CopyOp copy, DominanceInfo &dominance) {
-  Value tmp = copy.getSource(), dst = copy.getTarget();
-  auto alloc = tmp.getDefiningOp<memref::AllocOp>();
-  if (!alloc || alloc->getBlock() != copy->getBlock())
-    return false;
+  Value dst = copy.getTarget();
   // The temporary: written once by a linalg op that does not read its old
   // contents, then copied; used for nothing else.
-  linalg::LinalgOp writer;
-  OpOperand *writerInit = nullptr;
-  for (OpOperand &use : tmp.getUses()) {
-    if (use.getOwner() == copy)
-      continue;
-    auto op = dyn_cast<linalg::LinalgOp>(use.getOwner());
-    if (!op || writer || !op.isDpsInit(&use) ||
-        op.payloadUsesValueFromOperand(&use))
-      return false;
-    writer = op;
-    writerInit = &use;
-  }
-  if (!writer || writer->getBlock() != copy->getBlock() ||
-      !writer->isBeforeInBlock(copy))
+  OpOperand *writerInit = scan::getSoleWriteOfCopiedTemporary(copy);
+  if (!writerInit)
+    return false;
+  auto writer = dyn_cast<linalg::LinalgOp>(writerInit->getOwner());
+  if (!writer || !writer.isDpsInit(writerInit) ||
+      writer.payloadUsesValueFromOperand(writerInit))
     return false;
   // The destination's buffer: not read by the op, not written through
   // another init that may overlap, untouched between the op and the copy.
@@ -99,6 +88,7 @@ bool forward(memref::CopyOp copy, DominanceInfo &dominance) {
       return false;
     view->moveBefore(writer);
   }
+  auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
   writerInit->set(dst);
   copy.erase();
   if (alloc->use_empty())

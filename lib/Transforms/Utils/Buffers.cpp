@@ -23,3 +23,22 @@ bool mlir::scan::isFunctionArgument(Value root) {
   return arg && arg.getOwner()->isEntryBlock() &&
          isa<FunctionOpInterface>(arg.getOwner()->getParentOp());
 }
+
+OpOperand *mlir::scan::getSoleWriteOfCopiedTemporary(memref::CopyOp copy) {
+  Value tmp = copy.getSource();
+  auto alloc = tmp.getDefiningOp<memref::AllocOp>();
+  if (!alloc || alloc->getBlock() != copy->getBlock())
+    return nullptr;
+  OpOperand *write = nullptr;
+  for (OpOperand &use : tmp.getUses()) {
+    if (use.getOwner() == copy)
+      continue;
+    if (write)
+      return nullptr;
+    write = &use;
+  }
+  if (!write || write->getOwner()->getBlock() != copy->getBlock() ||
+      !write->getOwner()->isBeforeInBlock(copy))
+    return nullptr;
+  return write;
+}

@@ -9,6 +9,7 @@
 #ifndef SCAN_TRANSFORMS_UTILS_BUFFERS_H
 #define SCAN_TRANSFORMS_UTILS_BUFFERS_H
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Value.h"
 
 namespace mlir::scan {
@@ -24,6 +25,11 @@ bool isLocalAllocation(Value root);
 /// True for an argument of the enclosing function (its entry block), which
 /// exists before any allocation of the function.
 bool isFunctionArgument(Value root);
+
+/// When `copy` copies a memref.alloc of its own block that exactly one other
+/// operand uses, of an op earlier in that block: that operand, the one write
+/// a pass may redirect into the copy's target. Null otherwise.
+OpOperand *getSoleWriteOfCopiedTemporary(memref::CopyOp copy);
 
 } // namespace mlir::scan
 
