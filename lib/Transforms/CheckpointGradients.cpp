@@ -11,6 +11,7 @@
 
 #include "scan/Dialect/Scan/IR/ScanOps.h"
 #include "scan/Transforms/Passes.h"
+#include "scan/Transforms/Utils/MatmulModel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -370,13 +371,7 @@ static double estimateBytes(Block &block, bool topLevel) {
 static double matmulGflop(func::FuncOp fn) {
   double gflop = 0;
   fn.walk([&](linalg::MatmulOp matmul) {
-    double flop = 2;
-    for (int64_t size : matmul.getStaticLoopRanges())
-      flop *= ShapedType::isDynamic(size) ? 1 : static_cast<double>(size);
-    for (auto parent = matmul->getParentOfType<ScanOp>(); parent;
-         parent = parent->getParentOfType<ScanOp>())
-      flop *= static_cast<double>(parent.getTripCount().value_or(1));
-    gflop += flop * 1e-9;
+    gflop += scan::getMatmulFlopPerCall(matmul) * 1e-9;
   });
   return gflop;
 }
@@ -547,19 +542,22 @@ checkpointFunction(ModuleOp module, func::FuncOp fn,
     chosenCost = *predicted;
   }
 
-  std::string text = describe(*chosen, steps);
-  anchor.emitRemark() << "checkpointed gradient: " << text << ", predicted "
-                      << oneDecimal(chosenCost->mib)
-                      << " MiB per call (unbounded "
-                      << oneDecimal(unbounded->mib) << " MiB), +"
-                      << oneDecimal(chosenCost->gflop - unbounded->gflop)
-                      << " matmul GFLOP recomputed";
+  scan::CheckpointSchedule result{fn.getSymName().str(),
+                                  describe(*chosen, steps), chosenCost->mib,
+                                  unbounded->mib,
+                                  chosenCost->gflop - unbounded->gflop};
+  anchor.emitRemark() << "checkpointed gradient: " << result.schedule << ", "
+                      << result.cost();
   if (schedules)
-    schedules->push_back({fn.getSymName().str(), text, chosenCost->mib,
-                          unbounded->mib,
-                          chosenCost->gflop - unbounded->gflop});
+    schedules->push_back(std::move(result));
   applySchedule(fn, *chosen);
   return success();
+}
+
+std::string scan::CheckpointSchedule::cost() const {
+  return "predicted " + oneDecimal(predictedMiB) + " MiB per call (unbounded " +
+         oneDecimal(unboundedMiB) + " MiB), +" + oneDecimal(recomputedGflop) +
+         " matmul GFLOP recomputed";
 }
 
 LogicalResult mlir::scan::checkpointGradients(

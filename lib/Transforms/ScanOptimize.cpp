@@ -7,6 +7,7 @@
 
 #include "scan/Dialect/Scan/IR/ScanOps.h"
 #include "scan/Transforms/Passes.h"
+#include "scan/Transforms/Utils/MatmulModel.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -77,17 +78,11 @@ MatmulCensus takeCensus(func::FuncOp fn) {
     auto matmul = dyn_cast<linalg::MatmulOp>(op);
     if (!matmul)
       return;
-    double flop = 2;
-    for (int64_t size : matmul.getStaticLoopRanges())
-      flop *= ShapedType::isDynamic(size) ? 1 : size;
-    auto parent = op->getParentOfType<scan::ScanOp>();
-    if (parent)
+    if (auto parent = op->getParentOfType<scan::ScanOp>())
       ++census.loops[loopIndex.lookup(parent)].matmulsPerStep;
     else
       ++census.outsideLoops;
-    for (; parent; parent = parent->getParentOfType<scan::ScanOp>())
-      flop *= static_cast<double>(parent.getTripCount().value_or(1));
-    census.gflop += flop * 1e-9;
+    census.gflop += scan::getMatmulFlopPerCall(matmul) * 1e-9;
   });
   return census;
 }
@@ -197,13 +192,7 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
       printReport(llvm::errs(), rounds, census, takeCensus(getOperation()));
       for (const scan::CheckpointSchedule &chosen : schedules)
         llvm::errs() << "  @" << chosen.function << " checkpoints "
-                     << chosen.schedule << ": predicted "
-                     << llvm::format("%.1f", chosen.predictedMiB)
-                     << " MiB per call (unbounded "
-                     << llvm::format("%.1f", chosen.unboundedMiB)
-                     << " MiB), +"
-                     << llvm::format("%.1f", chosen.recomputedGflop)
-                     << " matmul GFLOP recomputed\n";
+                     << chosen.schedule << ": " << chosen.cost() << "\n";
     }
   }
 };

@@ -40,6 +40,9 @@ struct CheckpointSchedule {
   double predictedMiB = 0;
   double unboundedMiB = 0;
   double recomputedGflop = 0;
+  /// "predicted P MiB per call (unbounded U MiB), +G matmul GFLOP
+  /// recomputed", as the remark and the report print it.
+  std::string cost() const;
 };
 
 /// Runs scan-checkpoint-gradients on `module` with `options`, appending the

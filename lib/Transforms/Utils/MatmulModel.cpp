@@ -9,6 +9,8 @@
 #include "scan/Transforms/Utils/MatmulModel.h"
 #include "scan/Transforms/Utils/Buffers.h"
 
+#include "scan/Dialect/Scan/IR/ScanOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
@@ -217,4 +219,14 @@ linalg::FillOp mlir::scan::findZeroFill(linalg::MatmulOp op) {
     if (!isDistinctFromAllocation(input, root))
       return nullptr;
   return fill;
+}
+
+double mlir::scan::getMatmulFlopPerCall(linalg::MatmulOp op) {
+  double flop = 2;
+  for (int64_t size : op.getStaticLoopRanges())
+    flop *= ShapedType::isDynamic(size) ? 1 : static_cast<double>(size);
+  for (auto parent = op->getParentOfType<ScanOp>(); parent;
+       parent = parent->getParentOfType<ScanOp>())
+    flop *= static_cast<double>(parent.getTripCount().value_or(1));
+  return flop;
 }

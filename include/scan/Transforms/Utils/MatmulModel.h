@@ -131,6 +131,10 @@ bool isZeroTensor(Value value);
 /// caller's buffer, the output's included.
 linalg::FillOp findZeroFill(linalg::MatmulOp op);
 
+/// The FLOP `op` does in one call of its function: 2 M N K (a dynamic size
+/// counts 1) times the trip count of every scan around it.
+double getMatmulFlopPerCall(linalg::MatmulOp op);
+
 } // namespace mlir::scan
 
 #endif // SCAN_TRANSFORMS_UTILS_MATMULMODEL_H
