@@ -131,10 +131,6 @@ class _Compiled:
                  with_value: bool = False, has_aux: bool = False):
         self.module: ImportedModule = import_function(fun, args, argnums if len(argnums) != 1 else argnums[0],
                                                       with_value=with_value, has_aux=has_aux)
-        # With has_aux: the tree of the aux output, whose leaves follow the
-        # value in the @value_and_grad entry's results.
-        self.aux_tree = (jax.tree_util.tree_structure(jax.eval_shape(fun, *args)[1])
-                         if has_aux else None)
         if need_grad and self.module.grad_entry is None:
             shapes = ", ".join(f"{tuple(s)} {np.dtype(d).name}" for s, d in self.module.out_leaves)
             raise TypeError("grad requires a function with one real scalar output, "
@@ -197,7 +193,9 @@ def _make_grad(fun, argnums, optimize: bool, with_value: bool, has_aux: bool, wh
         result = trees if many else trees[0]
         value = convert(outputs[0]) if values else None
         if has_aux:
-            aux = jax.tree_util.tree_unflatten(compiled.aux_tree, [convert(a) for a in outputs[1:values]])
+            # The aux leaves follow the value in @value_and_grad's results.
+            aux = jax.tree_util.tree_unflatten(compiled.module.aux_tree,
+                                               [convert(a) for a in outputs[1:values]])
             return ((value, aux), result) if with_value else (result, aux)
         if with_value:
             return value, result
@@ -279,9 +277,7 @@ def compile(fun: Callable, *, optimize: bool = True) -> Callable:  # noqa: A001 
             positions = tuple(i for i, arg in enumerate(example)
                               if all(jax.numpy.issubdtype(leaf.dtype, jax.numpy.inexact)
                                      for leaf in jax.tree_util.tree_leaves(arg)))
-            compiled = _Compiled(fun, example, positions, optimize, need_grad=False, with_value=True)
-            compiled.out_tree = jax.tree_util.tree_structure(jax.eval_shape(fun, *example))
-            return compiled
+            return _Compiled(fun, example, positions, optimize, need_grad=False, with_value=True)
 
         return cache.get(key, build), leaves, treedef
 
@@ -290,7 +286,7 @@ def compile(fun: Callable, *, optimize: bool = True) -> Callable:  # noqa: A001 
         shapes = [jax.ShapeDtypeStruct(t.shape, t.dtype) for t in compiled.cost.outputs]
         flat = jax.pure_callback(lambda *host: compiled.cost(*host), shapes, *leaves,
                                  vmap_method="sequential")
-        return jax.tree_util.tree_unflatten(compiled.out_tree, flat)
+        return jax.tree_util.tree_unflatten(compiled.module.out_tree, flat)
 
     @jax.custom_vjp
     def function(*args):
@@ -306,7 +302,7 @@ def compile(fun: Callable, *, optimize: bool = True) -> Callable:  # noqa: A001 
         shapes = [jax.ShapeDtypeStruct(t.shape, t.dtype) for t in compiled.grad.outputs]
         outputs = jax.pure_callback(lambda *host: compiled.grad(*host), shapes, *leaves,
                                     vmap_method="sequential")
-        value = jax.tree_util.tree_unflatten(compiled.out_tree, outputs[:1])
+        value = jax.tree_util.tree_unflatten(compiled.module.out_tree, outputs[:1])
         return value, (args, outputs[1:])
 
     def backward(residual, cotangent):

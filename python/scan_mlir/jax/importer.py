@@ -40,6 +40,9 @@ class ImportedModule:
     in_leaves: list
     wrt_leaves: list
     out_leaves: list
+    # The tree of `fun`'s output, and with has_aux that of its aux part.
+    out_tree: Any = None
+    aux_tree: Any = None
 
 
 # MLIR ops that `scan-differentiate` has a reverse rule for (the rule table
@@ -1234,7 +1237,7 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
     translated, or when the gradient asked for passes through an op that
     scan-differentiate cannot differentiate."""
     args = tuple(args)
-    closed = jax.make_jaxpr(fun)(*args)
+    closed, out_shape = jax.make_jaxpr(fun, return_shape=True)(*args)
     leaves, in_tree = jax.tree_util.tree_flatten(args)
     jaxpr = closed.jaxpr
     try:
@@ -1249,21 +1252,21 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
     argnums = _normalize_argnums(argnums, len(args)) if args else ()
     leaf_offsets = np.cumsum([0] + [len(jax.tree_util.tree_leaves(a)) for a in args])
     wrt_leaves = [i for a in argnums for i in range(leaf_offsets[a], leaf_offsets[a + 1])]
-    scalar_cost = (len(out_leaves) >= 1 and out_leaves[0][0] == ()
-                   and _is_float(out_leaves[0][1]))
+    first_is_scalar = (len(out_leaves) >= 1 and out_leaves[0][0] == ()
+                       and _is_float(out_leaves[0][1]))
+    scalar_cost = first_is_scalar and (has_aux or len(out_leaves) == 1)
+    aux_tree = None
     if has_aux:
         with_value = True
-        out = jax.eval_shape(fun, *args)
-        if not (isinstance(out, (tuple, list)) and len(out) == 2
-                and len(jax.tree_util.tree_leaves(out[0])) == 1 and scalar_cost):
+        if not (isinstance(out_shape, (tuple, list)) and len(out_shape) == 2
+                and len(jax.tree_util.tree_leaves(out_shape[0])) == 1 and first_is_scalar):
             raise TypeError("has_aux=True needs a function returning a pair (cost, aux) "
                             "whose cost is one real scalar")
         for i, (shape, dtype) in enumerate(out_leaves[1:]):
             if not _is_float(dtype):
                 raise TypeError(f"has_aux=True: leaf {i} of aux has type {dtype}; only float "
                                 "auxiliary outputs are supported (scan.vjp returns float results)")
-    else:
-        scalar_cost = scalar_cost and len(out_leaves) == 1
+        aux_tree = jax.tree_util.tree_structure(out_shape[1])
     if scalar_cost:
         for i in wrt_leaves:
             if not _is_float(in_leaves[i][1]):
@@ -1369,4 +1372,6 @@ def import_function(fun, args: tuple, argnums: int | tuple[int, ...] = 0,
         in_leaves=in_leaves,
         wrt_leaves=wrt_leaves,
         out_leaves=out_leaves,
+        out_tree=jax.tree_util.tree_structure(out_shape),
+        aux_tree=aux_tree,
     )
