@@ -80,6 +80,37 @@ def log(msg):
 # Machine description
 # ---------------------------------------------------------------------------
 
+# With --realtime, peers.sh runs this harness one SCHED_FIFO priority above
+# the processes it starts, which it gives SCAN_BENCH_CHILD_PRIORITY: its
+# timeouts then preempt a timed process that never returns.
+CHILD_PRIORITY = os.environ.get("SCAN_BENCH_CHILD_PRIORITY")
+
+
+def child_scheduling():
+    if CHILD_PRIORITY:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(int(CHILD_PRIORITY)))
+
+
+def run_child(cmd, **kwargs):
+    """subprocess.run for every process the harness starts."""
+    return subprocess.run(cmd, preexec_fn=child_scheduling, **kwargs)
+
+
+def rt_throttling():
+    """How long the kernel stops SCHED_FIFO tasks in each period, as text
+    (None where /proc does not say)."""
+    try:
+        with open("/proc/sys/kernel/sched_rt_runtime_us") as f:
+            runtime = int(f.read())
+        with open("/proc/sys/kernel/sched_rt_period_us") as f:
+            period = int(f.read())
+    except (OSError, ValueError):
+        return None
+    if runtime < 0:
+        return "off"
+    return "paused %g ms of every %g ms" % ((period - runtime) / 1e3, period / 1e3)
+
+
 def machine_info(args):
     cpu = "unknown"
     flags = ""
@@ -123,8 +154,9 @@ def machine_info(args):
             k: os.environ.get("SCAN_BENCH_SAVED_" + k)
             for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
         "glibc_tunables": os.environ.get("GLIBC_TUNABLES"),
-        "scheduling": ("SCHED_FIFO priority %d" % os.sched_getparam(0).sched_priority
+        "scheduling": ("SCHED_FIFO priority %s" % (CHILD_PRIORITY or os.sched_getparam(0).sched_priority)
                        if os.sched_getscheduler(0) == os.SCHED_FIFO else "normal (SCHED_OTHER)"),
+        "rt_throttling": rt_throttling(),
         "openblas_env_for_python": {
             k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
     }
@@ -204,7 +236,7 @@ class ScanMlir:
                 why = "%s is not built" % os.path.relpath(tool, ROOT)
                 return why, why
         try:
-            helptext = subprocess.run([self.scan_opt, "--help"], capture_output=True,
+            helptext = run_child([self.scan_opt, "--help"], capture_output=True,
                                       text=True, timeout=60).stdout
         except (OSError, subprocess.SubprocessError) as e:
             return ("scan-opt --help failed: %s" % e,) * 2
@@ -223,7 +255,7 @@ class ScanMlir:
                else "--variant=" + variants[0],
                "--json", "--warmup=%d" % warmup, "--repeat=%d" % repeat,
                "--output-dir=" + out_dir] + ["--input=" + p for p in inputs]
-        p = subprocess.run(cmd, capture_output=True, text=True, env=system_openblas_env(),
+        p = run_child(cmd, capture_output=True, text=True, env=system_openblas_env(),
                            timeout=timeout)
         if p.returncode != 0:
             raise RuntimeError("scan-run exited %d: %s" % (
@@ -292,7 +324,7 @@ def run_worker(system, workload, pairs, warmup, repeat, timeout):
            str(warmup), str(repeat)] + [p for pair in pairs for p in pair]
     t0 = time.time()
     env = system_openblas_env() if system in SYSTEM_OPENBLAS else None
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env,
+    p = run_child(cmd, capture_output=True, text=True, env=env,
                        timeout=timeout * len(pairs))
     wall = time.time() - t0
     n = len(wl.ARGS[workload][1])
@@ -320,7 +352,7 @@ def run_worker(system, workload, pairs, warmup, repeat, timeout):
 def measure_sgemm(shapes, out_dir, warmup, repeat, timeout):
     cmd = [sys.executable, os.path.join(BENCH, "peer_worker.py"), "gemm", "-",
            str(warmup), str(repeat), out_dir] + ["%d,%d,%d" % s for s in shapes]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    p = run_child(cmd, capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError("sgemm measurement failed: %s" % p.stderr[-800:])
     with open(os.path.join(out_dir, "result.json")) as f:
@@ -347,7 +379,7 @@ def scan_run_time(scan_run, module, entry, warmup, repeat, timeout, env=None, ex
     """Min seconds of `repeat` calls of `entry` (random inputs) through scan-run."""
     cmd = [scan_run, module, "--entry=" + entry, "--variant=none", "--json",
            "--warmup=%d" % warmup, "--repeat=%d" % repeat] + list(extra)
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env or system_openblas_env(),
+    p = run_child(cmd, capture_output=True, text=True, env=env or system_openblas_env(),
                        timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError("scan-run %s failed: %s" % (os.path.basename(module),
@@ -913,7 +945,11 @@ def write_markdown(path, res):
              " ".join("%.2f" % x for x in m["load_average"])),
          "- versions: " + ", ".join("%s %s" % kv for kv in sorted(m["versions"].items())),
          "- threads: " + ", ".join("%s=%s" % (k, v) for k, v in m["thread_env"].items() if v),
-         "- scheduling of every timed process: %s" % m.get("scheduling", "normal"),
+         "- scheduling of every timed process: %s%s" % (
+             m.get("scheduling", "normal"),
+             "; the kernel's real-time throttling: %s" % m["rt_throttling"]
+             if m.get("rt_throttling") and m.get("scheduling", "").startswith("SCHED_FIFO")
+             else ""),
          "- memory policy: the Python processes run with GLIBC_TUNABLES=%s (freed memory "
          "kept, huge pages); scan-mlir's lowered code has the same from ScanRuntime's buffer "
          "cache" % (m.get("glibc_tunables") or "unset"),
