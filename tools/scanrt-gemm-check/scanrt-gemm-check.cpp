@@ -153,13 +153,16 @@ int main(int argc, char **argv) {
   // Sizes at the edges of the kernel's 8-row tiles, 48/24-column panels and
   // 512-deep blocks, a batch-sized product and one with many rows; small
   // batches large enough to be split between threads, whose shares then
-  // end inside a panel (its last vector partly or wholly padding).
+  // end inside a panel (its last vector partly or wholly padding); products
+  // of more than a row chunk (192 rows) with a transposed A, which the
+  // kernel packs, one ending inside a row tile.
   std::vector<Shape> shapes = {
       {1, 1, 1},     {3, 5, 7},      {8, 48, 16},    {9, 49, 17},
       {7, 47, 513},  {16, 24, 512},  {17, 25, 1025}, {80, 100, 64},
       {80, 130, 70}, {5, 300, 3},    {200, 40, 33},  {250, 97, 130},
       {64, 64, 64},  {1, 200, 600},  {300, 7, 5},    {2, 3, 0},
-      {200, 60, 1030}, {8, 1000, 300}, {5, 1010, 410}, {12, 530, 400}};
+      {200, 60, 1030}, {8, 1000, 300}, {5, 1010, 410}, {12, 530, 400},
+      {203, 70, 700}};
   if (!quick) {
     shapes.push_back({80, 1000, 1000});
     shapes.push_back({1000, 120, 1100});
