@@ -45,9 +45,6 @@ enum class KernelMode { Never, Always, Auto };
 constexpr int64_t kParallelMinWork = int64_t(1) << 21;
 /// Operands smaller than this (n * k) are packed on the calling thread only.
 constexpr int64_t kParallelMinPack = int64_t(1) << 16;
-/// A transposed op(A) with at least this many rows is packed by a product
-/// that packs its B (a few row tiles gain too little to pay for the copy).
-constexpr int64_t kPackAMinRows = 64;
 
 /// Whether Auto sends a product without a packed operand to the kernel.
 /// Measured at n = k = 1000 on two cores: reading B in place, the kernel
@@ -110,44 +107,6 @@ void runPackB(bool transB, int64_t n, int64_t k, const T *b, int64_t ldb,
       &job, parts);
 }
 
-/// Packs op(B) (k x n) into packedB and, when packedA is set, op(A) (m x k)
-/// into packedA, in one parallel region: each part packs its share of B's
-/// panels and of A's row tiles.
-template <typename T>
-void runPackOperands(bool transB, int64_t n, int64_t k, const T *b,
-                     int64_t ldb, T *packedB, bool transA, int64_t m,
-                     const T *a, int64_t lda, T *packedA) {
-  if (!packedA) {
-    runPackB<T>(transB, n, k, b, ldb, packedB);
-    return;
-  }
-  struct Job {
-    bool transB;
-    int64_t n, k;
-    const T *b;
-    int64_t ldb;
-    T *packedB;
-    bool transA;
-    int64_t m;
-    const T *a;
-    int64_t lda;
-    T *packedA;
-  } job{transB, n, k, b, ldb, packedB, transA, m, a, lda, packedA};
-  int parts = (n + m) * k >= kParallelMinPack ? scanrt::threadCount() : 1;
-  scanrt::runParallel(
-      [](void *context, int part, int parts) {
-        auto &j = *static_cast<Job *>(context);
-        using Kernel = scanrt::GemmKernel<T>;
-        int64_t panels = Kernel::panelCount(j.n);
-        Kernel::packB(j.transB, j.n, j.k, j.b, j.ldb, j.packedB,
-                      panels * part / parts, panels * (part + 1) / parts);
-        int64_t tiles = Kernel::tileCountA(j.m);
-        Kernel::packA(j.transA, j.m, j.k, j.a, j.lda, j.packedA,
-                      tiles * part / parts, tiles * (part + 1) / parts);
-      },
-      &job, parts);
-}
-
 template <typename T>
 void runPackedGemm(const scanrt::PackedGemmArgs<T> &args) {
   scanrt::runParallel(
@@ -195,33 +154,21 @@ bool kernelGemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
     return false;
   if (!tb && scanrt::GemmKernel<T>::readBInPlace(m)) {
     runPackedGemm<T>(
-        {ta, m, n, k, alpha, a, lda, nullptr, nullptr, b, ldb, beta, c, ldc});
+        {ta, m, n, k, alpha, a, lda, nullptr, b, ldb, beta, c, ldc});
     return true;
   }
   const int64_t blockDepth = scanrt::GemmKernel<T>::blockDepth();
-  const int64_t blockK = std::min(k, blockDepth);
-  T *packed = allocatePacked<T>(n, blockK);
+  T *packed = allocatePacked<T>(n, std::min(k, blockDepth));
   if (!packed)
     return false;
-  // A transposed op(A) is packed too, with the same depth block as B (see
-  // GemmKernel::packA); on its own page per depth step, it is read at a
-  // fraction of the rate of a packed tile.
-  T *packedA = nullptr;
-  if (ta && m >= kPackAMinRows) {
-    packedA = static_cast<T *>(_mlir_memref_to_llvm_aligned_alloc(
-        64, static_cast<uint64_t>(
-                scanrt::GemmKernel<T>::packedSizeA(m, blockK) * sizeof(T))));
-  }
   for (int64_t block = 0; block < k; block += blockDepth) {
     int64_t depth = std::min(blockDepth, k - block);
     // Rows [block, block + depth) of op(B), columns of op(A).
-    const T *blockA = ta ? a + block * lda : a + block;
-    runPackOperands<T>(tb, n, depth, tb ? b + block : b + block * ldb, ldb,
-                       packed, ta, m, blockA, lda, packedA);
-    runPackedGemm<T>({ta, m, n, depth, alpha, blockA, lda, packedA, packed,
-                      nullptr, 0, block ? T(1) : beta, c, ldc});
+    runPackB<T>(tb, n, depth, tb ? b + block : b + block * ldb, ldb, packed);
+    runPackedGemm<T>({ta, m, n, depth, alpha,
+                      ta ? a + block * lda : a + block, lda, packed, nullptr,
+                      0, block ? T(1) : beta, c, ldc});
   }
-  _mlir_memref_to_llvm_free(packedA);
   _mlir_memref_to_llvm_free(packed);
   return true;
 }
@@ -336,7 +283,7 @@ void packedGemm(int32_t transA, int64_t m, int64_t n, int64_t k, T alpha,
             cOffset, ldc, blas);
     return;
   }
-  runPackedGemm<T>({transA != 0, m, n, k, alpha, a + aOffset, lda, nullptr,
+  runPackedGemm<T>({transA != 0, m, n, k, alpha, a + aOffset, lda,
                     static_cast<const T *>(operand->panels), nullptr, 0, beta,
                     c + cOffset, ldc});
 }

@@ -64,9 +64,6 @@ struct Vec<double> {
 constexpr int kTileRows = 8;
 /// Vectors across the register tile.
 constexpr int kTileVectors = 3;
-/// Row tiles of a transposed A packed together: 8 tiles of 8 floats are
-/// four cache lines of each row of A.
-constexpr int64_t kPackGroupTiles = 8;
 /// Depth of a block: a B panel of a block (kBlockDepth x NR) stays in L2.
 constexpr int64_t kBlockDepth = 512;
 /// Bytes of A (a chunk of rows, one depth block deep) that each core keeps
@@ -299,56 +296,6 @@ void GemmKernel<T>::packB(bool transB, int64_t n, int64_t k, const T *b,
 }
 
 template <typename T>
-int64_t GemmKernel<T>::tileCountA(int64_t m) {
-  return ceilDiv(m, kTileRows);
-}
-
-template <typename T>
-int64_t GemmKernel<T>::packedSizeA(int64_t m, int64_t k) {
-  return tileCountA(m) * kTileRows * k;
-}
-
-template <typename T>
-void GemmKernel<T>::packA(bool transA, int64_t m, int64_t k, const T *a,
-                          int64_t lda, T *packed, int64_t firstTile,
-                          int64_t lastTile) {
-  const int64_t paddedRows = tileCountA(m) * kTileRows;
-  for (int64_t block = 0; block < k; block += kBlockDepth) {
-    int64_t depth = std::min(kBlockDepth, k - block);
-    T *blockStart = packed + block * paddedRows;
-    for (int64_t t = firstTile; t < lastTile; ++t) {
-      int64_t row = t * kTileRows;
-      int rows = static_cast<int>(std::min<int64_t>(kTileRows, m - row));
-      T *dst = blockStart + row * depth;
-      if (transA) {
-        // Row d of A holds depth step d of every row of op(A): the tile's
-        // kTileRows values are contiguous there. Full tiles go a group at a
-        // time, so that each depth step reads whole cache lines of A.
-        const T *src = a + block * lda + row;
-        int64_t group = std::min<int64_t>(kPackGroupTiles, lastTile - t);
-        if (row + group * kTileRows <= m) {
-          for (int64_t d = 0; d < depth; ++d)
-            for (int64_t g = 0; g < group; ++g)
-              std::memcpy(dst + g * kTileRows * depth + d * kTileRows,
-                          src + d * lda + g * kTileRows,
-                          kTileRows * sizeof(T));
-          t += group - 1;
-          continue;
-        }
-        for (int64_t d = 0; d < depth; ++d)
-          for (int i = 0; i < kTileRows; ++i)
-            dst[d * kTileRows + i] = i < rows ? src[d * lda + i] : T(0);
-        continue;
-      }
-      const T *src = a + row * lda + block;
-      for (int64_t d = 0; d < depth; ++d)
-        for (int i = 0; i < kTileRows; ++i)
-          dst[d * kTileRows + i] = i < rows ? src[i * lda + d] : T(0);
-    }
-  }
-}
-
-template <typename T>
 void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
                              int parts) {
   constexpr int64_t NR = tileCols<T>();
@@ -356,11 +303,9 @@ void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
   const int64_t panels = panelCount(g.n);
   // Vectors of the last panel that hold columns of C.
   const int64_t lastPanelVectors = ceilDiv(g.n - (panels - 1) * NR, L);
-  // Row i, depth d of op(A) is at a[i * rowStride + d * depthStride]: in
-  // place, or within a packed tile.
-  const int64_t rowStride = g.packedA || g.transA ? 1 : g.lda;
-  const int64_t depthStride = g.packedA ? kTileRows : g.transA ? g.lda : 1;
-  const int64_t paddedRows = tileCountA(g.m) * kTileRows;
+  // Row i, depth d of op(A) is at a[i * rowStride + d * depthStride].
+  const int64_t rowStride = g.transA ? 1 : g.lda;
+  const int64_t depthStride = g.transA ? g.lda : 1;
   const int64_t chunkRows = rowChunk<T>();
   // Rows are taken a chunk at a time. Within a chunk, the work is the slices
   // (panel, row tile, vector of the panel), ordered panel-major so that a
@@ -377,10 +322,7 @@ void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
     int64_t endSlice = slices * (part + 1) / parts;
     for (int64_t block = 0; block < g.k; block += kBlockDepth) {
       int64_t depth = std::min(kBlockDepth, g.k - block);
-      const T *blockA =
-          g.packedA ? g.packedA + block * paddedRows : g.a + block * depthStride;
-      // A tile starts `depth` steps of kTileRows after the one before.
-      const int64_t tileRowStride = g.packedA ? depth : rowStride;
+      const T *blockA = g.a + block * depthStride;
       // Each depth block after the first adds to what the earlier ones wrote.
       T beta = block ? T(1) : g.beta;
       for (int64_t slice = firstSlice; slice < endSlice;) {
@@ -403,7 +345,7 @@ void GemmKernel<T>::multiply(const PackedGemmArgs<T> &g, int part,
         int64_t bStride = g.packedB ? NR : g.ldb;
         int width = static_cast<int>(endVector - firstVector);
         bool maskB = !g.packedB && cols < width * L;
-        selectKernel<T>(maskB, width)(depth, blockA + row * tileRowStride,
+        selectKernel<T>(maskB, width)(depth, blockA + row * rowStride,
                                       rowStride, depthStride, bp, bStride,
                                       g.c + row * g.ldc + col, g.ldc, rows,
                                       cols, g.alpha, beta);

@@ -23,10 +23,9 @@
 
 namespace scanrt {
 
-/// C[m x n] = alpha * op(A) * B + beta * C, row-major. op(A) is read in
-/// place (a, lda, transA), or from packedA (GemmKernel::packA) when that is
-/// set. B is packed (packedB), or, when packedB is null, read in place: B
-/// itself (not transposed) at b with leading dimension ldb.
+/// C[m x n] = alpha * op(A) * B + beta * C, row-major. B is packed
+/// (packedB), or, when packedB is null, read in place: B itself (not
+/// transposed) at b with leading dimension ldb.
 template <typename T>
 struct PackedGemmArgs {
   bool transA;
@@ -34,7 +33,6 @@ struct PackedGemmArgs {
   T alpha;
   const T *a;
   int64_t lda;
-  const T *packedA;
   const T *packedB;
   const T *b;
   int64_t ldb;
@@ -62,19 +60,6 @@ struct GemmKernel {
   static void packB(bool transB, int64_t n, int64_t k, const T *b,
                     int64_t ldb, T *packed, int64_t firstPanel,
                     int64_t lastPanel);
-  /// Elements a packed op(A) of m x k takes.
-  static int64_t packedSizeA(int64_t m, int64_t k);
-  /// Row tiles of a packed op(A) with m rows.
-  static int64_t tileCountA(int64_t m);
-  /// Packs row tiles [firstTile, lastTile) of op(A) (m x k; A stored k x m
-  /// when transA) into `packed` (packedSizeA(m, k) elements): depth blocks
-  /// as for B, each holding its row tiles one after another, a tile being
-  /// its depth steps of kTileRows elements. The micro-kernel then reads one
-  /// contiguous stream of A where in place it reads a row per tile row, or
-  /// (transposed) one cache line and page per depth step.
-  static void packA(bool transA, int64_t m, int64_t k, const T *a,
-                    int64_t lda, T *packed, int64_t firstTile,
-                    int64_t lastTile);
   /// Computes part `part` of `parts` of the product (disjoint parts of C;
   /// running every part gives all of it). Requires m, n, k >= 1.
   static void multiply(const PackedGemmArgs<T> &args, int part, int parts);

@@ -153,9 +153,8 @@ int main(int argc, char **argv) {
   // Sizes at the edges of the kernel's 8-row tiles, 48/24-column panels and
   // 512-deep blocks, a batch-sized product and one with many rows; small
   // batches large enough to be split between threads, whose shares then
-  // end inside a panel (its last vector partly or wholly padding); products
-  // of more than a row chunk (192 rows) with a transposed A, which the
-  // kernel packs, one ending inside a row tile.
+  // end inside a panel (its last vector partly or wholly padding); a
+  // product of more than a row chunk (192 rows) ending inside a row tile.
   std::vector<Shape> shapes = {
       {1, 1, 1},     {3, 5, 7},      {8, 48, 16},    {9, 49, 17},
       {7, 47, 513},  {16, 24, 512},  {17, 25, 1025}, {80, 100, 64},
