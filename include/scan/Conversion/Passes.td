@@ -412,8 +412,18 @@ def LowerStridedCopiesPass : Pass<"scan-lower-strided-copies"> {
     `linalg.copy`, which `convert-linalg-to-loops` turns into plain loops that
     LLVM vectorises, and which need no runtime library. Copies whose source
     and target both have an identity layout or a static contiguous one are
-    left as they are.
+    left as they are, unless they have at least `contiguous-min-elements`
+    elements (0: never): those become `linalg.copy` too, which
+    `scan-parallelize-elementwise` then runs on all threads where one
+    `memcpy` would take one core while the others wait (a recurrence's
+    carry, copied into its stacked per-step output on every step).
   }];
+  let options = [
+    Option<"contiguousMinElements", "contiguous-min-elements", "int64_t",
+           /*default=*/"0",
+           "Elements from which a copy between contiguous buffers becomes "
+           "linalg.copy as well (0: never)">
+  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
