@@ -103,8 +103,11 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
                                bodyArgs);
 
     // Next carries pass through; each per-step output goes into slice `t` of
-    // its stacked tensor. The insert_slice is placed right where its value is
-    // available, not at the end of the body: an output that is the incoming
+    // its stacked tensor. An output computed in the body is inserted at the
+    // end of the body, after its last reader: bufferization then computes it
+    // in its stack slice (the insertion a no-op) even where other ops read
+    // it, which it does not do when a read follows the insertion. Any other
+    // output is inserted where the step starts: one that is the incoming
     // carry (a stored h_(t-1)) is then read before the new carry is computed,
     // which lets bufferization compute the new carry in place.
     SmallVector<Value> yielded(yield.getValues().take_front(numCarries));
@@ -113,7 +116,7 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
          llvm::zip_equal(yield.getValues().drop_front(numCarries), stackedArgs)) {
       Operation *def = value.getDefiningOp();
       if (def && def->getBlock() == loopBody)
-        rewriter.setInsertionPointAfter(def);
+        rewriter.setInsertionPoint(yield);
       else if (prologueEnd)
         rewriter.setInsertionPointAfter(prologueEnd);
       else

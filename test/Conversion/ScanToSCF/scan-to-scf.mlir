@@ -57,8 +57,8 @@ func.func @reverse(%x: tensor<7x3xf64>, %c0: tensor<3xf64>)
 // -----
 
 // Several carries, sequences and outputs keep their order; loop invariants
-// defined above the scan are used directly inside the loop. Each output is
-// inserted right after the op defining it.
+// defined above the scan are used directly inside the loop. Each output
+// computed in the body is inserted at the end of the step.
 // CHECK-LABEL: func.func @many
 //  CHECK-SAME:   %[[A:[a-z0-9]+]]: tensor<4x2xf32>, %[[B:[a-z0-9]+]]: tensor<4x2xf32>, %[[C:[a-z0-9]+]]: tensor<2xf32>, %[[D:[a-z0-9]+]]: tensor<2xf32>, %[[W:[a-z0-9]+]]: tensor<2xf32>
 //   CHECK-DAG:   %[[E1:.*]] = tensor.empty() : tensor<4x2xf32>
@@ -67,10 +67,10 @@ func.func @reverse(%x: tensor<7x3xf64>, %c0: tensor<3xf64>)
 //   CHECK-DAG:     %[[AT:.*]] = tensor.extract_slice %[[A]][%[[I]], 0]
 //   CHECK-DAG:     %[[BT:.*]] = tensor.extract_slice %[[B]][%[[I]], 0]
 //       CHECK:     %[[S:.*]] = arith.addf %[[P]], %[[AT]]
-//       CHECK:     %[[I2:.*]] = tensor.insert_slice %[[S]] into %[[O2]][%[[I]], 0]
 //       CHECK:     %[[M:.*]] = arith.mulf %[[Q]], %[[BT]]
 //       CHECK:     %[[MW:.*]] = arith.mulf %[[M]], %[[W]]
 //       CHECK:     %[[I1:.*]] = tensor.insert_slice %[[MW]] into %[[O1]][%[[I]], 0]
+//       CHECK:     %[[I2:.*]] = tensor.insert_slice %[[S]] into %[[O2]][%[[I]], 0]
 //       CHECK:     scf.yield %[[S]], %[[M]], %[[I1]], %[[I2]]
 //       CHECK:   return %[[R]]#0, %[[R]]#1, %[[R]]#2, %[[R]]#3
 func.func @many(%a: tensor<4x2xf32>, %b: tensor<4x2xf32>, %c0: tensor<2xf32>,
