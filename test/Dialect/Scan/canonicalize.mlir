@@ -167,3 +167,24 @@ func.func @negative_carry_read_in_body(%a0: tensor<4xf32>, %b0: tensor<4xf32>, %
   }
   return %a : tensor<4xf32>
 }
+
+// -----
+
+// An output that stores each step's slice of a sequence unchanged is that
+// sequence (in either direction): its uses take the sequence, and the
+// output goes. A carry stored as an output is not a sequence and stays.
+// CHECK-LABEL: func.func @forwards_restacked_sequence
+//  CHECK-SAME:   %[[H0:[a-z0-9]+]]: tensor<4xf32>, %[[XS:[a-z0-9]+]]: tensor<3x4xf32>
+//       CHECK:   %[[R:.*]]:2 = scan.scan reverse carries(%[[H:.*]] = %[[H0]] : tensor<4xf32>) sequences(%{{.*}} = %[[XS]] : tensor<3x4xf32>) -> (tensor<4xf32>, tensor<3x4xf32>) {
+//       CHECK:     scan.yield %{{.*}}, %[[H]] : tensor<4xf32>, tensor<4xf32>
+//       CHECK:   return %[[R]]#0, %[[XS]], %[[R]]#1
+func.func @forwards_restacked_sequence(%h0: tensor<4xf32>, %xs: tensor<3x4xf32>)
+    -> (tensor<4xf32>, tensor<3x4xf32>, tensor<3x4xf32>) {
+  %h, %xs2, %hs = scan.scan reverse carries(%h = %h0 : tensor<4xf32>)
+      sequences(%x = %xs : tensor<3x4xf32>)
+      -> (tensor<4xf32>, tensor<3x4xf32>, tensor<3x4xf32>) {
+    %n = arith.addf %h, %x : tensor<4xf32>
+    scan.yield %n, %x, %h : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+  }
+  return %h, %xs2, %hs : tensor<4xf32>, tensor<3x4xf32>, tensor<3x4xf32>
+}

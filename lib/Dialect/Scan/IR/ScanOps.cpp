@@ -577,6 +577,35 @@ struct DropUnusedOutputsAndSequences final : OpRewritePattern<ScanOp> {
   }
 };
 
+/// A per-step output that stores the step's slice of a sequence unchanged
+/// stacks that sequence again: its uses take the sequence itself (slice t
+/// of both is the same value, in either direction), and the output, now
+/// unused, goes. The forward scan of a gradient does this when the backward
+/// reads a sequence: without it, every step copies the slice.
+struct ForwardRestackedSequences final : OpRewritePattern<ScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScanOp op,
+                                PatternRewriter &rewriter) const override {
+    YieldOp yield = op.getYieldOp();
+    if (!yield)
+      return rewriter.notifyMatchFailure(op, "body without scan.yield");
+    unsigned numCarries = op.getNumCarries();
+    bool changed = false;
+    for (auto [i, out] : llvm::enumerate(op.getOutputResults())) {
+      auto arg = dyn_cast<BlockArgument>(yield.getValues()[numCarries + i]);
+      if (!arg || arg.getOwner() != op.getBodyBlock() ||
+          arg.getArgNumber() < numCarries || out.use_empty())
+        continue;
+      Value sequence = op.getSequences()[arg.getArgNumber() - numCarries];
+      if (sequence.getType() != out.getType())
+        continue;
+      rewriter.replaceAllUsesWith(out, sequence);
+      changed = true;
+    }
+    return success(changed);
+  }
+};
+
 /// Reassociation that folds a leading unit dimension into the next one
 /// (`[[0, 1], [2], ...]`), or nothing for a rank-0 step value.
 static SmallVector<ReassociationIndices> leadingUnitDimReassociation(
@@ -641,7 +670,7 @@ struct InlineSingleStepScan final : OpRewritePattern<ScanOp> {
 void ScanOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                          MLIRContext *context) {
   results.add<SimplifyCarries, DropUnusedOutputsAndSequences,
-              InlineSingleStepScan>(context);
+              ForwardRestackedSequences, InlineSingleStepScan>(context);
 }
 
 //===----------------------------------------------------------------------===//
