@@ -607,6 +607,29 @@ def measure_floors(a, scan, plan, shapes, tmp):
     return rate
 
 
+def measure_drift(a, plan, shapes, tmp, start):
+    """The runtime kernel's rates measured again at the end of the run, as
+    at the start (its single products and its packed loops), and each
+    shape's end rate over its start rate: the machine's own drift over the
+    run, which every time in the run shares."""
+    reps = max(a.repeat, 3)
+    steps = sorted({s for (w, T, B, D), _ in plan for s in step_gemm_shapes(w, T, B, D)})
+    end = {"kernel": measure_scan_run_sgemm(a.scan_run, shapes, os.path.join(tmp, "end"),
+                                            2, reps, a.timeout, kernel=True),
+           "kernel-packed": measure_scan_run_sgemm(a.scan_run, steps,
+                                                   os.path.join(tmp, "end-packed"), 1, reps,
+                                                   a.timeout, kernel=True, packed=True)}
+    ratios = []
+    for src, rates in end.items():
+        before = {(x["M"], x["K"], x["N"]): x["gflops"] for x in start.get(src, [])}
+        for x in rates:
+            key = (x["M"], x["K"], x["N"])
+            if key in before:
+                ratios.append({"source": src, "M": key[0], "K": key[1], "N": key[2],
+                               "end_over_start": x["gflops"] / before[key]})
+    return {"sources": end, "ratios": ratios}
+
+
 def gemm_shapes(workload, T, B, D):
     """(M, K, N) of the GEMMs a good gradient of this cell runs."""
     widths = {"rnn": [D], "gru": [D, 2 * D], "lstm": [D, 4 * D]}[workload]
@@ -967,6 +990,15 @@ def write_markdown(path, res):
              "%dx%dx%d %.1f GFLOP/s" % (x["M"], x["K"], x["N"], x["gflops"]) for x in rates)
              for src, rates in res["sgemm"]["sources"].items()] + [
          "- FMA peak: %s" % (fma_peak_text(res["sgemm"]["fma_peak"])),
+         ] + (["- drift: the runtime kernel's rates measured again after the last system, "
+               "over those at the start (the floor's): " + ", ".join(
+                   "%dx%dx%d%s %.2f" % (r["M"], r["K"], r["N"],
+                                         " packed" if r["source"] == "kernel-packed" else "",
+                                         r["end_over_start"])
+                   for r in res["sgemm"]["drift"]["ratios"]) +
+               "; a system's ratio to the floor carries as much uncertainty as these "
+               "are away from 1"]
+              if res["sgemm"].get("drift") else []) + [
          ] + ["- floor measurement %s FAILED: %s" % kv
               for kv in res["sgemm"].get("errors", {}).items()] + [
          "",
@@ -1257,6 +1289,18 @@ def main(argv):
             log("running %s: %s" % (w, ", ".join("T=%d B=%d D=%d" % k[1:] for k, _ in mine)))
             for key, groups, rows, f64 in run_workload(a, w, mine, systems, scan, tmp):
                 configs.append(finish_config(a, key, groups, rows, f64, rate))
+        if not a.smoke and not scan.missing:
+            try:
+                rate["drift"] = measure_drift(a, plan, shapes, tmp, rate["sources"])
+                worst = max(rate["drift"]["ratios"],
+                            key=lambda r: abs(r["end_over_start"] - 1))
+                log("kernel sgemm rates at the end over the start: %.2f to %.2f (%dx%dx%d, %s)"
+                    % (min(r["end_over_start"] for r in rate["drift"]["ratios"]),
+                       max(r["end_over_start"] for r in rate["drift"]["ratios"]),
+                       worst["M"], worst["K"], worst["N"], worst["source"]))
+            except (RuntimeError, ValueError, subprocess.SubprocessError, OSError) as e:
+                rate["errors"]["drift"] = str(e)
+                log("drift measurement failed: %s" % e)
         order = {k: i for i, (k, _) in enumerate(plan)}
         configs.sort(key=lambda c: order[(c["workload"], c["T"], c["B"], c["D"])])
         for c in configs:
