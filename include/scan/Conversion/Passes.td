@@ -412,18 +412,8 @@ def LowerStridedCopiesPass : Pass<"scan-lower-strided-copies"> {
     `linalg.copy`, which `convert-linalg-to-loops` turns into plain loops that
     LLVM vectorises, and which need no runtime library. Copies whose source
     and target both have an identity layout or a static contiguous one are
-    left as they are, unless they have at least `contiguous-min-elements`
-    elements (0: never): those become `linalg.copy` too, which
-    `scan-parallelize-elementwise` then runs on all threads where one
-    `memcpy` would take one core while the others wait (a recurrence's
-    carry, copied into its stacked per-step output on every step).
+    left as they are.
   }];
-  let options = [
-    Option<"contiguousMinElements", "contiguous-min-elements", "int64_t",
-           /*default=*/"0",
-           "Elements from which a copy between contiguous buffers becomes "
-           "linalg.copy as well (0: never)">
-  ];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
@@ -437,7 +427,12 @@ def ParallelizeElementwisePass
     qualifies when it works on memrefs, every one of its loops is parallel
     (no reduction), its loop ranges are static and cover at least
     `min-elements` iterations, and it is not already inside a parallel
-    loop or region. Each qualifying op is tiled over its leading loops:
+    loop or region. A `memref.copy` of a static shape with at least
+    `min-elements` elements, outside parallel regions, becomes a
+    `linalg.copy` that qualifies: one `memcpy` would take one core while
+    the others wait (a recurrence's carry, copied into its stacked
+    per-step output on every step). Each qualifying op is tiled over its
+    leading loops:
 
     * when the loops other than the innermost have at least 32 iterations
       together: tiles of size 1 along the fewest leading loops that give at
@@ -490,6 +485,7 @@ def ParallelizeElementwisePass
     "mlir::affine::AffineDialect",
     "mlir::arith::ArithDialect",
     "mlir::func::FuncDialect",
+    "mlir::linalg::LinalgDialect",
     "mlir::memref::MemRefDialect",
     "mlir::omp::OpenMPDialect",
     "mlir::scf::SCFDialect"

@@ -75,12 +75,7 @@ void mlir::scan::buildScanLowerToCPUPipeline(
   // large elementwise ones as OpenMP loops on libomp's thread team (the
   // one libScanRuntime.so's GEMM kernel runs on).
   pm.addPass(createConvertLinalgMatmulToBLASPass());
-  // Large copies too become loops, which run in parallel like the
-  // elementwise ones.
-  LowerStridedCopiesPassOptions copies;
-  if (options.parallelElementwise)
-    copies.contiguousMinElements = options.parallelMinElements;
-  pm.addPass(createLowerStridedCopiesPass(copies));
+  pm.addPass(createLowerStridedCopiesPass());
   if (options.parallelElementwise) {
     ParallelizeElementwisePassOptions parallel;
     parallel.minElements = options.parallelMinElements;

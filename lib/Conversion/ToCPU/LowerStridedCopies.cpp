@@ -1,8 +1,7 @@
 //===- LowerStridedCopies.cpp - strided memref.copy to loops ----*- C++ -*-===//
 //
 // Rewrites memref.copy between non-contiguous views into linalg.copy, so it
-// becomes vectorisable loops instead of a memrefCopy runtime call; and, on
-// request, large contiguous copies, so that they can run on all threads.
+// becomes vectorisable loops instead of a memrefCopy runtime call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,11 +39,8 @@ struct LowerStridedCopiesPass final
     getOperation()->walk([&](memref::CopyOp copy) {
       auto source = dyn_cast<MemRefType>(copy.getSource().getType());
       auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
-      if (!source || !target)
-        return;
-      bool large = contiguousMinElements > 0 && source.hasStaticShape() &&
-                   source.getNumElements() >= contiguousMinElements;
-      if (isMemcpyable(source) && isMemcpyable(target) && !large)
+      if (!source || !target ||
+          (isMemcpyable(source) && isMemcpyable(target)))
         return;
       copies.push_back(copy);
     });

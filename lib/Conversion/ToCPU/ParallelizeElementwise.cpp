@@ -182,6 +182,23 @@ struct ParallelizeElementwisePass final
   using Base::Base;
 
   void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    // Large copies become linalg.copy, which qualifies like the rest.
+    SmallVector<memref::CopyOp> copies;
+    getOperation()->walk([&](memref::CopyOp copy) {
+      auto type = dyn_cast<MemRefType>(copy.getSource().getType());
+      if (type && type.hasStaticShape() &&
+          type.getNumElements() >= minElements &&
+          !copy->getParentOfType<scf::ParallelOp>() &&
+          !copy->getParentOfType<omp::ParallelOp>())
+        copies.push_back(copy);
+    });
+    for (memref::CopyOp copy : copies) {
+      rewriter.setInsertionPoint(copy);
+      rewriter.replaceOpWithNewOp<linalg::CopyOp>(
+          copy, ValueRange{copy.getSource()}, ValueRange{copy.getTarget()});
+    }
+
     SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t>>> work;
     getOperation()->walk([&](linalg::LinalgOp op) {
       SmallVector<int64_t> ranges = qualifyingRanges(op);
@@ -195,7 +212,6 @@ struct ParallelizeElementwisePass final
       work.emplace_back(op, tileSizesFor(ranges));
     });
 
-    IRRewriter rewriter(&getContext());
     if (work.empty())
       return;
     ModuleOp module = getOperation();

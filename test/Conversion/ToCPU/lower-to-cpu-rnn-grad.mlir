@@ -13,21 +13,22 @@
 //
 // With parallel-min-elements=4 every op of 2 x 3 elements runs in parallel,
 // the per-step copies of the carry into its stacked outputs included (they
-// become linalg.copy); the results must not change.
+// become linalg.copy in omp.parallel); the results must not change.
 // RUN: scan-opt %s '--scan-lower-to-cpu=parallel-min-elements=4' \
 // RUN: | mlir-runner -e main -entry-point-result=void -O3 \
 // RUN:   -shared-libs=%scan_runtime,%mlir_c_runner_utils,%mlir_runner_utils \
 // RUN: | FileCheck %s
 // RUN: scan-opt %s '--scan-lower-to-cpu=parallel-min-elements=4' -o /dev/null \
-// RUN:   --mlir-print-ir-after=scan-lower-strided-copies 2>&1 \
+// RUN:   --mlir-print-ir-after=scan-parallelize-elementwise 2>&1 \
 // RUN: | FileCheck %s --check-prefix=COPY
 // RUN: scan-opt %s --scan-lower-to-cpu -o /dev/null \
-// RUN:   --mlir-print-ir-after=scan-lower-strided-copies 2>&1 \
+// RUN:   --mlir-print-ir-after=scan-parallelize-elementwise 2>&1 \
 // RUN: | FileCheck %s --check-prefix=MEMCPY
 
 // COPY-LABEL: func.func private @grad_w(
 //       COPY:   scf.for
-//       COPY:     linalg.copy ins(%{{.*}} : memref<2x3xf32>) outs(%{{.*}} : memref<2x3xf32, strided<[3, 1], offset: ?>>)
+//       COPY:     omp.parallel {
+//       COPY:       linalg.copy ins(%{{.*}} : memref<1x3xf32, strided<[3, 1], offset: ?>>) outs(%{{.*}} : memref<1x3xf32, strided<[3, 1], offset: ?>>)
 // MEMCPY-LABEL: func.func private @grad_w(
 //       MEMCPY:   scf.for
 //       MEMCPY:     memref.copy %{{.*}}, %{{.*}} : memref<2x3xf32> to memref<2x3xf32, strided<[3, 1], offset: ?>>

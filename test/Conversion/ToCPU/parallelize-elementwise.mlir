@@ -130,3 +130,30 @@ func.func @negative_serial(%small: memref<100x100xf32>, %big: memref<80x1000xf32
   %f = linalg.fill ins(%c : f32) outs(%e : tensor<80x1000xf32>) -> tensor<80x1000xf32>
   return %f : tensor<80x1000xf32>
 }
+
+// -----
+
+// A memref.copy of at least min-elements elements (static shape, here a
+// carry stored into its stack slice) becomes a linalg.copy run in parallel;
+// a smaller one, or one of dynamic size, stays a memref.copy (a memcpy).
+// With a threshold of 100000 every copy stays.
+// CHECK-LABEL: func.func @copies
+//       CHECK:   omp.parallel {
+//       CHECK:     linalg.copy ins(%{{.*}} : memref<1x1000xf32, strided<[1000, 1], offset: ?>>) outs(%{{.*}} : memref<1x1000xf32, strided<[1000, 1], offset: ?>>)
+//       CHECK:     omp.terminator
+//       CHECK:   memref.copy %{{.*}}, %{{.*}} : memref<2x8xf32> to memref<2x8xf32>
+//       CHECK:   memref.copy %{{.*}}, %{{.*}} : memref<?x8xf32> to memref<?x8xf32>
+//   CHECK-NOT:   omp.parallel
+// HIGH-LABEL: func.func @copies
+//   HIGH-NOT:   omp.parallel
+//       HIGH:   memref.copy %{{.*}}, %{{.*}} : memref<80x1000xf32> to memref<80x1000xf32, strided<[1000, 1], offset: ?>>
+func.func @copies(%h: memref<80x1000xf32>, %stack: memref<5x80x1000xf32>, %i: index,
+                  %a: memref<2x8xf32>, %b: memref<2x8xf32>,
+                  %d0: memref<?x8xf32>, %d1: memref<?x8xf32>) {
+  %s = memref.subview %stack[%i, 0, 0] [1, 80, 1000] [1, 1, 1]
+      : memref<5x80x1000xf32> to memref<80x1000xf32, strided<[1000, 1], offset: ?>>
+  memref.copy %h, %s : memref<80x1000xf32> to memref<80x1000xf32, strided<[1000, 1], offset: ?>>
+  memref.copy %a, %b : memref<2x8xf32> to memref<2x8xf32>
+  memref.copy %d0, %d1 : memref<?x8xf32> to memref<?x8xf32>
+  return
+}
