@@ -571,6 +571,18 @@ def step_gemm_shapes(workload, T, B, D):
     return [(B, D, n) for n in {"rnn": [D], "gru": [D, 2 * D], "lstm": [D, 4 * D]}[workload]]
 
 
+def kernel_floor_jobs(a, plan, shapes):
+    """(source, job) of the runtime kernel's floor sources: its single
+    products at `shapes` and its loops of products by a packed weight at the
+    plan's step shapes; job(folder) returns the rates."""
+    reps = max(a.repeat, 3)
+    steps = sorted({s for (w, T, B, D), _ in plan for s in step_gemm_shapes(w, T, B, D)})
+    return [("kernel", lambda d: measure_scan_run_sgemm(
+                a.scan_run, shapes, d, 2, reps, a.timeout, kernel=True)),
+            ("kernel-packed", lambda d: measure_scan_run_sgemm(
+                a.scan_run, steps, d, 1, reps, a.timeout, kernel=True, packed=True))]
+
+
 def measure_floors(a, scan, plan, shapes, tmp):
     """Every floor source's sgemm rates at `shapes` (the scan-run ones when
     scan-run and scan-opt work), and the FMA peak. A failed measurement is
@@ -583,13 +595,9 @@ def measure_floors(a, scan, plan, shapes, tmp):
     if scan.missing:
         rate["not_measured"] = "scan-run: " + scan.missing
         return rate
-    steps = sorted({s for (w, T, B, D), _ in plan for s in step_gemm_shapes(w, T, B, D)})
     jobs = [("system-openblas", lambda d: measure_scan_run_sgemm(
-                a.scan_run, shapes, d, 2, reps, a.timeout, kernel=False)),
-            ("kernel", lambda d: measure_scan_run_sgemm(
-                a.scan_run, shapes, d, 2, reps, a.timeout, kernel=True)),
-            ("kernel-packed", lambda d: measure_scan_run_sgemm(
-                a.scan_run, steps, d, 1, reps, a.timeout, kernel=True, packed=True))]
+                a.scan_run, shapes, d, 2, reps, a.timeout, kernel=False))
+            ] + kernel_floor_jobs(a, plan, shapes)
     for name, job in jobs:
         try:
             rate["sources"][name] = job(os.path.join(tmp, name))
@@ -612,13 +620,8 @@ def measure_drift(a, plan, shapes, tmp, start):
     at the start (its single products and its packed loops), and each
     shape's end rate over its start rate: the machine's own drift over the
     run, which every time in the run shares."""
-    reps = max(a.repeat, 3)
-    steps = sorted({s for (w, T, B, D), _ in plan for s in step_gemm_shapes(w, T, B, D)})
-    end = {"kernel": measure_scan_run_sgemm(a.scan_run, shapes, os.path.join(tmp, "end"),
-                                            2, reps, a.timeout, kernel=True),
-           "kernel-packed": measure_scan_run_sgemm(a.scan_run, steps,
-                                                   os.path.join(tmp, "end-packed"), 1, reps,
-                                                   a.timeout, kernel=True, packed=True)}
+    end = {name: job(os.path.join(tmp, "end-" + name))
+           for name, job in kernel_floor_jobs(a, plan, shapes)}
     ratios = []
     for src, rates in end.items():
         before = {(x["M"], x["K"], x["N"]): x["gflops"] for x in start.get(src, [])}
