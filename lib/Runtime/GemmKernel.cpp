@@ -1,9 +1,9 @@
 //===- GemmKernel.cpp - AVX-512 GEMM on a packed right operand --*- C++ -*-===//
 //
-// Compiled with -mavx512f -mfma (see CMakeLists.txt). The micro-kernel keeps
-// an 8 x NR tile of C in 24 vector registers: per step of the depth loop it
-// loads three vectors of the B panel, broadcasts the 8 values of the A
-// panel, and issues 24 FMAs.
+// Compiled with -mavx512f -mfma -mprfchw (see CMakeLists.txt). The
+// micro-kernel keeps an 8 x NR tile of C in 24 vector registers: per step of
+// the depth loop it loads three vectors of the B panel, broadcasts the 8
+// values of the A panel, and issues 24 FMAs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -113,6 +113,13 @@ void microKernel(int64_t depth, const T *a, int64_t rowStride,
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
     rowA[i] = a + (i < rows ? i : rows - 1) * rowStride;
+  // Fetch the tile of C for writing now, while the depth loop computes:
+  // C is often memory no step has touched yet (a slice of a stacked
+  // per-step output), and a store that misses stalls the loop's end.
+  for (int i = 0; i < rows; ++i)
+#pragma GCC unroll 3
+    for (int v = 0; v < kVectors; ++v)
+      __builtin_prefetch(c + i * ldc + v * L, /*rw=*/1, /*locality=*/3);
   Reg acc[kTileRows][kVectors];
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
