@@ -266,8 +266,10 @@ class ScanMlir:
         except ValueError:
             raise RuntimeError("scan-run printed no JSON: %s" % out[-300:])
 
-    def run(self, workload, T, B, D, input_dir, work, warmup, repeat, timeout):
-        """Returns {system: row} for scan-plain and scan-opt."""
+    def run(self, workload, T, B, D, input_dir, work, warmup, repeat, timeout,
+            grads=True):
+        """Returns {system: row} for scan-plain and scan-opt; without `grads`
+        (a later round) only the timed call runs."""
         os.makedirs(work, exist_ok=True)
         module = os.path.join(work, "%s.mlir" % workload)
         scan_module(workload, T, B, D, module)
@@ -299,7 +301,7 @@ class ScanMlir:
                                       "formulation": "scan-run --entry=%s --variant=%s "
                                       "(pipeline %s)" % (entry, var, v.get("pipeline"))}}
         # Gradients of each variant at each scale (one untimed call each).
-        for sysname, var in variants:
+        for sysname, var in variants if grads else []:
             for s in SCALES:
                 d = os.path.join(work, "%s-%s" % (var, s))
                 if not (var == "plain" and s == "study"):
@@ -318,12 +320,17 @@ class ScanMlir:
 # Python peers (each in its own process)
 # ---------------------------------------------------------------------------
 
-def run_worker(system, workload, pairs, warmup, repeat, timeout):
-    """One process for every shape of `workload`: rows in `pairs` order."""
+def run_worker(system, workload, pairs, warmup, repeat, timeout, variant=None):
+    """One process for every shape of `workload`: rows in `pairs` order.
+    `variant` names the variant to run (JAX's unroll) instead of timing
+    each on the first shape and choosing."""
     cmd = [sys.executable, os.path.join(BENCH, "peer_worker.py"), system, workload,
            str(warmup), str(repeat)] + [p for pair in pairs for p in pair]
     t0 = time.time()
-    env = system_openblas_env() if system in SYSTEM_OPENBLAS else None
+    env = system_openblas_env() if system in SYSTEM_OPENBLAS else dict(os.environ)
+    env.pop("SCAN_BENCH_VARIANT", None)
+    if variant:
+        env["SCAN_BENCH_VARIANT"] = variant
     p = run_child(cmd, capture_output=True, text=True, env=env,
                        timeout=timeout * len(pairs))
     wall = time.time() - t0
@@ -670,19 +677,19 @@ def make_plan(a):
     return [(k, sorted(g)) for k, g in plan.items()]
 
 
-def estimate_seconds(plan, systems, rate_gflops, warmup, repeat, headline_only):
+def estimate_seconds(plan, systems, rate_gflops, warmup, repeat, headline_only, rounds):
     """Rough wall time: every system at half the best sgemm rate (warm-up,
     timed and normal-scale calls), the float64 reference at a quarter, plus
-    start-up and compile costs: per process (one per system and workload)
-    and per shape. JAX also times its other unroll variants on the first
-    shape of each workload."""
+    start-up and compile costs: per process (one per system, workload and
+    round) and per shape. JAX also times its other unroll variants on the
+    first shape of each workload, in the first round."""
     per_process = {"jax": 4.0, "pytensor": 60.0, "pytensor-c": 40.0, "pytensor-jax": 10.0,
                    "torch": 4.0, "torch-compile": 10.0, "torch-nn.RNN": 4.0,
                    "torch-nn.LSTM": 4.0, "numpy": 1.0}
     per_shape = {"jax": 3.0, "pytensor": 0.5, "pytensor-c": 0.5, "pytensor-jax": 8.0,
                  "torch": 0.5, "torch-compile": 60.0, "torch-nn.RNN": 0.5,
                  "torch-nn.LSTM": 0.5, "numpy": 0.1, "scan-plain": 15.0}
-    total = 0.0
+    total, per_round = 0.0, 0.0
     first = {}
     for (w, T, B, D), groups in plan:
         g = wl.gradient_gflop(w, T, B, D)
@@ -692,14 +699,14 @@ def estimate_seconds(plan, systems, rate_gflops, warmup, repeat, headline_only):
                 continue
             if (s, w) not in first:
                 first[s, w] = True
-                total += per_process.get(s, 0.0)
+                per_round += per_process.get(s, 0.0)
                 if s == "jax":       # the other unroll variants, compile included
                     total += (len(JAX_UNROLLS) - 1) * (per_shape[s] + call * (warmup + repeat))
             # scan-run: both variants timed, then three single calls
             calls = 2 * (warmup + repeat) + 3 if s == "scan-plain" else warmup + repeat + 1
-            total += per_shape[s] + call * calls
+            per_round += per_shape[s] + call * calls
         total += 2 * g / (0.25 * rate_gflops)     # float64 reference, 2 scales
-    return total
+    return total + rounds * per_round
 
 
 def compare(rows, ref_grads, ref_name, rtol):
@@ -720,6 +727,62 @@ def compare(rows, ref_grads, ref_name, rtol):
                              "error %.3g > %.3g" % (name, ref_name, s, worst, rtol))
         r["agrees"] = all(max(r["rel_err"][s], r["rel_err_f64"][s]) <= rtol for s in SCALES)
     return fails
+
+
+def merge_round(rows, name, new, rnd):
+    """Adds a later round's row to the first round's: its timed calls join
+    the first's (times_by_round_s keeps them apart); an error is kept in
+    round_errors, which fails the run."""
+    if rnd == 0:
+        rows[name] = new
+        return
+    first = rows.get(name)
+    if first is None or "times_s" not in first:
+        return
+    if "times_s" not in new:
+        first.setdefault("round_errors", []).append(
+            "round %d: %s" % (rnd + 1, new.get("status", "no times")))
+        return
+    info = first.setdefault("info", {})
+    info.setdefault("times_by_round_s", [list(first["times_s"])]).append(list(new["times_s"]))
+    first["times_s"] = list(first["times_s"]) + list(new["times_s"])
+
+
+def run_system_round(a, w, s, prepared, scan, rnd):
+    """Round `rnd` of system `s` on the prepared shapes of workload `w`."""
+    if s == "scan-opt":
+        return
+    if s == "scan-plain":
+        for key, _, work, input_dir, _, rows in prepared:
+            if scan.missing:
+                for n in ("scan-plain", "scan-opt"):
+                    rows[n] = {"status": "not available: " + scan.missing}
+                continue
+            log("  scan-mlir, T=%d B=%d D=%d" % key[1:])
+            try:
+                got = scan.run(w, *key[1:], input_dir, os.path.join(work, "scan"),
+                               a.warmup, a.repeat, a.timeout, grads=rnd == 0)
+            except (RuntimeError, subprocess.SubprocessError, OSError, ValueError) as e:
+                got = {n: {"status": "error: %s" % e} for n in ("scan-plain", "scan-opt")}
+            for n, r in got.items():
+                merge_round(rows, n, r, rnd)
+        return
+    mine = [p for p in prepared if runs_on(s, w, p[1], a.headline_only)]
+    if not mine:
+        return
+    log("  %s, %d shape(s) ..." % (s, len(mine)))
+    t0 = time.time()
+    pairs = [(input_dir, os.path.join(work, s, "round%d" % rnd))
+             for _, _, work, input_dir, _, _ in mine]
+    # Later rounds run the variant the first chose (JAX's unroll).
+    variant = None if rnd == 0 else mine[0][5].get(s, {}).get("info", {}).get("variant")
+    try:
+        got = run_worker(s, w, pairs, a.warmup, a.repeat, a.timeout, variant)
+    except (subprocess.SubprocessError, OSError) as e:
+        got = [{"status": "error: %s" % e}] * len(pairs)
+    for (_, _, _, _, _, rows), r in zip(mine, got):
+        merge_round(rows, s, r, rnd)
+    log("  %s done in %.0f s" % (s, time.time() - t0))
 
 
 def run_workload(a, w, configs, systems, scan, tmp):
@@ -743,36 +806,15 @@ def run_workload(a, w, configs, systems, scan, tmp):
         log("  %s: inputs and float64 reference, %.1f s" % (tag, time.time() - t0))
         prepared.append((key, groups, work, input_dir, f64, {}))
 
-    for s in systems:
-        if s == "scan-opt":
-            continue
-        if s == "scan-plain":
-            for key, _, work, input_dir, _, rows in prepared:
-                if scan.missing:
-                    for n in ("scan-plain", "scan-opt"):
-                        rows[n] = {"status": "not available: " + scan.missing}
-                    continue
-                log("  scan-mlir, T=%d B=%d D=%d" % key[1:])
-                try:
-                    rows.update(scan.run(w, *key[1:], input_dir, os.path.join(work, "scan"),
-                                         a.warmup, a.repeat, a.timeout))
-                except (RuntimeError, subprocess.SubprocessError, OSError, ValueError) as e:
-                    for n in ("scan-plain", "scan-opt"):
-                        rows[n] = {"status": "error: %s" % e}
-            continue
-        mine = [p for p in prepared if runs_on(s, w, p[1], a.headline_only)]
-        if not mine:
-            continue
-        log("  %s, %d shape(s) ..." % (s, len(mine)))
-        t0 = time.time()
-        pairs = [(input_dir, os.path.join(work, s)) for _, _, work, input_dir, _, _ in mine]
-        try:
-            got = run_worker(s, w, pairs, a.warmup, a.repeat, a.timeout)
-        except (subprocess.SubprocessError, OSError) as e:
-            got = [{"status": "error: %s" % e}] * len(pairs)
-        for (_, _, _, _, _, rows), r in zip(mine, got):
-            rows[s] = r
-        log("  %s done in %.0f s" % (s, time.time() - t0))
+    # Round 1 times every system and keeps its gradients; each later round
+    # times them all again in fresh processes, minutes later, so that a
+    # system's min and median do not hang on the machine's state during
+    # one process (it shifts for seconds at a time on a shared VM).
+    for rnd in range(a.rounds):
+        if a.rounds > 1:
+            log("  round %d of %d" % (rnd + 1, a.rounds))
+        for s in systems:
+            run_system_round(a, w, s, prepared, scan, rnd)
     for _, _, work, _, _, _ in prepared:
         shutil.rmtree(work, ignore_errors=True)
     return [(key, groups, rows, f64) for key, groups, _, _, f64, rows in prepared]
@@ -823,6 +865,7 @@ def finish_config(a, key, groups, rows, f64, rate):
     for n, r in rows.items():
         if r.get("status", "").startswith("error"):
             fails.append("%s: %s" % (n, r["status"]))
+        fails += ["%s: %s" % (n, e) for e in r.get("round_errors", [])]
 
     # The floor: the fastest rate any source reached at this gradient's shapes.
     mine = set(gemm_shapes(w, T, B, D))
@@ -1009,7 +1052,9 @@ def write_markdown(path, res):
          "Cost sum(h_T); float32; inputs drawn once per shape with a fixed seed (%d) and "
          "shared by every system as .npy files. Timed: %d warm-up call(s), then %d timed "
          "calls of the whole gradient (forward + backward) on the study's inputs "
-         "(normal(0, 1e-4)); median and min reported. Agreement: every gradient is "
+         "(normal(0, 1e-4)), in each of %d round(s): a round runs every system in fresh "
+         "processes, after all systems' previous round of the same cell; median and min "
+         "over all rounds' calls reported. Agreement: every gradient is "
          "compared with the reference (%s) and with a float64 NumPy reverse-mode "
          "gradient, at the study's scale and at a normal scale (standard deviations: "
          "sequences 1, states 0.5, weights 1/sqrt(D)); the error shown is the larger of "
@@ -1020,7 +1065,8 @@ def write_markdown(path, res):
          "on a weight packed once for a loop of products (the step product of a "
          "recurrence); each table also gives the time at each source's own best rate and at "
          "the FMA peak of the threads. \"x floor\" is a system's time over the floor's." % (
-             o["seed"], o["warmup"], o["repeat"], res["configs"][0]["reference"]
+             o["seed"], o["warmup"], o["repeat"], o.get("rounds", 1),
+             res["configs"][0]["reference"]
              if res["configs"] else "-", o["rtol"]), ""]
     L += ["Formulations:", ""]
     for n, f in res["formulations"].items():
@@ -1189,6 +1235,11 @@ def parse_args(argv):
                         "(default: %(default)s: it compiles each shape for minutes)")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=None,
+                   help="times every system runs its timed calls, each round in fresh "
+                        "processes after all systems' previous round of the same cell "
+                        "(default: 2, 1 with --smoke); min and median are over all "
+                        "rounds' calls")
     p.add_argument("--rtol", type=float, default=1e-4,
                    help="largest accepted max|g-ref|/max|ref| (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0)
@@ -1207,6 +1258,8 @@ def parse_args(argv):
             a.systems = "scan,numpy"
         a.no_sweeps = True
         a.repeat = min(a.repeat, 2)
+    if a.rounds is None:
+        a.rounds = 1 if a.smoke else 2
     a.shape = tuple(int(v) for v in a.shape.split(","))
     a.workloads = parse_list(a.workloads)
     a.sweep_workloads = [] if a.no_sweeps else parse_list(a.sweep_workloads)
@@ -1221,6 +1274,8 @@ def parse_args(argv):
             p.error("unknown workload %r" % w)
     if a.repeat < 1:
         p.error("--repeat must be >= 1")
+    if a.rounds < 1:
+        p.error("--rounds must be >= 1")
     return a
 
 
@@ -1262,7 +1317,8 @@ def main(argv):
         rate = measure_floors(a, scan, plan, shapes, tmp)
         best = max(x["gflops"] for x in rate["sources"]["numpy"])
         est = estimate_seconds(plan, [s for s in systems if not (
-            s.startswith("scan-") and scan.missing)], best, a.warmup, a.repeat, a.headline_only)
+            s.startswith("scan-") and scan.missing)], best, a.warmup, a.repeat, a.headline_only,
+            a.rounds)
         log("plan: %d configuration(s), systems: %s" % (len(plan), ", ".join(systems)))
         for (w, T, B, D), g in plan:
             log("  %-4s T=%-4d B=%-3d D=%-5d %6.1f GFLOP  (%s)" % (

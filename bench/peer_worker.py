@@ -388,11 +388,20 @@ def run_system(system, workload, pairs, warmup, repeat):
     pair: shapes may differ between pairs (JAX retraces for a new shape in
     its warm-up call; PyTensor and PyTorch take any shape). A system with
     variants (JAX's unroll) times each on the first shape and runs the
-    fastest; one built per shape (PyTensor's JAX backend) builds for each."""
+    fastest, or the one SCAN_BENCH_VARIANT names (the harness's later rounds);
+    one built per shape (PyTensor's JAX backend) builds for each."""
     make, info = SYSTEMS[system](workload)
     prepare = info.pop("prepare", lambda a: a)
     to_numpy = info.pop("to_numpy", lambda out: [np.asarray(o) for o in out])
     variants = info.pop("variants", None)
+    chosen = os.environ.get("SCAN_BENCH_VARIANT")
+    if variants and chosen:
+        if chosen not in variants:
+            raise SystemExit("SCAN_BENCH_VARIANT=%s: %s has variants %s" % (
+                chosen, system, ", ".join(variants)))
+        make = variants[chosen]
+        info.update({"variant": chosen, "formulation": "%s: %s (chosen in an earlier round)"
+                     % (info["formulation"], chosen)})
     per_shape = info.pop("build_per_shape", False)
     fn, build_s = None, 0.0
     if make is not None and not per_shape:
