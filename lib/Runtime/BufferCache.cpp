@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "scan/Runtime/CPURuntime.h"
+#include "EnvFlag.h"
 
 #include <sys/mman.h>
 
@@ -47,9 +48,7 @@ uint64_t roundUp(uint64_t v, uint64_t to) { return (v + to - 1) / to * to; }
 class BufferCache {
 public:
   BufferCache() {
-    const char *onOff = std::getenv("SCANRT_BUFFER_CACHE");
-    enabled = onOff && onOff[0] != '\0' ? !(onOff[0] == '0' && onOff[1] == '\0')
-                                        : kCacheByDefault;
+    enabled = scanrt::envFlag("SCANRT_BUFFER_CACHE", kCacheByDefault);
     if (const char *mib = std::getenv("SCANRT_BUFFER_CACHE_MIB")) {
       char *end = nullptr;
       unsigned long long v = std::strtoull(mib, &end, 10);

@@ -1,9 +1,9 @@
 //===- GemmStats.cpp - Per-shape times of the GEMM entry points -*- C++ -*-===//
 
 #include "GemmStats.h"
+#include "EnvFlag.h"
 
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -11,10 +11,7 @@
 namespace scanrt {
 namespace {
 
-bool statsRequested() {
-  const char *text = std::getenv("SCANRT_GEMM_STATS");
-  return text && text[0] != '\0' && !(text[0] == '0' && text[1] == '\0');
-}
+bool statsRequested() { return envFlag("SCANRT_GEMM_STATS", false); }
 
 /// Calls and seconds per (entry, precision, transA, transB, m, n, k), printed
 /// at exit in that order.
