@@ -60,39 +60,15 @@ JAX_UNROLLS = (1, 2, 5, 10)
 
 def system_jax(workload):
     import jax
-    import jax.numpy as jnp
-    from jax import lax
     jax.config.update("jax_platforms", "cpu")
 
+    # The cells as the JAX front end's tests and examples write them.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+    from scan_mlir import examples
+
     def costs(unroll):
-        def cost_rnn(x, h0, W):
-            def step(h, xt):
-                return jnp.tanh(xt + h @ W), None
-            hT, _ = lax.scan(step, h0, x, unroll=unroll)
-            return hT.sum()
-
-        def cost_gru(x, ri, zi, h0, U, V, W):
-            def step(h, seq):
-                xt, rit, zit = seq
-                r = jax.nn.sigmoid(rit + h @ U)
-                z = jax.nn.sigmoid(zit + h @ V)
-                n = jnp.tanh(xt + (r * h) @ W)
-                return z * n + (1 - z) * h, None
-            hT, _ = lax.scan(step, h0, (x, ri, zi), unroll=unroll)
-            return hT.sum()
-
-        def cost_lstm(x, h0, c0, Wi, Wf, Wo, Wg, Ui, Uf, Uo, Ug):
-            def step(carry, xt):
-                h, c = carry
-                i = jax.nn.sigmoid(xt @ Wi + h @ Ui)
-                f = jax.nn.sigmoid(xt @ Wf + h @ Uf)
-                o = jax.nn.sigmoid(xt @ Wo + h @ Uo)
-                g = jnp.tanh(xt @ Wg + h @ Ug)
-                c = f * c + i * g
-                return (o * jnp.tanh(c), c), None
-            (hT, _), _ = lax.scan(step, (h0, c0), x, unroll=unroll)
-            return hT.sum()
-        return {"rnn": cost_rnn, "gru": cost_gru, "lstm": cost_lstm}[workload]
+        cost = getattr(examples, workload + "_cost")
+        return lambda *args: cost(*args, unroll=unroll)
 
     _, wrt = wl.ARGS[workload]
 
