@@ -400,13 +400,11 @@ public:
       applySchedule(fn, *schedule);
     PassManager pm(module.getContext(), ModuleOp::getOperationName());
     scan::buildScanOptimizeRound(pm);
-    for (unsigned round = 0; round < 4; ++round) {
-      OperationFingerPrint before(*scratch);
-      if (failed(pm.run(*scratch)))
-        return failure();
-      if (OperationFingerPrint(*scratch) == before)
-        break;
-    }
+    // At most as many rounds as scan-optimize's default max-iterations.
+    unsigned maxRounds = scan::OptimizePassOptions().maxIterations;
+    if (failed(scan::runScanOptimizeRounds(*scratch, maxRounds,
+                                           [&] { return pm.run(*scratch); })))
+      return failure();
     return Prediction{estimateBytes(fn.getBody().front(), true) / kMiB,
                       matmulGflop(fn)};
   }

@@ -51,6 +51,21 @@ void mlir::scan::buildScanOptimizeRound(OpPassManager &pm) {
   addCleanup(pm);
 }
 
+FailureOr<unsigned>
+mlir::scan::runScanOptimizeRounds(Operation *op, unsigned maxRounds,
+                                  function_ref<LogicalResult()> runRound) {
+  unsigned rounds = 0;
+  while (rounds < maxRounds) {
+    OperationFingerPrint before(op);
+    if (failed(runRound()))
+      return failure();
+    ++rounds;
+    if (OperationFingerPrint(op) == before)
+      break;
+  }
+  return rounds;
+}
+
 namespace {
 /// Where one function's matmuls run: per step of each scan (in walk order),
 /// or once, outside every scan.
@@ -178,18 +193,15 @@ struct OptimizePass final : scan::impl::OptimizePassBase<OptimizePass> {
     SmallVector<std::pair<std::string, MatmulCensus>> census;
     if (report)
       census = takeCensus(getOperation());
-    unsigned rounds = 0;
-    while (rounds < maxIterations) {
-      OperationFingerPrint before(getOperation());
-      if (failed(runPipeline(round, getOperation())))
-        return signalPassFailure();
-      ++rounds;
-      if (OperationFingerPrint(getOperation()) == before)
-        break;
-    }
-    numRounds += rounds;
+    FailureOr<unsigned> rounds =
+        scan::runScanOptimizeRounds(getOperation(), maxIterations, [&] {
+          return runPipeline(round, getOperation());
+        });
+    if (failed(rounds))
+      return signalPassFailure();
+    numRounds += *rounds;
     if (report) {
-      printReport(llvm::errs(), rounds, census, takeCensus(getOperation()));
+      printReport(llvm::errs(), *rounds, census, takeCensus(getOperation()));
       for (const scan::CheckpointSchedule &chosen : schedules)
         llvm::errs() << "  @" << chosen.function << " checkpoints "
                      << chosen.schedule << ": " << chosen.cost() << "\n";

@@ -26,6 +26,13 @@ namespace mlir::scan {
 /// elimination, hoisting, merging, clean-up. The scan-optimize pass repeats it to a fixed point.
 void buildScanOptimizeRound(OpPassManager &pm);
 
+/// Calls `runRound` (one round of buildScanOptimizeRound on `op`) until a
+/// round leaves `op` unchanged or `maxRounds` rounds have run; returns the
+/// rounds run, or failure when a round failed. scan-optimize and the
+/// checkpoint cost model both run scan-optimize this way.
+FailureOr<unsigned> runScanOptimizeRounds(Operation *op, unsigned maxRounds,
+                                          function_ref<LogicalResult()> runRound);
+
 /// Marks the scans over checkpointed segments that scan-checkpoint-gradients
 /// creates: hoisting a per-segment product out of them would store every
 /// step again, so the hoisting passes leave them alone.
