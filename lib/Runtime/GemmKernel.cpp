@@ -12,6 +12,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace scanrt {
@@ -127,6 +128,17 @@ void microKernel(int64_t depth, const T *a, int64_t rowStride,
     for (int v = 0; v < kVectors; ++v)
       acc[i][v] = V::zero();
   for (int64_t d = 0, offset = 0; d < depth; ++d, offset += depthStride) {
+    // A transposed (a weight gradient's X^T) reads one cache line per depth
+    // step, each a leading dimension apart, usually from memory: fetch it
+    // 32 steps ahead (cold 1000x1000x4000 products: 200-216 GFLOP/s
+    // without, 212-221 with, side by side). The address is computed as an
+    // integer: near A's end it points past it, which a prefetch may do.
+    if (depthStride != 1)
+      __builtin_prefetch(
+          reinterpret_cast<const void *>(
+              reinterpret_cast<uintptr_t>(rowA[0] + offset) +
+              uintptr_t(32 * depthStride) * sizeof(T)),
+          /*rw=*/0, /*locality=*/3);
     Reg b[kVectors];
 #pragma GCC unroll 3
     for (int v = 0; v < kVectors; ++v)
