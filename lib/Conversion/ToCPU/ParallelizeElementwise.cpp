@@ -39,13 +39,17 @@ constexpr int64_t kMinParallelIterations = 32;
 constexpr int64_t kRankOneTiles = 64;
 constexpr int64_t kRankOneTileMultiple = 16;
 
+/// Whether `op` already runs inside a parallel loop or region.
+bool insideParallel(Operation *op) {
+  return op->getParentOfType<scf::ParallelOp>() ||
+         op->getParentOfType<omp::ParallelOp>();
+}
+
 /// The static loop ranges of `op` when it qualifies (buffers, only parallel
 /// loops, static, not already in a parallel loop), else an empty vector.
 SmallVector<int64_t> qualifyingRanges(linalg::LinalgOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() == 0 ||
-      op.getNumParallelLoops() != op.getNumLoops() ||
-      op->getParentOfType<scf::ParallelOp>() ||
-      op->getParentOfType<omp::ParallelOp>())
+      op.getNumParallelLoops() != op.getNumLoops() || insideParallel(op))
     return {};
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   if (llvm::any_of(ranges, ShapedType::isDynamic))
@@ -188,9 +192,7 @@ struct ParallelizeElementwisePass final
     getOperation()->walk([&](memref::CopyOp copy) {
       auto type = dyn_cast<MemRefType>(copy.getSource().getType());
       if (type && type.hasStaticShape() &&
-          type.getNumElements() >= minElements &&
-          !copy->getParentOfType<scf::ParallelOp>() &&
-          !copy->getParentOfType<omp::ParallelOp>())
+          type.getNumElements() >= minElements && !insideParallel(copy))
         copies.push_back(copy);
     });
     for (memref::CopyOp copy : copies) {
