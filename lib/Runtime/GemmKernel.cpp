@@ -116,11 +116,13 @@ void microKernel(int64_t depth, const T *a, int64_t rowStride,
     rowA[i] = a + (i < rows ? i : rows - 1) * rowStride;
   // Fetch the tile of C for writing now, while the depth loop computes:
   // C is often memory no step has touched yet (a slice of a stacked
-  // per-step output), and a store that misses stalls the loop's end.
+  // per-step output), and a store that misses stalls the loop's end. Only
+  // the vectors the tile stores, so every address lies in C.
   for (int i = 0; i < rows; ++i)
 #pragma GCC unroll 3
     for (int v = 0; v < kVectors; ++v)
-      __builtin_prefetch(c + i * ldc + v * L, /*rw=*/1, /*locality=*/3);
+      if (masks[v])
+        __builtin_prefetch(c + i * ldc + v * L, /*rw=*/1, /*locality=*/3);
   Reg acc[kTileRows][kVectors];
 #pragma GCC unroll 8
   for (int i = 0; i < kTileRows; ++i)
