@@ -151,13 +151,14 @@ bool check(const Case &c, std::mt19937_64 &rng) {
 int main(int argc, char **argv) {
   bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   // Sizes at the edges of the kernel's 8-row tiles, 48/24-column panels and
-  // 512-deep blocks, a batch-sized product and one with many rows; small
+  // 1024-deep blocks, a batch-sized product and one with many rows; small
   // batches large enough to be split between threads, whose shares then
   // end inside a panel (its last vector partly or wholly padding); a
-  // product of more than a row chunk (192 rows) ending inside a row tile.
+  // product of more than a row chunk (96 rows for f32, 48 for f64) ending
+  // inside a row tile.
   std::vector<Shape> shapes = {
       {1, 1, 1},     {3, 5, 7},      {8, 48, 16},    {9, 49, 17},
-      {7, 47, 513},  {16, 24, 512},  {17, 25, 1025}, {80, 100, 64},
+      {7, 47, 1023}, {16, 24, 1024},  {17, 25, 1025}, {80, 100, 64},
       {80, 130, 70}, {5, 300, 3},    {200, 40, 33},  {250, 97, 130},
       {64, 64, 64},  {1, 200, 600},  {300, 7, 5},    {2, 3, 0},
       {200, 60, 1030}, {8, 1000, 300}, {5, 1010, 410}, {12, 530, 400},
