@@ -54,6 +54,20 @@ def ConvertScanToSCFPass : Pass<"convert-scan-to-scf"> {
       scf.yield %n, %acc2 : tensor<2x4xf32>, tensor<5x2x4xf32>
     }
     ```
+
+    A forward scan whose per-step output is an incoming carry (h_(t-1),
+    which a gradient's backward loop reads), where the next carry is not an
+    elementwise function of the incoming one (it goes through a matmul, as
+    in `tanh(x_t + h W)`), keeps that carry in a stack of T + 1 slices
+    instead: slice 0 is the initial carry, step t reads slice t and inserts
+    the next carry into slice t + 1, the final carry is slice T and the
+    stacked output slices 0..T-1 (an output that is the next carry, slices
+    1..T). Bufferization then computes each next carry straight into the
+    stack, where a separate carry would be copied into its stack on every
+    step. Where the next carry is elementwise in the incoming one (a GRU's
+    `(1 - z) * h + z * n`), the loop that writes slice t + 1 would read
+    slice t, which bufferization cannot tell apart and copies; those carries
+    keep their own `iter_arg`.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",

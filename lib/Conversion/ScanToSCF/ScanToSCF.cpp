@@ -4,7 +4,9 @@
 // per step with rank-reducing tensor.extract_slice; per-step outputs are
 // written with tensor.insert_slice into stacked tensors that the loop carries
 // as iter_args, so that one-shot bufferization writes each step in place into
-// a single buffer.
+// a single buffer. A stacked incoming carry that the next carry reaches only
+// through a matmul lives in its stack of T + 1 slices, so that no step copies
+// it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +16,7 @@
 #include "scan/Dialect/Scan/IR/ScanOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -34,7 +37,8 @@ struct StepSlice {
   SmallVector<OpFoldResult> offsets, sizes, strides;
 };
 
-StepSlice getStepSlice(OpBuilder &b, RankedTensorType stacked, Value t) {
+StepSlice getStepSlice(OpBuilder &b, RankedTensorType stacked,
+                       OpFoldResult t) {
   StepSlice slice;
   slice.offsets.push_back(t);
   slice.sizes.push_back(b.getIndexAttr(1));
@@ -45,6 +49,33 @@ StepSlice getStepSlice(OpBuilder &b, RankedTensorType stacked, Value t) {
     slice.strides.push_back(b.getIndexAttr(1));
   }
   return slice;
+}
+
+/// Whether `next` is computed from `carry` through elementwise ops alone
+/// (with a linalg.generic of parallel loops counted as one), so that the
+/// fused elementwise loop that writes the next carry also reads the
+/// incoming one.
+bool reachesThroughElementwise(Value next, BlockArgument carry) {
+  SmallVector<Value> work{next};
+  llvm::SmallPtrSet<Value, 16> seen;
+  while (!work.empty()) {
+    Value value = work.pop_back_val();
+    if (value == carry)
+      return true;
+    if (!seen.insert(value).second)
+      continue;
+    Operation *def = value.getDefiningOp();
+    if (!def || def->getBlock() != carry.getOwner())
+      continue;
+    auto generic = dyn_cast<linalg::GenericOp>(def);
+    bool elementwise =
+        def->hasTrait<OpTrait::Elementwise>() ||
+        (generic &&
+         generic.getNumParallelLoops() == generic.getNumLoops());
+    if (elementwise)
+      llvm::append_range(work, def->getOperands());
+  }
+  return false;
 }
 
 struct ScanOpLowering final : OpConversionPattern<ScanOp> {
@@ -61,15 +92,81 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
       return rewriter.notifyMatchFailure(op, "body without scan.yield");
     Location loc = op.getLoc();
     unsigned numCarries = op.getNumCarries();
+    unsigned numOutputs = op.getNumOutputs();
+    Block *scanBody = op.getBodyBlock();
+    ValueRange yieldedValues = yield.getValues();
 
-    // Carries first, then one stacked tensor per per-step output.
-    SmallVector<Value> inits(adaptor.getInitCarries());
-    for (Value result : op.getOutputResults()) {
-      auto type = cast<RankedTensorType>(result.getType());
-      inits.push_back(tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                              type.getElementType(),
-                                              type.getEncoding()));
+    // A forward scan that stacks a carry's incoming value (h_(t-1), which a
+    // gradient keeps for its backward loop) holds that carry in its stack: a
+    // tensor of T + 1 slices, slice t the carry entering step t. A step reads
+    // slice t and computes the next carry into slice t + 1, so no step
+    // copies its carry into the stack; the stacked output is slices 0..T-1
+    // and the final carry slice T. Not where the next carry is an
+    // elementwise function of the incoming one (a GRU's (1 - z) * h + ...):
+    // the loop that writes slice t + 1 would then read slice t, which
+    // bufferization cannot tell apart and copies, so that the copy would
+    // only move.
+    SmallVector<int> stackOfCarry(numCarries, -1);
+    SmallVector<int> carryOfOutput(numOutputs, -1);
+    SmallVector<int64_t> firstSliceOfOutput(numOutputs, 0);
+    if (!op.getReverse()) {
+      for (unsigned j = 0; j < numOutputs; ++j) {
+        auto arg = dyn_cast<BlockArgument>(yieldedValues[numCarries + j]);
+        if (!arg || arg.getOwner() != scanBody ||
+            arg.getArgNumber() >= numCarries ||
+            !isa<RankedTensorType>(arg.getType()))
+          continue;
+        unsigned i = arg.getArgNumber();
+        Operation *next = yieldedValues[i].getDefiningOp();
+        if (stackOfCarry[i] != -1 || !next || next->getBlock() != scanBody ||
+            reachesThroughElementwise(yieldedValues[i], arg))
+          continue;
+        stackOfCarry[i] = static_cast<int>(j);
+        carryOfOutput[j] = static_cast<int>(i);
+      }
+      // A stacked next carry (h_t) is slices 1..T of the same stack.
+      for (unsigned j = 0; j < numOutputs; ++j)
+        for (unsigned i = 0; i < numCarries && carryOfOutput[j] < 0; ++i)
+          if (stackOfCarry[i] >= 0 &&
+              yieldedValues[numCarries + j] == yieldedValues[i]) {
+            carryOfOutput[j] = static_cast<int>(i);
+            firstSliceOfOutput[j] = 1;
+          }
     }
+    auto outputType = [&](unsigned j) {
+      return cast<RankedTensorType>(op.getOutputResults()[j].getType());
+    };
+    // The stack of T + 1 slices that holds carry i.
+    auto carryStackType = [&](unsigned i) {
+      RankedTensorType stacked = outputType(stackOfCarry[i]);
+      SmallVector<int64_t> shape(stacked.getShape());
+      shape.front() += 1;
+      return RankedTensorType::get(shape, stacked.getElementType(),
+                                   stacked.getEncoding());
+    };
+    auto emptyLike = [&](RankedTensorType type) -> Value {
+      return tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                     type.getElementType(),
+                                     type.getEncoding());
+    };
+
+    // Carries first (a stacked carry as its stack, the initial value in
+    // slice 0), then one stacked tensor per other per-step output.
+    SmallVector<Value> inits;
+    for (auto [i, init] : llvm::enumerate(adaptor.getInitCarries())) {
+      if (stackOfCarry[i] < 0) {
+        inits.push_back(init);
+        continue;
+      }
+      RankedTensorType type = carryStackType(i);
+      StepSlice first = getStepSlice(rewriter, type, rewriter.getIndexAttr(0));
+      inits.push_back(tensor::InsertSliceOp::create(
+          rewriter, loc, init, emptyLike(type), first.offsets, first.sizes,
+          first.strides));
+    }
+    for (unsigned j = 0; j < numOutputs; ++j)
+      if (carryOfOutput[j] < 0)
+        inits.push_back(emptyLike(outputType(j)));
 
     Value lb = arith::ConstantIndexOp::create(rewriter, loc, 0);
     Value ub = arith::ConstantIndexOp::create(rewriter, loc, *tripCount);
@@ -77,59 +174,131 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
     auto forOp = scf::ForOp::create(rewriter, loc, lb, ub, step, inits);
     Block *loopBody = forOp.getBody();
 
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToStart(loopBody);
-    Value t = forOp.getInductionVar();
-    if (op.getReverse()) {
-      // Step i visits index T-1-i, so the last slice comes first.
-      Value last = arith::ConstantIndexOp::create(rewriter, loc, *tripCount - 1);
-      t = arith::SubIOp::create(rewriter, loc, last, t);
-    }
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(loopBody);
+      Value t = forOp.getInductionVar();
+      if (op.getReverse()) {
+        // Step i visits index T-1-i, so the last slice comes first.
+        Value last =
+            arith::ConstantIndexOp::create(rewriter, loc, *tripCount - 1);
+        t = arith::SubIOp::create(rewriter, loc, last, t);
+      }
+      Value nextT;
+      if (llvm::any_of(stackOfCarry, [](int j) { return j >= 0; }))
+        nextT = arith::AddIOp::create(rewriter, loc, t, step);
 
-    // The body's block arguments: the loop's carries, then this step's slice
-    // of every sequence.
-    SmallVector<Value> bodyArgs(
-        forOp.getRegionIterArgs().take_front(numCarries));
-    for (Value seq : adaptor.getSequences()) {
-      auto type = cast<RankedTensorType>(seq.getType());
-      StepSlice slice = getStepSlice(rewriter, type, t);
-      bodyArgs.push_back(tensor::ExtractSliceOp::create(
-          rewriter, loc, ScanOp::getSliceType(type), seq, slice.offsets,
-          slice.sizes, slice.strides));
-    }
-    // Ops up to here compute the step index and the slices; the body follows.
-    Operation *prologueEnd = loopBody->empty() ? nullptr : &loopBody->back();
-    rewriter.inlineBlockBefore(op.getBodyBlock(), loopBody, loopBody->end(),
-                               bodyArgs);
+      // The body's block arguments: the loop's carries (a stacked one read
+      // from slice t), then this step's slice of every sequence.
+      SmallVector<Value> bodyArgs;
+      for (unsigned i = 0; i < numCarries; ++i) {
+        Value iterArg = forOp.getRegionIterArgs()[i];
+        if (stackOfCarry[i] < 0) {
+          bodyArgs.push_back(iterArg);
+          continue;
+        }
+        RankedTensorType type = carryStackType(i);
+        StepSlice slice = getStepSlice(rewriter, type, t);
+        bodyArgs.push_back(tensor::ExtractSliceOp::create(
+            rewriter, loc,
+            cast<RankedTensorType>(scanBody->getArgument(i).getType()),
+            iterArg, slice.offsets, slice.sizes, slice.strides));
+      }
+      for (Value seq : adaptor.getSequences()) {
+        auto type = cast<RankedTensorType>(seq.getType());
+        StepSlice slice = getStepSlice(rewriter, type, t);
+        bodyArgs.push_back(tensor::ExtractSliceOp::create(
+            rewriter, loc, ScanOp::getSliceType(type), seq, slice.offsets,
+            slice.sizes, slice.strides));
+      }
+      // Ops up to here compute the step index and the slices; the body
+      // follows.
+      Operation *prologueEnd = loopBody->empty() ? nullptr : &loopBody->back();
+      rewriter.inlineBlockBefore(scanBody, loopBody, loopBody->end(),
+                                 bodyArgs);
 
-    // Next carries pass through; each per-step output goes into slice `t` of
-    // its stacked tensor. An output computed in the body is inserted at the
-    // end of the body, after its last reader: bufferization then computes it
-    // in its stack slice (the insertion a no-op) even where other ops read
-    // it, which it does not do when a read follows the insertion. Any other
-    // output is inserted where the step starts: one that is the incoming
-    // carry (a stored h_(t-1)) is then read before the new carry is computed,
-    // which lets bufferization compute the new carry in place.
-    SmallVector<Value> yielded(yield.getValues().take_front(numCarries));
-    auto stackedArgs = forOp.getRegionIterArgs().drop_front(numCarries);
-    for (auto [value, stacked] :
-         llvm::zip_equal(yield.getValues().drop_front(numCarries), stackedArgs)) {
-      Operation *def = value.getDefiningOp();
-      if (def && def->getBlock() == loopBody)
+      // Next carries pass through, a stacked one into slice t + 1 of its
+      // stack; each other per-step output goes into slice `t` of its
+      // stacked tensor. An output computed in the body is inserted at the
+      // end of the body, after its last reader: bufferization then computes
+      // it in its stack slice (the insertion a no-op) even where other ops
+      // read it, which it does not do when a read follows the insertion.
+      // Any other output is inserted where the step starts: one that is the
+      // incoming carry (a stored h_(t-1)) is then read before the new carry
+      // is computed, which lets bufferization compute the new carry in
+      // place.
+      SmallVector<Value> yielded;
+      for (unsigned i = 0; i < numCarries; ++i) {
+        Value next = yieldedValues[i];
+        if (stackOfCarry[i] < 0) {
+          yielded.push_back(next);
+          continue;
+        }
         rewriter.setInsertionPoint(yield);
-      else if (prologueEnd)
-        rewriter.setInsertionPointAfter(prologueEnd);
-      else
-        rewriter.setInsertionPointToStart(loopBody);
-      auto type = cast<RankedTensorType>(stacked.getType());
-      StepSlice slice = getStepSlice(rewriter, type, t);
-      yielded.push_back(tensor::InsertSliceOp::create(
-          rewriter, loc, value, stacked, slice.offsets, slice.sizes,
-          slice.strides));
+        StepSlice slice = getStepSlice(rewriter, carryStackType(i), nextT);
+        yielded.push_back(tensor::InsertSliceOp::create(
+            rewriter, loc, next, forOp.getRegionIterArgs()[i], slice.offsets,
+            slice.sizes, slice.strides));
+      }
+      auto stackedArgs = forOp.getRegionIterArgs().drop_front(numCarries);
+      unsigned stackIndex = 0;
+      for (unsigned j = 0; j < numOutputs; ++j) {
+        if (carryOfOutput[j] >= 0)
+          continue;
+        Value value = yieldedValues[numCarries + j];
+        Value stacked = stackedArgs[stackIndex++];
+        Operation *def = value.getDefiningOp();
+        if (def && def->getBlock() == loopBody)
+          rewriter.setInsertionPoint(yield);
+        else if (prologueEnd)
+          rewriter.setInsertionPointAfter(prologueEnd);
+        else
+          rewriter.setInsertionPointToStart(loopBody);
+        auto type = cast<RankedTensorType>(stacked.getType());
+        StepSlice slice = getStepSlice(rewriter, type, t);
+        yielded.push_back(tensor::InsertSliceOp::create(
+            rewriter, loc, value, stacked, slice.offsets, slice.sizes,
+            slice.strides));
+      }
+      rewriter.setInsertionPoint(yield);
+      rewriter.replaceOpWithNewOp<scf::YieldOp>(yield, yielded);
     }
-    rewriter.setInsertionPoint(yield);
-    rewriter.replaceOpWithNewOp<scf::YieldOp>(yield, yielded);
-    rewriter.replaceOp(op, forOp.getResults());
+
+    // The scan's results: a stacked carry is slice T of its stack, its
+    // stacked incoming values slices 0..T-1 and its stacked next values
+    // slices 1..T.
+    SmallVector<Value> results;
+    for (unsigned i = 0; i < numCarries; ++i) {
+      Value result = forOp.getResult(i);
+      if (stackOfCarry[i] < 0) {
+        results.push_back(result);
+        continue;
+      }
+      StepSlice last = getStepSlice(rewriter, carryStackType(i),
+                                    rewriter.getIndexAttr(*tripCount));
+      results.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, cast<RankedTensorType>(op.getResult(i).getType()),
+          result, last.offsets, last.sizes, last.strides));
+    }
+    unsigned stackIndex = numCarries;
+    for (unsigned j = 0; j < numOutputs; ++j) {
+      if (carryOfOutput[j] < 0) {
+        results.push_back(forOp.getResult(stackIndex++));
+        continue;
+      }
+      RankedTensorType type = outputType(j);
+      SmallVector<OpFoldResult> offsets(type.getRank(),
+                                        rewriter.getIndexAttr(0));
+      offsets.front() = rewriter.getIndexAttr(firstSliceOfOutput[j]);
+      SmallVector<OpFoldResult> sizes, strides(type.getRank(),
+                                               rewriter.getIndexAttr(1));
+      for (int64_t size : type.getShape())
+        sizes.push_back(rewriter.getIndexAttr(size));
+      results.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, type, forOp.getResult(carryOfOutput[j]), offsets,
+          sizes, strides));
+    }
+    rewriter.replaceOp(op, results);
     return success();
   }
 };

@@ -91,7 +91,9 @@ func.func @many(%a: tensor<4x2xf32>, %b: tensor<4x2xf32>, %c0: tensor<2xf32>,
 // -----
 
 // An output that is the incoming carry (h_(t-1), as a backward pass needs)
-// is stored before the body computes the next carry.
+// is stored before the body computes the next carry. The next carry is an
+// elementwise function of the incoming one, so the carry keeps its own
+// iter_arg (no stack of T + 1 slices: see @carry_stack).
 // CHECK-LABEL: func.func @output_is_incoming_carry
 //       CHECK:   scf.for %[[I:[a-z0-9_]+]] = {{.*}} iter_args(%[[H:[a-z0-9_]+]] = %{{.*}}, %[[O:[a-z0-9_]+]] = %{{.*}})
 //       CHECK:     %[[XT:.*]] = tensor.extract_slice
@@ -106,6 +108,78 @@ func.func @output_is_incoming_carry(%x: tensor<6x4xf32>, %h0: tensor<4xf32>)
     scan.yield %n, %h : tensor<4xf32>, tensor<4xf32>
   }
   return %hT, %hp : tensor<4xf32>, tensor<6x4xf32>
+}
+
+// -----
+
+// A stacked incoming carry whose next value goes through a matmul: the carry
+// lives in one stack of T + 1 slices, h0 in slice 0. Step t reads slice t
+// and inserts the next carry into slice t + 1, so nothing copies the carry.
+// The final carry is slice T, the stacked h_(t-1) slices 0..T-1 and the
+// stacked h_t slices 1..T.
+// CHECK-LABEL: func.func @carry_stack
+//  CHECK-SAME:   %[[X:[a-z0-9]+]]: tensor<6x2x4xf32>, %[[H0:[a-z0-9]+]]: tensor<2x4xf32>
+//       CHECK:   %[[EMPTY:.*]] = tensor.empty() : tensor<7x2x4xf32>
+//       CHECK:   %[[INIT:.*]] = tensor.insert_slice %[[H0]] into %[[EMPTY]][0, 0, 0] [1, 2, 4] [1, 1, 1]
+//       CHECK:   %[[R:.*]] = scf.for %[[I:[a-z0-9_]+]] = %{{.*}} to %{{.*}} step %[[C1:[a-z0-9_]+]]
+//  CHECK-SAME:       iter_args(%[[S:[a-z0-9_]+]] = %[[INIT]]) -> (tensor<7x2x4xf32>)
+//       CHECK:     %[[NEXT:.*]] = arith.addi %[[I]], %[[C1]] : index
+//       CHECK:     %[[H:.*]] = tensor.extract_slice %[[S]][%[[I]], 0, 0] [1, 2, 4] [1, 1, 1] : tensor<7x2x4xf32> to tensor<2x4xf32>
+//       CHECK:     linalg.matmul ins(%[[H]],
+//       CHECK:     %[[T:.*]] = math.tanh
+//       CHECK:     %[[INS:.*]] = tensor.insert_slice %[[T]] into %[[S]][%[[NEXT]], 0, 0] [1, 2, 4] [1, 1, 1]
+//       CHECK:     scf.yield %[[INS]] : tensor<7x2x4xf32>
+//       CHECK:   %[[HT:.*]] = tensor.extract_slice %[[R]][6, 0, 0] [1, 2, 4] [1, 1, 1] : tensor<7x2x4xf32> to tensor<2x4xf32>
+//       CHECK:   %[[HP:.*]] = tensor.extract_slice %[[R]][0, 0, 0] [6, 2, 4] [1, 1, 1] : tensor<7x2x4xf32> to tensor<6x2x4xf32>
+//       CHECK:   %[[HS:.*]] = tensor.extract_slice %[[R]][1, 0, 0] [6, 2, 4] [1, 1, 1] : tensor<7x2x4xf32> to tensor<6x2x4xf32>
+//       CHECK:   return %[[HT]], %[[HP]], %[[HS]]
+func.func @carry_stack(%x: tensor<6x2x4xf32>, %h0: tensor<2x4xf32>,
+                       %w: tensor<4x4xf32>)
+    -> (tensor<2x4xf32>, tensor<6x2x4xf32>, tensor<6x2x4xf32>) {
+  %z = arith.constant dense<0.0> : tensor<2x4xf32>
+  %hT, %hp, %hs = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<6x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<6x2x4xf32>, tensor<6x2x4xf32>) {
+    %hw = linalg.matmul ins(%h, %w : tensor<2x4xf32>, tensor<4x4xf32>)
+                        outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %n = arith.addf %hw, %xt : tensor<2x4xf32>
+    %t = math.tanh %n : tensor<2x4xf32>
+    scan.yield %t, %h, %t : tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %hT, %hp, %hs : tensor<2x4xf32>, tensor<6x2x4xf32>, tensor<6x2x4xf32>
+}
+
+// -----
+
+// No carry stack in a reverse scan, nor where the next carry also reads the
+// incoming one elementwise (h W + h): the carry and the stacked output stay
+// separate iter_args.
+// CHECK-LABEL: func.func @no_carry_stack
+//   CHECK-NOT:   tensor<7x2x4xf32>
+//       CHECK:   scf.for {{.*}} -> (tensor<2x4xf32>, tensor<6x2x4xf32>)
+//       CHECK:   scf.for {{.*}} -> (tensor<2x4xf32>, tensor<6x2x4xf32>)
+//   CHECK-NOT:   tensor<7x2x4xf32>
+func.func @no_carry_stack(%x: tensor<6x2x4xf32>, %h0: tensor<2x4xf32>,
+                          %w: tensor<4x4xf32>)
+    -> (tensor<6x2x4xf32>, tensor<6x2x4xf32>) {
+  %z = arith.constant dense<0.0> : tensor<2x4xf32>
+  %aT, %ap = scan.scan reverse carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<6x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<6x2x4xf32>) {
+    %hw = linalg.matmul ins(%h, %w : tensor<2x4xf32>, tensor<4x4xf32>)
+                        outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %t = math.tanh %hw : tensor<2x4xf32>
+    scan.yield %t, %h : tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  %bT, %bp = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
+      sequences(%xt = %x : tensor<6x2x4xf32>)
+      -> (tensor<2x4xf32>, tensor<6x2x4xf32>) {
+    %hw = linalg.matmul ins(%h, %w : tensor<2x4xf32>, tensor<4x4xf32>)
+                        outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
+    %n = arith.addf %hw, %h : tensor<2x4xf32>
+    scan.yield %n, %h : tensor<2x4xf32>, tensor<2x4xf32>
+  }
+  return %ap, %bp : tensor<6x2x4xf32>, tensor<6x2x4xf32>
 }
 
 // -----
