@@ -56,18 +56,16 @@ def ConvertScanToSCFPass : Pass<"convert-scan-to-scf"> {
     ```
 
     A forward scan whose per-step output is an incoming carry (h_(t-1),
-    which a gradient's backward loop reads), where the next carry is not an
-    elementwise function of the incoming one (it goes through a matmul, as
-    in `tanh(x_t + h W)`), keeps that carry in a stack of T + 1 slices
-    instead: slice 0 is the initial carry, step t reads slice t and inserts
-    the next carry into slice t + 1, the final carry is slice T and the
-    stacked output slices 0..T-1 (an output that is the next carry, slices
-    1..T). Bufferization then computes each next carry straight into the
-    stack, where a separate carry would be copied into its stack on every
-    step. Where the next carry is elementwise in the incoming one (a GRU's
-    `(1 - z) * h + z * n`), the loop that writes slice t + 1 would read
-    slice t, which bufferization cannot tell apart and copies; those carries
-    keep their own `iter_arg`.
+    which a gradient's backward loop reads) keeps that carry in a stack of
+    T + 1 slices instead: slice 0 is the initial carry, step t reads slice t
+    and inserts the next carry into slice t + 1, the final carry is slice T
+    and the stacked output slices 0..T-1 (an output that is the next carry,
+    slices 1..T). Bufferization then computes each next carry straight into
+    the stack, where a separate carry would be copied into its stack on
+    every step. Where the op that computes the next carry also reads the
+    incoming one (a GRU's `(1 - z) * h + z * n`), bufferization cannot tell
+    slices t and t + 1 apart and copies slice t for the step to read;
+    `scan-forward-temporary-copies` removes that copy.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect",
@@ -337,10 +335,21 @@ def ForwardTemporaryCopiesPass
     destination's old contents, and nothing between the op and the copy
     touches `%dst`'s buffer; `%dst`'s view is moved before the op when its
     operands allow.
+
+    The other way round: where a view of a local buffer is copied into a
+    fresh allocation (`memref.copy %view, %tmp`) that linalg ops of the same
+    block then only read, and no op up to the last of them writes a view of
+    that buffer that may overlap `%view` (disjoint subviews, such as slices
+    t and t + 1 of a stack, are fine), the ops read `%view` and the
+    allocation and the copy go away. This removes the per-step copy of a
+    scan's carry kept in its stack of T + 1 slices when the op that computes
+    slice t + 1 also reads slice t (see `convert-scan-to-scf`).
   }];
   let statistics = [
     Statistic<"numForwarded", "num-forwarded",
-              "Temporaries replaced by the destination of their copy">
+              "Temporaries replaced by the destination of their copy">,
+    Statistic<"numSourcesForwarded", "num-sources-forwarded",
+              "Temporary copies replaced by their source">
   ];
 }
 

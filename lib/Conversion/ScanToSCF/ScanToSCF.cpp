@@ -4,9 +4,8 @@
 // per step with rank-reducing tensor.extract_slice; per-step outputs are
 // written with tensor.insert_slice into stacked tensors that the loop carries
 // as iter_args, so that one-shot bufferization writes each step in place into
-// a single buffer. A stacked incoming carry that the next carry reaches only
-// through a matmul lives in its stack of T + 1 slices, so that no step copies
-// it.
+// a single buffer. A carry whose incoming value is stacked lives in its stack
+// of T + 1 slices, so that no step copies it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +15,6 @@
 #include "scan/Dialect/Scan/IR/ScanOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -51,33 +49,6 @@ StepSlice getStepSlice(OpBuilder &b, RankedTensorType stacked,
   return slice;
 }
 
-/// Whether `next` is computed from `carry` through elementwise ops alone
-/// (with a linalg.generic of parallel loops counted as one), so that the
-/// fused elementwise loop that writes the next carry also reads the
-/// incoming one.
-bool reachesThroughElementwise(Value next, BlockArgument carry) {
-  SmallVector<Value> work{next};
-  llvm::SmallPtrSet<Value, 16> seen;
-  while (!work.empty()) {
-    Value value = work.pop_back_val();
-    if (value == carry)
-      return true;
-    if (!seen.insert(value).second)
-      continue;
-    Operation *def = value.getDefiningOp();
-    if (!def || def->getBlock() != carry.getOwner())
-      continue;
-    auto generic = dyn_cast<linalg::GenericOp>(def);
-    bool elementwise =
-        def->hasTrait<OpTrait::Elementwise>() ||
-        (generic &&
-         generic.getNumParallelLoops() == generic.getNumLoops());
-    if (elementwise)
-      llvm::append_range(work, def->getOperands());
-  }
-  return false;
-}
-
 struct ScanOpLowering final : OpConversionPattern<ScanOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -101,11 +72,10 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
     // tensor of T + 1 slices, slice t the carry entering step t. A step reads
     // slice t and computes the next carry into slice t + 1, so no step
     // copies its carry into the stack; the stacked output is slices 0..T-1
-    // and the final carry slice T. Not where the next carry is an
-    // elementwise function of the incoming one (a GRU's (1 - z) * h + ...):
-    // the loop that writes slice t + 1 would then read slice t, which
-    // bufferization cannot tell apart and copies, so that the copy would
-    // only move.
+    // and the final carry slice T. Where the op that computes the next
+    // carry also reads the incoming one (a GRU's (1 - z) * h + ...),
+    // bufferization cannot tell slices t and t + 1 apart and reads a copy of
+    // slice t; scan-forward-temporary-copies then reads slice t itself.
     SmallVector<int> stackOfCarry(numCarries, -1);
     SmallVector<int> carryOfOutput(numOutputs, -1);
     SmallVector<int64_t> firstSliceOfOutput(numOutputs, 0);
@@ -118,8 +88,7 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
           continue;
         unsigned i = arg.getArgNumber();
         Operation *next = yieldedValues[i].getDefiningOp();
-        if (stackOfCarry[i] != -1 || !next || next->getBlock() != scanBody ||
-            reachesThroughElementwise(yieldedValues[i], arg))
+        if (stackOfCarry[i] != -1 || !next || next->getBlock() != scanBody)
           continue;
         stackOfCarry[i] = static_cast<int>(j);
         carryOfOutput[j] = static_cast<int>(i);

@@ -2,7 +2,8 @@
 //
 // After one-shot bufferization: a linalg op computing into a fresh
 // allocation that is then only copied to another buffer computes into that
-// buffer directly.
+// buffer directly; linalg ops that only read a fresh copy of a view read the
+// view itself.
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,15 +97,91 @@ bool forward(memref::CopyOp copy, DominanceInfo &dominance) {
   return true;
 }
 
+/// Whether `op`, between a copy and the last reader of its target, writes no
+/// view of `src`'s buffer (`root`) that may overlap `src`.
+bool leavesUnwritten(Operation *op, Value src, Value root) {
+  if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+    for (OpOperand &init : linalgOp.getDpsInitsMutable())
+      if (scan::getRootBuffer(init.get()) == root &&
+          !provablyDisjoint(init.get(), src))
+        return false;
+    return true;
+  }
+  if (op->getNumRegions() != 0)
+    return false;
+  if (isMemoryEffectFree(op))
+    return true;
+  auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!effects)
+    return false;
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffects(instances);
+  for (MemoryEffects::EffectInstance &instance : instances) {
+    if (!isa<MemoryEffects::Write, MemoryEffects::Free>(instance.getEffect()))
+      continue;
+    Value written = instance.getValue();
+    if (!written)
+      return false;
+    if (isa<MemRefType>(written.getType()) &&
+        scan::getRootBuffer(written) == root &&
+        !provablyDisjoint(written, src))
+      return false;
+  }
+  return true;
+}
+
+/// Rewrites `copy` when it copies a view of a local buffer into a fresh
+/// allocation that linalg ops of the same block then only read, and nothing
+/// writes the view until the last of them: they read the view instead. A
+/// scan's carry kept in its stack of T + 1 slices (convert-scan-to-scf) is
+/// copied this way when the op that writes slice t + 1 also reads slice t.
+bool forwardSource(memref::CopyOp copy) {
+  Value src = copy.getSource();
+  Value tmp = copy.getTarget();
+  auto alloc = tmp.getDefiningOp<memref::AllocOp>();
+  Value root = scan::getRootBuffer(src);
+  if (!alloc || alloc->getBlock() != copy->getBlock() ||
+      !scan::isLocalAllocation(root))
+    return false;
+  SmallVector<OpOperand *> reads;
+  Operation *lastReader = nullptr;
+  for (OpOperand &use : tmp.getUses()) {
+    Operation *user = use.getOwner();
+    if (user == copy)
+      continue;
+    auto reader = dyn_cast<linalg::LinalgOp>(user);
+    if (!reader || user->getBlock() != copy->getBlock() ||
+        !copy->isBeforeInBlock(user) || !reader.isDpsInput(&use))
+      return false;
+    reads.push_back(&use);
+    if (!lastReader || lastReader->isBeforeInBlock(user))
+      lastReader = user;
+  }
+  if (reads.empty())
+    return false;
+  for (Operation *op = copy->getNextNode(); op != lastReader->getNextNode();
+       op = op->getNextNode())
+    if (!leavesUnwritten(op, src, root))
+      return false;
+  for (OpOperand *read : reads)
+    read->set(src);
+  copy.erase();
+  alloc.erase();
+  return true;
+}
+
 struct ForwardTemporaryCopiesPass final
     : scan::impl::ForwardTemporaryCopiesPassBase<ForwardTemporaryCopiesPass> {
   void runOnOperation() override {
     SmallVector<memref::CopyOp> copies;
     getOperation().walk([&](memref::CopyOp copy) { copies.push_back(copy); });
     DominanceInfo dominance(getOperation());
-    for (memref::CopyOp copy : copies)
+    for (memref::CopyOp copy : copies) {
       if (forward(copy, dominance))
         ++numForwarded;
+      else if (forwardSource(copy))
+        ++numSourcesForwarded;
+    }
   }
 };
 

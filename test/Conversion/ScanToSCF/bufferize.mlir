@@ -10,6 +10,16 @@
 // RUN:   --canonicalize --cse --canonicalize --buffer-loop-hoisting \
 // RUN: | FileCheck %s
 //
+// With scan-forward-temporary-copies after bufferization, as in
+// scan-lower-to-cpu:
+// RUN: scan-opt %s --convert-scan-to-scf --convert-elementwise-to-linalg \
+// RUN:   --scan-fuse-elementwise --canonicalize --cse \
+// RUN:   --scan-prepare-bufferization --eliminate-empty-tensors \
+// RUN:   --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map allow-return-allocs-from-loops" \
+// RUN:   --canonicalize --cse --canonicalize \
+// RUN:   --scan-forward-temporary-copies --buffer-loop-hoisting \
+// RUN: | FileCheck %s --check-prefix=FORWARDED
+//
 // Without scan-prepare-bufferization, the carry is reallocated and copied
 // at every step and the accumulator is copied from the hoisted zero fill.
 // RUN: scan-opt %s --convert-scan-to-scf --convert-elementwise-to-linalg \
@@ -130,22 +140,37 @@ func.func @outputs_only(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
   return %hT, %ys, %zs : tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>
 }
 
-// The forward loop of a gradient stores both h_t and h_(t-1). h_(t-1) is
-// copied out before the fused op overwrites the carry buffer with h_t, so the
-// carry stays in place: two slice copies per step and no allocation.
+// The forward loop of a gradient stores both h_t and h_(t-1): the carry
+// lives in one stack of T + 1 = 6 slices, h0 copied into slice 0 before the
+// loop. The fused op reads slice t and writes slice t + 1, which one-shot
+// bufferization cannot tell apart: the step reads a copy of slice t, in a
+// buffer allocated once (one slice copy per step, as before the stack).
+// scan-forward-temporary-copies then lets the op read slice t itself, and
+// no copy is left in the loop (FORWARDED).
 // CHECK-LABEL: func.func @stores_old_and_new_carry
 //  CHECK-SAME:   %[[X:[a-z0-9]+]]: memref<5x2x4xf32>, %[[H0:[a-z0-9]+]]: memref<2x4xf32>
-//   CHECK-DAG:   %[[H:.*]] = memref.alloc() {{.*}} : memref<2x4xf32>
-//   CHECK-DAG:   memref.copy %[[H0]], %[[H]]
+//       CHECK:   %[[STACK:.*]] = memref.alloc() {{.*}} : memref<6x2x4xf32>
+//       CHECK:   %[[FIRST:.*]] = memref.subview %[[STACK]][0, 0, 0] [1, 2, 4]
+//       CHECK:   memref.copy %[[H0]], %[[FIRST]]
+//       CHECK:   %[[H:.*]] = memref.alloc() {{.*}} : memref<2x4xf32>
 //       CHECK:   scf.for %[[I:[a-z0-9_]+]] =
 //   CHECK-NOT:     memref.alloc
-//       CHECK:     %[[OLD:.*]] = memref.subview %{{.*}}[%[[I]], 0, 0]
-//       CHECK:     memref.copy %[[H]], %[[OLD]]
-//       CHECK:     linalg.generic {{.*}} outs(%[[H]] : memref<2x4xf32>)
-//       CHECK:     %[[NEW:.*]] = memref.subview %{{.*}}[%[[I]], 0, 0]
-//       CHECK:     memref.copy %[[H]], %[[NEW]]
+//       CHECK:     %[[NEXT:.*]] = arith.addi %[[I]]
+//       CHECK:     %[[OLD:.*]] = memref.subview %[[STACK]][%[[I]], 0, 0]
+//       CHECK:     memref.copy %[[OLD]], %[[H]]
+//       CHECK:     %[[NEW:.*]] = memref.subview %[[STACK]][%[[NEXT]], 0, 0]
+//       CHECK:     linalg.generic {{.*}} ins(%{{.*}}, %[[H]] : {{.*}}) outs(%[[NEW]] : {{.*}})
 //   CHECK-NOT:     memref.alloc
+//   CHECK-NOT:     memref.copy
 //       CHECK:   }
+// FORWARDED-LABEL: func.func @stores_old_and_new_carry
+//       FORWARDED:   scf.for %[[I:[a-z0-9_]+]] =
+//   FORWARDED-NOT:     memref.copy
+//       FORWARDED:     %[[OLD:.*]] = memref.subview %{{.*}}[%[[I]], 0, 0]
+//   FORWARDED-NOT:     memref.copy
+//       FORWARDED:     linalg.generic {{.*}} ins(%{{.*}}, %[[OLD]] : {{.*}})
+//   FORWARDED-NOT:     memref.copy
+//       FORWARDED:   }
 func.func @stores_old_and_new_carry(%x: tensor<5x2x4xf32>, %h0: tensor<2x4xf32>)
     -> (tensor<2x4xf32>, tensor<5x2x4xf32>, tensor<5x2x4xf32>) {
   %hT, %hs, %hp = scan.scan carries(%h = %h0 : tensor<2x4xf32>)
