@@ -7,7 +7,8 @@
 // operand is never packed. Products without a packed operand read B in
 // place or have it packed per call (CPURuntime.cpp).
 //
-// Layout of a packed op(B) (k x n): depth blocks of kBlockDepth rows; each
+// Layout of a packed op(B) (k x n): depth blocks of kBlockDepth rows (one
+// block where k is at most twice that, GemmKernel.cpp); each
 // block holds the column panels of NR columns one after another, a panel
 // being its rows of NR elements (zero-padded past n).
 //
