@@ -193,9 +193,9 @@ struct ScanOpLowering final : OpConversionPattern<ScanOp> {
       // it in its stack slice (the insertion a no-op) even where other ops
       // read it, which it does not do when a read follows the insertion.
       // Any other output is inserted where the step starts: one that is the
-      // incoming carry (a stored h_(t-1)) is then read before the new carry
-      // is computed, which lets bufferization compute the new carry in
-      // place.
+      // incoming carry of a reverse scan (which keeps no carry stack) is
+      // then read before the new carry is computed, which lets
+      // bufferization compute the new carry in place.
       SmallVector<Value> yielded;
       for (unsigned i = 0; i < numCarries; ++i) {
         Value next = yieldedValues[i];
